@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis';
+
+const CHANNEL = 'glidepath:events';
+
+export interface GlidepathEvent {
+  type: string;
+  data: unknown;
+}
+
+export interface EventBus {
+  publish(event: GlidepathEvent): Promise<void>;
+  /** Calls `listener` for every event published by any process; returns an unsubscribe. */
+  subscribe(listener: (event: GlidepathEvent) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Redis pub/sub fan-out of live events. Delivery is best effort by design: the audit log in
+ * PostgreSQL is the record, the stream only spares dashboards from polling it.
+ */
+export function createRedisEventBus(redisUrl: string, onError: (error: Error) => void): EventBus {
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  publisher.on('error', onError);
+  let subscriber: Redis | undefined;
+  const listeners = new Set<(event: GlidepathEvent) => void>();
+
+  return {
+    async publish(event) {
+      await publisher.publish(CHANNEL, JSON.stringify(event));
+    },
+    async subscribe(listener) {
+      if (!subscriber) {
+        subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+        subscriber.on('error', onError);
+        subscriber.on('message', (_channel: string, message: string) => {
+          const event = JSON.parse(message) as GlidepathEvent;
+          for (const l of listeners) l(event);
+        });
+        await subscriber.subscribe(CHANNEL);
+      }
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+      };
+    },
+    async close() {
+      listeners.clear();
+      publisher.disconnect();
+      subscriber?.disconnect();
+    },
+  };
+}
