@@ -40,5 +40,8 @@ export function auditHash(prevHash: string, event: HashedAuditFields): string {
     requestId: event.requestId,
     createdAt: event.createdAt.toISOString(),
   });
-  return createHash('sha256').update(prevHash).update(canonical ?? '').digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonical ?? '')
+    .digest('hex');
 }

@@ -94,7 +94,12 @@ export async function verifyAuditChain(db: Db, batchSize = 2000): Promise<ChainV
               ? 'hash does not match the event content (the event was altered)'
               : null;
       if (problem) {
-        return { ok: false, checked, lastSeq: checked ? (expectedSeq - 1n).toString() : null, firstBroken: { seq: event.seq.toString(), id: event.id, problem } };
+        return {
+          ok: false,
+          checked,
+          lastSeq: checked ? (expectedSeq - 1n).toString() : null,
+          firstBroken: { seq: event.seq.toString(), id: event.id, problem },
+        };
       }
       expectedPrev = event.hash;
       expectedSeq += 1n;

@@ -9,11 +9,7 @@ export type AuditedTransaction = <T>(work: (tx: Prisma.TransactionClient, audit:
  * The one way services change state: the change and its audit events commit together, and
  * only after the commit are the events announced on the live stream.
  */
-export function createAuditedTransaction(
-  prisma: PrismaClient,
-  bus: EventBus,
-  onPublishError: (error: Error) => void,
-): AuditedTransaction {
+export function createAuditedTransaction(prisma: PrismaClient, bus: EventBus, onPublishError: (error: Error) => void): AuditedTransaction {
   return async (work) => {
     const events: AuditEvent[] = [];
     const result = await prisma.$transaction(async (tx) =>

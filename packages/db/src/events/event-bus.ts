@@ -36,7 +36,9 @@ export function createRedisEventBus(redisUrl: string, onError: (error: Error) =>
           const event = JSON.parse(message) as GlidepathEvent;
           for (const l of listeners) l(event);
         });
-        await subscriber.subscribe(CHANNEL);
+        // Not awaited: the API must start while Redis is down; ioredis subscribes (and
+        // re-subscribes after every reconnect) as soon as it can.
+        subscriber.subscribe(CHANNEL).catch(onError);
       }
       listeners.add(listener);
       return async () => {

@@ -34,9 +34,7 @@ describe('migrator', () => {
     });
     const cli = join(MIGRATIONS_DIR, '../../packages/db/src/migrate.cli.ts');
     const tsx = join(MIGRATIONS_DIR, '../../node_modules/.bin/tsx');
-    const outputs = await Promise.all(
-      [1, 2, 3].map(() => run(tsx, [cli], { env: { ...process.env, DATABASE_URL: url } })),
-    );
+    const outputs = await Promise.all([1, 2, 3].map(() => run(tsx, [cli], { env: { ...process.env, DATABASE_URL: url } })));
     const rows = await query<{ migration_name: string; n: string }>(
       url,
       'SELECT migration_name, count(*) AS n FROM "_prisma_migrations" GROUP BY migration_name',
@@ -65,9 +63,7 @@ describe('migrator', () => {
     expect(await migrate({ databaseUrl: db.url, migrationsDir: dir })).toEqual([]);
 
     await appendFile(join(dir, first!.name, 'migration.sql'), '\n-- edited later\n');
-    await expect(migrate({ databaseUrl: db.url, migrationsDir: dir })).rejects.toThrow(
-      new RegExp(`migration ${first!.name} was changed after it was applied`),
-    );
+    await expect(migrate({ databaseUrl: db.url, migrationsDir: dir })).rejects.toThrow(new RegExp(`migration ${first!.name} was changed after it was applied`));
   });
 
   it('rolls back a failing migration completely and names it', async () => {
@@ -86,8 +82,8 @@ describe('migrator', () => {
   });
 
   it('says what to do when the database is missing and creating it is not allowed', async () => {
-    await expect(
-      migrate({ databaseUrl: databaseUrl('gp_test_absent_db'), migrationsDir: MIGRATIONS_DIR, createDatabase: false }),
-    ).rejects.toThrow(/database "gp_test_absent_db" does not exist: create it \(createdb/);
+    await expect(migrate({ databaseUrl: databaseUrl('gp_test_absent_db'), migrationsDir: MIGRATIONS_DIR, createDatabase: false })).rejects.toThrow(
+      /database "gp_test_absent_db" does not exist: create it \(createdb/,
+    );
   });
 });

@@ -26,7 +26,10 @@ export class MigrationError extends Error {}
 
 export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const bytes = await readFile(join(migrationsDir, name, 'migration.sql'));
@@ -137,7 +140,9 @@ async function connect(options: MigrateOptions, log: MigrationLog): Promise<pg.C
   const url = new URL(options.databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   if (!options.createDatabase) {
-    throw new MigrationError(`database "${name}" does not exist: create it (createdb -h ${url.hostname} -p ${url.port || 5432} ${name}) or allow Glidepath to create it`);
+    throw new MigrationError(
+      `database "${name}" does not exist: create it (createdb -h ${url.hostname} -p ${url.port || 5432} ${name}) or allow Glidepath to create it`,
+    );
   }
   await createDatabase(url, name);
   log(`created database ${name}`);
@@ -155,7 +160,9 @@ async function createDatabase(url: URL, name: string): Promise<void> {
     // 42P04: a replica starting beside us created it first; 23505 is the same race seen through pg_database.
     if (code === '42P04' || code === '23505') return;
     if (code === '42501') {
-      throw new MigrationError(`database "${name}" does not exist and role "${url.username}" may not create it: run createdb ${name} as a superuser, or grant CREATEDB`);
+      throw new MigrationError(
+        `database "${name}" does not exist and role "${url.username}" may not create it: run createdb ${name} as a superuser, or grant CREATEDB`,
+      );
     }
     throw error;
   } finally {

@@ -38,7 +38,8 @@ export async function findSchemaDrift(schemaPath: string, databaseUrl: string): 
       if (found.type !== expectedType) problems.push(`${where}: type is ${found.type}, schema says ${expectedType}`);
       if (!isList) {
         const optional = field.optional === true;
-        if (found.nullable !== optional) problems.push(`${where}: ${found.nullable ? 'nullable' : 'NOT NULL'} in the database, ${optional ? 'optional' : 'required'} in the schema`);
+        if (found.nullable !== optional)
+          problems.push(`${where}: ${found.nullable ? 'nullable' : 'NOT NULL'} in the database, ${optional ? 'optional' : 'required'} in the schema`);
       }
     }
   }
@@ -49,7 +50,7 @@ export async function findSchemaDrift(schemaPath: string, databaseUrl: string): 
 }
 
 function mapName(attributes: Array<Attribute | { type: string }>): string | undefined {
-  const map = attributes.find((a): a is Attribute => (a as Attribute).name === 'map' && ((a as Attribute).kind === 'field' || (a as Attribute).kind === 'object'));
+  const map = attributes.find((a): a is Attribute => (a as Attribute).name === 'map');
   const arg = map?.args?.[0]?.value;
   return typeof arg === 'string' ? arg.replace(/^"|"$/g, '') : undefined;
 }

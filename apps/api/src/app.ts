@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AuditedTransaction, EventBus, PrismaClient } from '@glidepath/db';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { installErrorHandling } from './http/error-handler.ts';
+import { ErrorReply } from './http/schemas.ts';
+import { createApiMetrics } from './metrics.ts';
+import { auditRoutes } from './routes/audit.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { servicesRoutes } from './routes/services.routes.ts';
+import { streamRoutes } from './routes/stream.routes.ts';
+
+export interface AppDeps {
+  prisma: PrismaClient;
+  redis: Redis;
+  bus: EventBus;
+  audited: AuditedTransaction;
+  webDist?: string;
+}
+
+export interface AppOptions {
+  logLevel?: string;
+  logger?: FastifyBaseLogger;
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
+  const app = Fastify({
+    ...(options.logger
+      ? { loggerInstance: options.logger }
+      : { logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] } }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' }, plugins: [(await import('ajv-formats')).default as never] },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const metrics = createApiMetrics();
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  installErrorHandling(app);
+  app.addSchema(ErrorReply);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Glidepath API', version: '0.1.0', description: 'Deployment control plane: artifacts, releases, audit log.' },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  await app.register(fastifyWebsocket);
+
+  await app.register(healthRoutes({ ...deps, metrics }));
+  await app.register(auditRoutes(deps), { prefix: '/api/v1' });
+  await app.register(servicesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(streamRoutes({ bus: deps.bus, metrics }), { prefix: '/api/v1' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (deps.webDist && existsSync(deps.webDist)) {
+    await app.register(fastifyStatic, { root: deps.webDist, wildcard: false });
+    // Client-side routes: any unknown GET outside the API gets the dashboard's index.html.
+    app.setNotFoundHandler((request, reply) => {
+      if (request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
+      return reply
+        .status(404)
+        .send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } });
+    });
+  }
+  return app;
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp } from '../testing/test-app.ts';
+
+let t: Awaited<ReturnType<typeof createTestApp>>;
+beforeAll(async () => {
+  t = await createTestApp();
+  for (let i = 0; i < 7; i++) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/services',
+      payload: { name: `svc-${i}`, owners: ['team'] },
+      headers: { 'x-request-id': `req-${i}` },
+    });
+    expect(res.statusCode).toBe(201);
+  }
+});
+afterAll(() => t.close());
+
+describe('GET /api/v1/audit', () => {
+  it('pages newest first with a cursor until the end', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await t.app.inject({ url: `/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}` });
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { items: Array<{ seq: string }>; nextCursor: string | null };
+      seen.push(...body.items.map((e) => e.seq));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['7', '6', '5', '4', '3', '2', '1']);
+  });
+
+  it('filters by action, subject, actor and time range, and records the request id', async () => {
+    const all = (await t.app.inject({ url: '/api/v1/audit?action=service.created' })).json() as {
+      items: Array<{ subject: { id: string }; requestId: string; createdAt: string }>;
+    };
+    expect(all.items).toHaveLength(7);
+    expect(all.items[6]!.requestId).toBe('req-0');
+    const one = (await t.app.inject({ url: `/api/v1/audit?subjectType=service&subjectId=${all.items[0]!.subject.id}&actorId=anonymous` })).json() as {
+      items: unknown[];
+    };
+    expect(one.items).toHaveLength(1);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    const none = (await t.app.inject({ url: `/api/v1/audit?from=${future}` })).json() as { items: unknown[] };
+    expect(none.items).toHaveLength(0);
+  });
+
+  it('names the field and the problem for bad filters', async () => {
+    const res = await t.app.inject({ url: '/api/v1/audit?limit=0&cursor=abc&from=yesterday' });
+    expect(res.statusCode).toBe(400);
+    const { error } = res.json() as { error: { code: string; details: Array<{ field: string }>; requestId: string } };
+    expect(error.code).toBe('validation_failed');
+    expect(error.details.map((d) => d.field).sort()).toEqual(['querystring.cursor', 'querystring.from', 'querystring.limit']);
+    expect(error.requestId).toBe(res.headers['x-request-id']);
+  });
+
+  it('verifies the chain and exports it as NDJSON, oldest first', async () => {
+    expect((await t.app.inject({ url: '/api/v1/audit/verify' })).json()).toEqual({ ok: true, checked: 7, lastSeq: '7' });
+    const res = await t.app.inject({ url: '/api/v1/audit/export' });
+    expect(res.headers['content-type']).toContain('application/x-ndjson');
+    const lines = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: string; prevHash: string; hash: string });
+    expect(lines.map((l) => l.seq)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(lines[1]!.prevHash).toBe(lines[0]!.hash);
+  });
+});

@@ -1,0 +1,50 @@
+import { createAuditedTransaction, createPrismaClient, createRedisEventBus, migrate, MIGRATIONS_DIR } from '@glidepath/db';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { buildApp } from './app.ts';
+import { loadConfig, type ApiConfig } from './config.ts';
+
+async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
+  await migrate({
+    databaseUrl: config.databaseUrl,
+    migrationsDir: MIGRATIONS_DIR,
+    createDatabase: config.createDatabase,
+    log: (message) => logger.info(message),
+  });
+  const prisma = createPrismaClient(config.databaseUrl);
+  // No offline queue: while Redis is down, readiness probes fail fast instead of hanging.
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const bus = createRedisEventBus(config.redisUrl, (error) => logger.warn({ err: error }, 'event bus error'));
+  const audited = createAuditedTransaction(prisma, bus, (error) => logger.warn({ err: error }, 'could not publish an audit event'));
+  const app = await buildApp({ prisma, redis, bus, audited, webDist: config.webDist }, { logger });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    await app.close();
+    await Promise.allSettled([prisma.$disconnect(), bus.close(), redis.quit()]);
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+let config: ApiConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  console.error(`glidepath api: ${(error as Error).message}`);
+  process.exit(1);
+}
+const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+main(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, `glidepath api failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

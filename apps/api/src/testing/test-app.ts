@@ -1,0 +1,29 @@
+import { createAuditedTransaction, createPrismaClient, createRedisEventBus } from '@glidepath/db';
+import { createTestDatabase } from '@glidepath/db/testing';
+import { Redis } from 'ioredis';
+import { buildApp } from '../app.ts';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The real API on a database of its own, real Redis; `inject` drives it without a port. */
+export async function createTestApp(options: { redisUrl?: string } = {}) {
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const db = await createTestDatabase();
+  const prisma = createPrismaClient(db.url);
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  redis.connect().catch(() => {});
+  const bus = createRedisEventBus(redisUrl, () => {});
+  const audited = createAuditedTransaction(prisma, bus, () => {});
+  const app = await buildApp({ prisma, redis, bus, audited }, { logLevel: 'silent' });
+  return {
+    app,
+    prisma,
+    async close() {
+      await app.close();
+      await Promise.allSettled([prisma.$disconnect(), bus.close()]);
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+}

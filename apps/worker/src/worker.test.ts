@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase } from '@glidepath/db/testing';
+import { appendAuditEvent } from '@glidepath/db';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { VERIFY_AUDIT_CHAIN } from './jobs/verify-audit-chain.job.ts';
+import { startWorker, type RunningWorker } from './worker.ts';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let worker: RunningWorker;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL,
+    GLIDEPATH_WORKER_METRICS_PORT: '0',
+    GLIDEPATH_QUEUE_PREFIX: `gp-test-${randomBytes(4).toString('hex')}`,
+    GLIDEPATH_AUDIT_VERIFY_EVERY_MS: '3600000',
+  });
+  worker = await startWorker(config, pino({ level: 'silent' }));
+});
+afterAll(async () => {
+  await worker.queue.obliterate({ force: true });
+  await worker.close();
+  await db.drop();
+});
+
+describe('worker', () => {
+  it('schedules the audit chain verification and exports its result as metrics', async () => {
+    await worker.prisma.$transaction((tx) =>
+      appendAuditEvent(tx, { actor: { type: 'system', id: 'test' }, action: 'test.event', subject: { type: 't', id: '1' } }),
+    );
+    const schedulers = await worker.queue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toContain(VERIFY_AUDIT_CHAIN);
+    const job = await worker.queue.add(VERIFY_AUDIT_CHAIN, {});
+    await expect.poll(async () => (await worker.queue.getJob(job.id!))?.returnvalue, { timeout: 10_000 }).toEqual({ ok: true, checked: 1, lastSeq: '1' });
+    const metrics = await (await fetch(worker.metricsUrl)).text();
+    expect(metrics).toMatch(/^glidepath_audit_chain_valid 1$/m);
+    expect(metrics).toMatch(/^glidepath_audit_chain_events_checked 1$/m);
+  });
+
+  it('fails jobs that are not in the catalogue or whose payload does not match', async () => {
+    const unknown = await worker.queue.add('no.such.job', {});
+    const bad = await worker.queue.add(VERIFY_AUDIT_CHAIN, { unexpected: 1 } as never);
+    await expect.poll(async () => (await worker.queue.getJob(unknown.id!))?.failedReason, { timeout: 10_000 }).toMatch(/no job named "no.such.job"/);
+    await expect.poll(async () => (await worker.queue.getJob(bad.id!))?.failedReason, { timeout: 10_000 }).toMatch(/invalid payload/);
+  });
+});

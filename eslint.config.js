@@ -1,0 +1,52 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const apps = ['@glidepath/api', '@glidepath/worker', '@glidepath/web', '@glidepath/cli'];
+const noImport = (names, message) => ({ group: names.flatMap((n) => [n, `${n}/*`]), message });
+// Relative imports may not climb out of a package into another one either.
+const noRelativeEscape = { group: ['../../*', '../../../*', '../../../../*'], message: 'import other packages by name (@glidepath/...), not by path' };
+
+/** The import direction of ARCHITECTURE.md: core <- db, providers <- apps; nothing imports an app. */
+const importDirection = [
+  {
+    files: ['packages/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noImport(['@glidepath/*'], 'core is pure: it imports no other Glidepath package'), noRelativeEscape] }],
+    },
+  },
+  {
+    files: ['packages/db/**/*.ts', 'packages/providers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noImport([...apps, '@glidepath/db', '@glidepath/providers'], 'db and providers may import only @glidepath/core'), noRelativeEscape] },
+      ],
+    },
+  },
+  {
+    files: ['apps/api/**/*.ts', 'apps/worker/**/*.ts', 'apps/cli/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noImport(apps, 'nothing imports an app: move shared code into a package'), noRelativeEscape] }] },
+  },
+  {
+    files: ['apps/web/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noImport(['@glidepath/*'], 'the dashboard talks to the API only, over HTTP'), noRelativeEscape] }],
+    },
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/db/src/generated/**', '**/test-results/**', '**/playwright-report/**', '.tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  { files: ['apps/web/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
+  ...importDirection,
+);

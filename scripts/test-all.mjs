@@ -1,0 +1,54 @@
+// `pnpm test`: the whole suite: typecheck, lint, unit + integration tests (vitest, against
+// the real PostgreSQL and Redis), then browser tests (Playwright, Debian's Chromium).
+// Ends with one line "N passed, N failed" counting every test that ran.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = `${root}.tmp`;
+mkdirSync(tmp, { recursive: true });
+const bin = (name) => `${root}node_modules/.bin/${name}`;
+
+function step(title, command, args, options = {}) {
+  console.log(`\n=== ${title}`);
+  return spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options }).status ?? 1;
+}
+
+let passed = 0;
+let failed = 0;
+let broken = false;
+
+for (const [title, command, args] of [
+  ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
+  ['typecheck web', bin('tsc'), ['-p', 'apps/web/tsconfig.json']],
+  ['lint', bin('eslint'), ['.']],
+]) {
+  if (step(title, command, args) !== 0) broken = true;
+}
+
+const vitestReport = `${tmp}/vitest.json`;
+rmSync(vitestReport, { force: true });
+if (step('unit and integration tests', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`]) !== 0)
+  broken = true;
+if (existsSync(vitestReport)) {
+  const report = JSON.parse(readFileSync(vitestReport, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+} else broken = true;
+
+const e2eReport = `${tmp}/e2e.json`;
+rmSync(e2eReport, { force: true });
+const e2eStatus = step('browser tests', `${root}e2e/node_modules/.bin/playwright`, ['test', '--config', 'e2e/playwright.config.ts', '--reporter=list,json'], {
+  env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eReport },
+});
+if (e2eStatus !== 0) broken = true;
+if (existsSync(e2eReport)) {
+  const { stats } = JSON.parse(readFileSync(e2eReport, 'utf8'));
+  passed += stats.expected + stats.flaky;
+  failed += stats.unexpected;
+} else broken = true;
+
+if (broken && failed === 0) console.log('\na check or a runner failed outside the counted tests (see above)');
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(broken || failed ? 1 : 0);
