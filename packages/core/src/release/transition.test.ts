@@ -1,0 +1,295 @@
+import { describe, expect, it } from 'vitest';
+import type { StepSpec } from '../plan/plan-spec.ts';
+import { validatePlan } from '../plan/validate-plan.ts';
+import { initialReleaseState, nextWakeAt, type Phase, type ReleaseEvent, type ReleaseState } from './release-state.ts';
+import { transition } from './transition.ts';
+
+/** A fake clock: tests move time by hand. */
+const T0 = Date.parse('2026-11-23T10:00:00.000Z');
+const sec = (s: number) => T0 + s * 1000;
+
+function plan(steps: StepSpec[], automatic = true) {
+  const result = validatePlan({ strategy: 'canary', steps, rollback: { automatic } });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.plan;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Applies events in order, asserting each is accepted; returns the final state and all effects. */
+function run(state: ReleaseState, events: Array<[ReleaseEvent, number]>) {
+  const effects = [];
+  for (const [event, now] of events) {
+    const result = transition(deepFreeze(state), event, now);
+    if (!result.ok) throw new Error(`${event.type} refused: ${result.reason}`);
+    state = result.state;
+    effects.push(...result.effects);
+  }
+  return { state, effects };
+}
+
+const alice = { actorId: 'alice' };
+const bob = { actorId: 'bob' };
+const gatePlan = (automatic = true) =>
+  plan(
+    [
+      { type: 'setWeight', weight: 10 },
+      { type: 'webhook', url: 'http://127.0.0.1:1/gate' },
+      { type: 'setWeight', weight: 100 },
+    ],
+    automatic,
+  );
+const timedPlan = plan([
+  { type: 'setWeight', weight: 10 },
+  { type: 'pause', duration: '60s' },
+  { type: 'setWeight', weight: 100 },
+]);
+const approvalPlan = plan([
+  { type: 'setWeight', weight: 10 },
+  { type: 'approval', count: 1 },
+  { type: 'pause', duration: '60s' },
+  { type: 'setWeight', weight: 100 },
+]);
+
+/** One release in each phase, reached through the machine itself. */
+const inPhase: Record<Phase, () => ReleaseState> = {
+  pending: () => initialReleaseState(timedPlan, 'alice'),
+  progressing: () => run(initialReleaseState(timedPlan, 'alice'), [[{ type: 'start' }, sec(0)]]).state,
+  paused: () => run(inPhase.progressing(), [[{ type: 'pause', ...alice }, sec(1)]]).state,
+  'awaiting-approval': () => run(initialReleaseState(approvalPlan, 'alice'), [[{ type: 'start' }, sec(0)]]).state,
+  failed: () =>
+    run(initialReleaseState(gatePlan(false), 'alice'), [
+      [{ type: 'start' }, sec(0)],
+      [{ type: 'gate-verdict', stepIndex: 1, attempt: 1, outcome: 'fail' }, sec(5)],
+    ]).state,
+  succeeded: () => run(inPhase.progressing(), [[{ type: 'promote', ...alice }, sec(1)]]).state,
+  'rolled-back': () => run(inPhase.progressing(), [[{ type: 'rollback', ...alice }, sec(1)]]).state,
+  aborted: () => run(inPhase.pending(), [[{ type: 'abort', ...alice }, sec(1)]]).state,
+};
+
+const events: Record<string, ReleaseEvent> = {
+  start: { type: 'start' },
+  timer: { type: 'timer' },
+  pause: { type: 'pause', ...alice },
+  resume: { type: 'resume', ...alice },
+  promote: { type: 'promote', ...alice },
+  abort: { type: 'abort', ...alice },
+  rollback: { type: 'rollback', ...alice },
+  retry: { type: 'retry', fromStep: 0, ...alice },
+  approve: { type: 'approve', ...bob },
+};
+
+// phase -> event -> expected [phase after, effect types] or a refusal pattern; '=' means accepted, nothing changes.
+type Expect = [Phase, string[]] | RegExp | '=';
+const no = (phase: string) => new RegExp(`cannot \\w+ a release that is ${phase}`);
+const TABLE: Record<Phase, Record<keyof typeof events, Expect>> = {
+  pending: {
+    start: ['progressing', ['set-weight']],
+    timer: '=',
+    pause: no('pending'),
+    resume: no('pending'),
+    promote: no('pending'),
+    abort: ['aborted', []],
+    rollback: /abort it instead/,
+    retry: no('pending'),
+    approve: no('pending'),
+  },
+  progressing: {
+    start: '=',
+    timer: '=',
+    pause: ['paused', []],
+    resume: no('progressing'),
+    promote: ['succeeded', ['promote']],
+    abort: ['aborted', ['rollback']],
+    rollback: ['rolled-back', ['rollback']],
+    retry: no('progressing'),
+    approve: no('progressing'),
+  },
+  paused: {
+    start: '=',
+    timer: '=',
+    pause: no('paused'),
+    resume: ['progressing', []],
+    promote: ['succeeded', ['promote']],
+    abort: ['aborted', ['rollback']],
+    rollback: ['rolled-back', ['rollback']],
+    retry: no('paused'),
+    approve: no('paused'),
+  },
+  'awaiting-approval': {
+    start: '=',
+    timer: '=',
+    pause: no('awaiting-approval'),
+    resume: no('awaiting-approval'),
+    promote: /waiting for approval/,
+    abort: ['aborted', ['rollback']],
+    rollback: ['rolled-back', ['rollback']],
+    retry: no('awaiting-approval'),
+    approve: ['progressing', []],
+  },
+  failed: {
+    start: '=',
+    timer: '=',
+    pause: no('failed'),
+    resume: no('failed'),
+    promote: no('failed'),
+    abort: ['aborted', ['rollback']],
+    rollback: ['rolled-back', ['rollback']],
+    retry: ['progressing', ['set-weight', 'set-weight', 'run-gate']],
+    approve: no('failed'),
+  },
+  succeeded: {
+    start: '=',
+    timer: '=',
+    pause: no('succeeded'),
+    resume: no('succeeded'),
+    promote: no('succeeded'),
+    abort: no('succeeded'),
+    rollback: no('succeeded'),
+    retry: no('succeeded'),
+    approve: no('succeeded'),
+  },
+  'rolled-back': {
+    start: '=',
+    timer: '=',
+    pause: no('rolled-back'),
+    resume: no('rolled-back'),
+    promote: no('rolled-back'),
+    abort: no('rolled-back'),
+    rollback: no('rolled-back'),
+    retry: ['progressing', ['set-weight', 'set-weight']],
+    approve: no('rolled-back'),
+  },
+  aborted: {
+    start: '=',
+    timer: '=',
+    pause: no('aborted'),
+    resume: no('aborted'),
+    promote: no('aborted'),
+    abort: no('aborted'),
+    rollback: no('aborted'),
+    retry: ['progressing', ['set-weight', 'set-weight']],
+    approve: no('aborted'),
+  },
+};
+
+describe('transition: every phase × event', () => {
+  for (const [phase, row] of Object.entries(TABLE) as Array<[Phase, Record<string, Expect>]>) {
+    for (const [name, expected] of Object.entries(row)) {
+      it(`${phase} + ${name}`, () => {
+        const state = deepFreeze(inPhase[phase]());
+        expect(state.phase).toBe(phase);
+        const result = transition(state, events[name]!, sec(30));
+        if (expected instanceof RegExp) {
+          expect(result).toEqual({ ok: false, reason: expect.stringMatching(expected) });
+        } else if (expected === '=') {
+          expect(result).toMatchObject({ ok: true, changed: false, effects: [] });
+        } else {
+          expect(result.ok).toBe(true);
+          if (!result.ok) return;
+          expect(result.state.phase).toBe(expected[0]);
+          expect(result.effects.map((e) => e.type)).toEqual(expected[1]);
+        }
+      });
+    }
+  }
+});
+
+describe('transition: a release through time', () => {
+  it('runs a canary step by step on a fake clock, with absolute weights', () => {
+    let { state, effects } = run(initialReleaseState(timedPlan, 'alice'), [[{ type: 'start' }, sec(0)]]);
+    expect(effects).toEqual([{ type: 'set-weight', weight: 10 }]);
+    expect(nextWakeAt(state)).toBe(new Date(sec(60)).toISOString());
+    const early = transition(state, { type: 'timer' }, sec(59));
+    expect(early).toMatchObject({ ok: true, changed: false, effects: [] });
+    ({ state, effects } = run(state, [[{ type: 'timer' }, sec(60)]]));
+    expect(effects).toEqual([{ type: 'set-weight', weight: 100 }, { type: 'promote' }]);
+    expect(state).toMatchObject({ phase: 'succeeded', canaryWeight: 100, finishedAt: new Date(sec(60)).toISOString() });
+    expect(state.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+
+  it('rolls back automatically on a failing gate and keeps the evidence', () => {
+    const { state, effects } = run(initialReleaseState(gatePlan(), 'alice'), [
+      [{ type: 'start' }, sec(0)],
+      [{ type: 'gate-verdict', stepIndex: 1, attempt: 1, outcome: 'fail', evidence: { status: 500 }, summary: 'webhook said no' }, sec(3)],
+    ]);
+    expect(effects).toEqual([{ type: 'set-weight', weight: 10 }, { type: 'run-gate', gate: 'webhook', stepIndex: 1, attempt: 1 }, { type: 'rollback' }]);
+    expect(state).toMatchObject({ phase: 'rolled-back', canaryWeight: 0, reason: 'automatic rollback: webhook said no' });
+    expect(state.steps[1]).toMatchObject({ status: 'failed', evidence: { status: 500 } });
+  });
+
+  it('ignores stale verdicts and asks again when a gate outlives its lease', () => {
+    let { state } = run(initialReleaseState(gatePlan(), 'alice'), [[{ type: 'start' }, sec(0)]]);
+    expect(transition(state, { type: 'gate-verdict', stepIndex: 1, attempt: 0, outcome: 'fail' }, sec(1))).toMatchObject({ changed: false });
+    expect(transition(state, { type: 'gate-verdict', stepIndex: 0, attempt: 1, outcome: 'fail' }, sec(1))).toMatchObject({ changed: false });
+    const lease = Date.parse(nextWakeAt(state)!);
+    const again = transition(state, { type: 'timer' }, lease);
+    expect(again).toMatchObject({ ok: true, effects: [{ type: 'run-gate', gate: 'webhook', stepIndex: 1, attempt: 1 }] });
+    ({ state } = run(state, [[{ type: 'gate-verdict', stepIndex: 1, attempt: 1, outcome: 'pass' }, sec(2)]]));
+    expect(state.phase).toBe('succeeded');
+  });
+
+  it('retries from a step after a failure, restoring the split reached before it', () => {
+    const { state, effects } = run(inPhase.failed(), [[{ type: 'retry', fromStep: 1, ...alice }, sec(40)]]);
+    expect(effects).toEqual([
+      { type: 'set-weight', weight: 10 },
+      { type: 'run-gate', gate: 'webhook', stepIndex: 1, attempt: 2 },
+    ]);
+    expect(state).toMatchObject({ phase: 'progressing', stepIndex: 1 });
+    expect(transition(inPhase.failed(), { type: 'retry', fromStep: 9, ...alice }, sec(40))).toEqual({ ok: false, reason: 'fromStep must be a step index 0–2' });
+  });
+
+  it('holds an advance while paused and takes it on resume', () => {
+    let { state } = run(inPhase.paused(), [[{ type: 'timer' }, sec(61)]]);
+    expect(state).toMatchObject({ phase: 'paused', stepIndex: 1 });
+    expect(state.steps[1]!.status).toBe('succeeded');
+    const resumed = run(state, [[{ type: 'resume', ...alice }, sec(70)]]);
+    expect(resumed.effects).toEqual([{ type: 'set-weight', weight: 100 }, { type: 'promote' }]);
+    expect(resumed.state.phase).toBe('succeeded');
+  });
+
+  it('a plan pause without duration waits for resume', () => {
+    const p = plan([{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }]);
+    let { state } = run(initialReleaseState(p, 'alice'), [[{ type: 'start' }, sec(0)]]);
+    expect(state).toMatchObject({ phase: 'paused', reason: 'step 1 pauses until resumed' });
+    ({ state } = run(state, [[{ type: 'resume', ...bob }, sec(5)]]));
+    expect(state.phase).toBe('succeeded');
+  });
+
+  it('approvals: never by the requester, never twice by one person, and they expire', () => {
+    const p = plan([
+      { type: 'approval', count: 2, expiresAfter: '1h' },
+      { type: 'setWeight', weight: 100 },
+    ]);
+    let { state } = run(initialReleaseState(p, 'alice'), [[{ type: 'start' }, sec(0)]]);
+    expect(transition(state, { type: 'approve', ...alice }, sec(1))).toEqual({ ok: false, reason: 'the person who requested a release may not approve it' });
+    ({ state } = run(state, [[{ type: 'approve', ...bob, comment: 'lgtm' }, sec(2)]]));
+    expect(transition(state, { type: 'approve', ...bob }, sec(3))).toEqual({ ok: false, reason: 'bob has already approved this step' });
+    const expired = run(state, [[{ type: 'timer' }, sec(3600)]]).state;
+    expect(expired).toMatchObject({ phase: 'rolled-back', reason: 'automatic rollback: approval expired before enough approvals arrived' });
+    ({ state } = run(state, [[{ type: 'approve', actorId: 'carol' }, sec(4)]]));
+    expect(state.phase).toBe('succeeded');
+    expect(state.steps[0]!.approvals.map((a) => a.actorId)).toEqual(['bob', 'carol']);
+  });
+
+  it('an inconclusive verdict at the limit pauses for a person when the plan says so', () => {
+    const p = plan([
+      { type: 'setWeight', weight: 5 },
+      { type: 'analysis', maxDuration: '1m' },
+      { type: 'setWeight', weight: 100 },
+    ]);
+    let { state } = run(initialReleaseState(p, 'alice'), [
+      [{ type: 'start' }, sec(0)],
+      [{ type: 'gate-verdict', stepIndex: 1, attempt: 1, outcome: 'inconclusive', summary: 'too little traffic' }, sec(60)],
+    ]);
+    expect(state).toMatchObject({ phase: 'paused', reason: 'too little traffic' });
+    ({ state } = run(state, [[{ type: 'resume', ...alice }, sec(61)]]));
+    expect(state.phase).toBe('succeeded');
+  });
+});

@@ -1,0 +1,271 @@
+import { isGate, type Step } from '../plan/compiled-plan.ts';
+import type { ControlType, Effect, Phase, ReleaseEvent, ReleaseState, StepState } from './release-state.ts';
+
+export type TransitionResult = { ok: true; changed: boolean; state: ReleaseState; effects: Effect[] } | { ok: false; reason: string };
+
+/** Where each control is allowed. Anything else is refused with the reason (HTTP 409). */
+export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
+  pause: ['progressing'],
+  resume: ['paused'],
+  promote: ['progressing', 'paused'],
+  abort: ['pending', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  rollback: ['awaiting-approval', 'progressing', 'paused', 'failed'],
+  retry: ['failed', 'rolled-back', 'aborted'],
+  approve: ['awaiting-approval'],
+};
+
+const GATE_LEASE_GRACE_MS = 30_000;
+
+/**
+ * The release state machine: pure, no I/O, never mutates its input. Returns the next state
+ * and the provider effects to apply, in order, or the reason the event is not allowed now.
+ */
+export function transition(state: ReleaseState, event: ReleaseEvent, now: number): TransitionResult {
+  if (event.type in CONTROL_PHASES) {
+    const control = event.type as ControlType;
+    if (!CONTROL_PHASES[control].includes(state.phase)) return refuse(control, state);
+  }
+  const m = new Machine(structuredClone(state), now);
+  const refused = m.apply(event);
+  if (refused) return { ok: false, reason: refused };
+  const changed = m.effects.length > 0 || JSON.stringify(m.state) !== JSON.stringify(state);
+  return { ok: true, changed, state: m.state, effects: m.effects };
+}
+
+function refuse(control: ControlType, state: ReleaseState): { ok: false; reason: string } {
+  const allowed = CONTROL_PHASES[control].join(', ');
+  const why: Partial<Record<ControlType, string>> = {
+    promote: state.phase === 'awaiting-approval' ? 'the release is waiting for approval, which promote cannot skip' : '',
+    rollback: state.phase === 'pending' ? 'the release has not shifted any traffic yet; abort it instead' : '',
+  };
+  return { ok: false, reason: why[control] || `cannot ${control} a release that is ${state.phase} (allowed when ${allowed})` };
+}
+
+class Machine {
+  effects: Effect[] = [];
+  constructor(
+    public state: ReleaseState,
+    private readonly now: number,
+  ) {}
+
+  get iso(): string {
+    return new Date(this.now).toISOString();
+  }
+  get step(): Step | undefined {
+    return this.state.plan.steps[this.state.stepIndex];
+  }
+  get stepState(): StepState | undefined {
+    return this.state.steps[this.state.stepIndex];
+  }
+
+  /** Returns a reason when the event is refused. */
+  apply(event: ReleaseEvent): string | undefined {
+    switch (event.type) {
+      case 'start':
+        if (this.state.phase !== 'pending') return undefined; // already started: starting is idempotent
+        this.state.startedAt = this.iso;
+        this.state.phase = 'progressing';
+        this.enter(0);
+        return undefined;
+      case 'timer':
+        return this.timer();
+      case 'gate-verdict':
+        return this.verdict(event);
+      case 'pause':
+        this.state.phase = 'paused';
+        this.state.reason = event.reason ?? `paused by ${event.actorId}`;
+        return undefined;
+      case 'resume':
+        return this.resume();
+      case 'promote':
+        for (let i = this.state.stepIndex; i < this.state.steps.length; i++) {
+          const s = this.state.steps[i]!;
+          if (s.status === 'pending' || s.status === 'running') Object.assign(s, { status: 'skipped', finishedAt: this.iso, wakeAt: null });
+        }
+        this.state.stepIndex = this.state.steps.length;
+        this.state.reason = event.reason ?? `promoted by ${event.actorId}`;
+        this.finish();
+        return undefined;
+      case 'abort':
+        this.end('aborted', event.reason ?? `aborted by ${event.actorId}`);
+        return undefined;
+      case 'rollback':
+        this.end('rolled-back', event.reason ?? `rolled back by ${event.actorId}`);
+        return undefined;
+      case 'retry':
+        return this.retry(event.fromStep, event.reason ?? `retried from step ${event.fromStep} by ${event.actorId}`);
+      case 'approve':
+        return this.approve(event.actorId, event.comment ?? null);
+    }
+  }
+
+  /** Enters step i, running every step that completes at once (setWeight) until one waits. */
+  enter(i: number): void {
+    this.state.stepIndex = i;
+    const step = this.state.plan.steps[i];
+    if (!step) return this.finish();
+    const s = this.state.steps[i]!;
+    Object.assign(s, { status: 'running', attempt: s.attempt + 1, startedAt: this.iso, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
+    switch (step.type) {
+      case 'setWeight':
+        this.effects.push({ type: 'set-weight', weight: step.weight });
+        this.state.canaryWeight = step.weight;
+        return this.complete();
+      case 'pause':
+        if (step.durationMs === null) {
+          this.state.phase = 'paused';
+          this.state.reason = `step ${i} pauses until resumed`;
+        } else s.wakeAt = this.at(step.durationMs);
+        return;
+      case 'hold':
+        s.wakeAt = this.at(step.durationMs);
+        return;
+      case 'approval':
+        this.state.phase = 'awaiting-approval';
+        this.state.reason = `waiting for ${step.count} approval(s)${step.group ? ` from ${step.group}` : ''}`;
+        s.wakeAt = step.expiresAfterMs === null ? null : this.at(step.expiresAfterMs);
+        return;
+      default:
+        this.runGate(step, s);
+    }
+  }
+
+  runGate(step: Step, s: StepState): void {
+    if (!isGate(step)) return;
+    this.effects.push({ type: 'run-gate', gate: step.type, stepIndex: this.state.stepIndex, attempt: s.attempt });
+    s.wakeAt = this.at(gateLeaseMs(step));
+  }
+
+  /** The current step succeeded: advance unless paused (resume advances). */
+  complete(evidence?: unknown): void {
+    const s = this.stepState!;
+    Object.assign(s, { status: 'succeeded', finishedAt: this.iso, wakeAt: null });
+    if (evidence !== undefined) s.evidence = evidence;
+    if (this.state.phase === 'paused') return;
+    if (this.state.phase === 'awaiting-approval') {
+      this.state.phase = 'progressing';
+      this.state.reason = null;
+    }
+    this.enter(this.state.stepIndex + 1);
+  }
+
+  finish(): void {
+    this.effects.push({ type: 'promote' });
+    this.state.canaryWeight = 100;
+    this.state.phase = 'succeeded';
+    this.state.finishedAt = this.iso;
+  }
+
+  end(phase: 'rolled-back' | 'aborted', reason: string): void {
+    const s = this.stepState;
+    if (s && (s.status === 'running' || s.status === 'pending'))
+      Object.assign(s, { status: s.status === 'running' ? 'failed' : 'skipped', finishedAt: this.iso, wakeAt: null });
+    // A release that never shifted traffic has nothing to undo.
+    if (this.state.phase !== 'pending') this.effects.push({ type: 'rollback' });
+    this.state.canaryWeight = 0;
+    this.state.phase = phase;
+    this.state.reason = reason;
+    this.state.finishedAt = this.iso;
+  }
+
+  timer(): undefined {
+    const step = this.step;
+    const s = this.stepState;
+    if (!step || !s || s.status !== 'running' || !s.wakeAt || Date.parse(s.wakeAt) > this.now) return undefined;
+    if (this.state.phase !== 'progressing' && this.state.phase !== 'paused' && this.state.phase !== 'awaiting-approval') return undefined;
+    if (step.type === 'pause' || step.type === 'hold') this.complete();
+    else if (step.type === 'approval') this.failStep('approval expired before enough approvals arrived');
+    else if (isGate(step)) {
+      // The gate's job never reported (lost with Redis, or its worker died): ask again, same attempt.
+      this.effects.push({ type: 'run-gate', gate: step.type, stepIndex: this.state.stepIndex, attempt: s.attempt });
+      s.wakeAt = this.at(gateLeaseMs(step));
+    }
+    return undefined;
+  }
+
+  verdict(event: Extract<ReleaseEvent, { type: 'gate-verdict' }>): undefined {
+    const s = this.stepState;
+    // Verdicts for another step or an earlier attempt are stale: ignore them.
+    if (!s || event.stepIndex !== this.state.stepIndex || event.attempt !== s.attempt || s.status !== 'running') return undefined;
+    if (this.state.phase !== 'progressing' && this.state.phase !== 'paused') return undefined;
+    if (event.outcome === 'pass') this.complete(event.evidence ?? null);
+    else if (event.outcome === 'fail') this.failStep(event.summary ?? `step ${this.state.stepIndex} (${this.step?.type}) failed`, event.evidence);
+    else {
+      // Inconclusive at the gate's limit, with the plan saying "ask a person".
+      s.evidence = event.evidence ?? null;
+      this.state.phase = 'paused';
+      this.state.reason = event.summary ?? 'not enough evidence at the analysis limit: resume to accept, or roll back';
+      Object.assign(s, { status: 'succeeded', finishedAt: this.iso, wakeAt: null });
+    }
+    return undefined;
+  }
+
+  failStep(reason: string, evidence?: unknown): void {
+    const s = this.stepState!;
+    Object.assign(s, { status: 'failed', finishedAt: this.iso, wakeAt: null });
+    if (evidence !== undefined) s.evidence = evidence;
+    if (this.state.plan.rollback.automatic) {
+      this.end('rolled-back', `automatic rollback: ${reason}`);
+      return;
+    }
+    this.state.phase = 'failed';
+    this.state.reason = `${reason}; automatic rollback is off: roll back, abort or retry`;
+  }
+
+  resume(): undefined {
+    this.state.phase = 'progressing';
+    this.state.reason = null;
+    const step = this.step;
+    const s = this.stepState;
+    if (!step || !s) return undefined;
+    const due = s.wakeAt !== null && Date.parse(s.wakeAt) <= this.now;
+    if (s.status === 'succeeded' || (step.type === 'pause' && (step.durationMs === null || due))) {
+      if (s.status === 'succeeded') this.enter(this.state.stepIndex + 1);
+      else this.complete();
+    }
+    return undefined;
+  }
+
+  retry(fromStep: number, reason: string): string | undefined {
+    const count = this.state.plan.steps.length;
+    if (!Number.isInteger(fromStep) || fromStep < 0 || fromStep >= count) return `fromStep must be a step index 0–${count - 1}`;
+    for (let i = fromStep; i < count; i++)
+      Object.assign(this.state.steps[i]!, { status: 'pending', startedAt: null, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
+    // Restore the traffic split the plan had reached before that step.
+    const weight = [...this.state.plan.steps.slice(0, fromStep)].reverse().find((s) => s.type === 'setWeight') as { weight: number } | undefined;
+    this.effects.push({ type: 'set-weight', weight: weight?.weight ?? 0 });
+    this.state.canaryWeight = weight?.weight ?? 0;
+    Object.assign(this.state, { phase: 'progressing', reason, finishedAt: null });
+    this.enter(fromStep);
+    return undefined;
+  }
+
+  approve(actorId: string, comment: string | null): string | undefined {
+    const step = this.step;
+    const s = this.stepState;
+    if (step?.type !== 'approval' || !s) return 'the current step is not an approval';
+    if (actorId === this.state.requestedBy) return 'the person who requested a release may not approve it';
+    if (s.approvals.some((a) => a.actorId === actorId)) return `${actorId} has already approved this step`;
+    s.approvals.push({ actorId, comment, at: this.iso });
+    if (s.approvals.length >= step.count) this.complete();
+    return undefined;
+  }
+
+  at(ms: number): string {
+    return new Date(this.now + ms).toISOString();
+  }
+}
+
+/** How long a gate may run before the reconciler assumes its job was lost and asks again. */
+export function gateLeaseMs(step: Step): number {
+  switch (step.type) {
+    case 'analysis':
+      return step.maxDurationMs + 2 * step.intervalMs + GATE_LEASE_GRACE_MS;
+    case 'smoke':
+      return (step.retries + 1) * (step.retryDelayMs + 10_000) + GATE_LEASE_GRACE_MS;
+    case 'webhook':
+      return (step.retries + 1) * (step.timeoutMs * 2) + GATE_LEASE_GRACE_MS;
+    default:
+      return GATE_LEASE_GRACE_MS;
+  }
+}
