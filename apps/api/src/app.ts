@@ -5,7 +5,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AuditedTransaction, EventBus, PrismaClient } from '@glidepath/db';
+import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
+import type { RouterRegistry } from '@glidepath/providers';
+import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -14,6 +16,10 @@ import { createApiMetrics } from './metrics.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { servicesRoutes } from './routes/services.routes.ts';
+import { artifactsRoutes } from './routes/artifacts.routes.ts';
+import { environmentsRoutes } from './routes/environments.routes.ts';
+import { plansRoutes } from './routes/plans.routes.ts';
+import { releasesRoutes } from './routes/releases.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
 
 export interface AppDeps {
@@ -21,6 +27,9 @@ export interface AppDeps {
   redis: Redis;
   bus: EventBus;
   audited: AuditedTransaction;
+  jobs: JobQueue;
+  /** Validates environment targets; the API never drives a router itself. */
+  routers: RouterRegistry;
   webDist?: string;
 }
 
@@ -55,6 +64,14 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     );
   });
   installErrorHandling(app);
+  // Plans may be written in YAML; they are validated exactly like JSON once parsed.
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, YAML.parse(body as string));
+    } catch (error) {
+      done(Object.assign(new Error(`body: is not valid YAML: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
   app.addSchema(ErrorReply);
 
   await app.register(fastifySwagger, {
@@ -69,6 +86,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(healthRoutes({ ...deps, metrics }));
   await app.register(auditRoutes(deps), { prefix: '/api/v1' });
   await app.register(servicesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(environmentsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(artifactsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(plansRoutes(deps), { prefix: '/api/v1' });
+  await app.register(releasesRoutes(deps), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics }), { prefix: '/api/v1' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -9,6 +9,9 @@ export interface ApiConfig {
   /** Built dashboard to serve at `/`; absent in dev, where Vite serves it. */
   webDist: string;
   createDatabase: boolean;
+  /** production hides test-only providers such as the recording router. */
+  production: boolean;
+  queuePrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -23,6 +26,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     webDist: env.GLIDEPATH_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
     createDatabase: bool(env, 'GLIDEPATH_CREATE_DATABASE', true),
+    production: oneOf(env, 'GLIDEPATH_ENV', 'development', ['development', 'test', 'production']) === 'production',
+    queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',
   };
 }
 

@@ -1,4 +1,5 @@
-import { createAuditedTransaction, createPrismaClient, createRedisEventBus, migrate, MIGRATIONS_DIR } from '@glidepath/db';
+import { createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus, migrate, MIGRATIONS_DIR } from '@glidepath/db';
+import { createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -17,7 +18,14 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const bus = createRedisEventBus(config.redisUrl, (error) => logger.warn({ err: error }, 'event bus error'));
   const audited = createAuditedTransaction(prisma, bus, (error) => logger.warn({ err: error }, 'could not publish an audit event'));
-  const app = await buildApp({ prisma, redis, bus, audited, webDist: config.webDist }, { logger });
+  const jobs = createJobQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    bestEffortMs: 1000,
+    onEnqueueError: (error) => logger.warn({ err: error }, 'could not enqueue a job; the worker sweeper will pick the work up from the database'),
+  });
+  const routers = createApiRouters({ production: config.production });
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, webDist: config.webDist }, { logger });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -26,7 +34,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await app.close();
-    await Promise.allSettled([prisma.$disconnect(), bus.close(), redis.quit()]);
+    await Promise.allSettled([prisma.$disconnect(), bus.close(), jobs.close(), redis.quit()]);
     clearTimeout(force);
     process.exit(0);
   };

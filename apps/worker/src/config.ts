@@ -11,6 +11,11 @@ export interface WorkerConfig {
   createDatabase: boolean;
   /** Redis key prefix of the queues: separate Glidepath installations sharing one Redis. */
   queuePrefix: string;
+  /** production hides test-only providers such as the recording router. */
+  production: boolean;
+  sweepEveryMs: number;
+  /** How long a job may go unheard from before another worker takes it over as stalled. */
+  jobLockMs: number;
 }
 
 /** The only place the worker reads the environment. */
@@ -25,6 +30,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     auditVerifyEveryMs: int(env, 'GLIDEPATH_AUDIT_VERIFY_EVERY_MS', 300_000, 1000, 86_400_000),
     createDatabase: env.GLIDEPATH_CREATE_DATABASE !== 'false',
     queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',
+    production: (env.GLIDEPATH_ENV || 'development') === 'production',
+    sweepEveryMs: int(env, 'GLIDEPATH_SWEEP_EVERY_MS', 5000, 100, 600_000),
+    jobLockMs: int(env, 'GLIDEPATH_JOB_LOCK_MS', 30_000, 1000, 600_000),
   };
 }
 

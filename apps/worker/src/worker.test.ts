@@ -21,7 +21,7 @@ beforeAll(async () => {
   worker = await startWorker(config, pino({ level: 'silent' }));
 });
 afterAll(async () => {
-  await worker.queue.obliterate({ force: true });
+  await worker.jobs.queue.obliterate({ force: true });
   await worker.close();
   await db.drop();
 });
@@ -31,19 +31,19 @@ describe('worker', () => {
     await worker.prisma.$transaction((tx) =>
       appendAuditEvent(tx, { actor: { type: 'system', id: 'test' }, action: 'test.event', subject: { type: 't', id: '1' } }),
     );
-    const schedulers = await worker.queue.getJobSchedulers();
+    const schedulers = await worker.jobs.queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toContain(VERIFY_AUDIT_CHAIN);
-    const job = await worker.queue.add(VERIFY_AUDIT_CHAIN, {});
-    await expect.poll(async () => (await worker.queue.getJob(job.id!))?.returnvalue, { timeout: 10_000 }).toEqual({ ok: true, checked: 1, lastSeq: '1' });
+    const job = await worker.jobs.queue.add(VERIFY_AUDIT_CHAIN, {});
+    await expect.poll(async () => (await worker.jobs.queue.getJob(job.id!))?.returnvalue, { timeout: 10_000 }).toEqual({ ok: true, checked: 1, lastSeq: '1' });
     const metrics = await (await fetch(worker.metricsUrl)).text();
     expect(metrics).toMatch(/^glidepath_audit_chain_valid 1$/m);
     expect(metrics).toMatch(/^glidepath_audit_chain_events_checked 1$/m);
   });
 
   it('fails jobs that are not in the catalogue or whose payload does not match', async () => {
-    const unknown = await worker.queue.add('no.such.job', {});
-    const bad = await worker.queue.add(VERIFY_AUDIT_CHAIN, { unexpected: 1 } as never);
-    await expect.poll(async () => (await worker.queue.getJob(unknown.id!))?.failedReason, { timeout: 10_000 }).toMatch(/no job named "no.such.job"/);
-    await expect.poll(async () => (await worker.queue.getJob(bad.id!))?.failedReason, { timeout: 10_000 }).toMatch(/invalid payload/);
+    const unknown = await worker.jobs.queue.add('no.such.job', {});
+    const bad = await worker.jobs.queue.add(VERIFY_AUDIT_CHAIN, { unexpected: 1 } as never);
+    await expect.poll(async () => (await worker.jobs.queue.getJob(unknown.id!))?.failedReason, { timeout: 10_000 }).toMatch(/no job named "no.such.job"/);
+    await expect.poll(async () => (await worker.jobs.queue.getJob(bad.id!))?.failedReason, { timeout: 10_000 }).toMatch(/invalid payload/);
   });
 });

@@ -1,15 +1,29 @@
-import { createPrismaClient, migrate, MIGRATIONS_DIR, type PrismaClient } from '@glidepath/db';
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
+import { QUEUE_NAME } from '@glidepath/core';
+import {
+  createAuditedTransaction,
+  createJobQueue,
+  createPrismaClient,
+  createRedisEventBus,
+  migrate,
+  MIGRATIONS_DIR,
+  type JobQueue,
+  type PrismaClient,
+} from '@glidepath/db';
+import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { createDispatcher, QUEUE_NAME } from './jobs/job-catalogue.ts';
-import { VERIFY_AUDIT_CHAIN, verifyAuditChainJob } from './jobs/verify-audit-chain.job.ts';
 import type { WorkerConfig } from './config.ts';
+import { createDispatcher } from './jobs/job-catalogue.ts';
+import { reconcileReleaseJob, runGateJob } from './jobs/release.jobs.ts';
+import { VERIFY_AUDIT_CHAIN, verifyAuditChainJob } from './jobs/verify-audit-chain.job.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
+import { createWorkerRouters } from './providers/routers.ts';
+import { startReleaseSweeper } from './releases/release-sweeper.ts';
+import type { WorkerDeps } from './worker-deps.ts';
 
 export interface RunningWorker {
   prisma: PrismaClient;
-  queue: Queue;
+  jobs: JobQueue;
   metricsUrl: string;
   close(): Promise<void>;
 }
@@ -17,28 +31,48 @@ export interface RunningWorker {
 /** Migrates, then consumes the glidepath queue until closed. */
 export async function startWorker(config: WorkerConfig, log: Logger): Promise<RunningWorker> {
   await migrate({ databaseUrl: config.databaseUrl, migrationsDir: MIGRATIONS_DIR, createDatabase: config.createDatabase, log: (m) => log.info(m) });
-  const prisma = createPrismaClient(config.databaseUrl);
-  const metrics = createWorkerMetrics();
-  const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
-  const queue = new Queue(QUEUE_NAME, { connection, prefix: config.queuePrefix });
-  const dispatch = createDispatcher([verifyAuditChainJob], { prisma, metrics }, log);
-  const worker = new Worker(QUEUE_NAME, dispatch, { connection, prefix: config.queuePrefix, concurrency: config.concurrency });
-  worker.on('failed', (job, error) => log.error({ jobId: job?.id, job: job?.name, err: error }, 'job failed'));
+  // Each concurrent job may hold one connection in a release transaction; keep a few spare.
+  const prisma = createPrismaClient(config.databaseUrl, Math.min(config.concurrency + 5, 40));
+  const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'));
+  const deps: WorkerDeps = {
+    prisma,
+    bus,
+    audited: createAuditedTransaction(prisma, bus, (error) => log.warn({ err: error }, 'could not publish an audit event')),
+    jobs: createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+    routers: createWorkerRouters(prisma, { production: config.production }),
+    metrics: createWorkerMetrics(),
+  };
+  const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob], deps, log);
+  const worker = new Worker(QUEUE_NAME, dispatch, {
+    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.jobLockMs,
+  });
+  worker.on('failed', (job, error) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'));
   worker.on('error', (error) => log.warn({ err: error }, 'worker connection error'));
 
-  // One scheduler, whatever the number of workers: BullMQ keys it by id.
-  await queue.upsertJobScheduler(VERIFY_AUDIT_CHAIN, { every: config.auditVerifyEveryMs }, { name: VERIFY_AUDIT_CHAIN, data: {} });
-  const metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
-  log.info({ concurrency: config.concurrency, metricsPort: config.metricsPort }, 'worker started');
+  // Schedulers live in Redis, which keeps nothing on disk: the sweeper puts this one back too.
+  const scheduleVerification = async () => {
+    await deps.jobs.queue.upsertJobScheduler(VERIFY_AUDIT_CHAIN, { every: config.auditVerifyEveryMs }, { name: VERIFY_AUDIT_CHAIN, data: {} });
+  };
+  await scheduleVerification();
+  const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
+  const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort);
+  log.info({ concurrency: config.concurrency, metricsPort: (metricsServer.address() as AddressInfo).port }, 'worker started');
 
   return {
     prisma,
-    queue,
+    jobs: deps.jobs,
     metricsUrl: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics`,
     async close() {
+      await sweeper.stop();
       // Lets running jobs finish; a job cut off by a kill is picked up again as stalled.
       await worker.close();
-      await queue.close();
+      await deps.jobs.close();
+      await deps.routers.close();
+      await bus.close();
       metricsServer.close();
       await prisma.$disconnect();
     },

@@ -4,3 +4,6 @@ export * from './plan/compiled-plan.ts';
 export * from './plan/validate-plan.ts';
 export * from './release/release-state.ts';
 export * from './release/transition.ts';
+export * from './ports/traffic-router.ts';
+export * from './policy/environment-policy.ts';
+export * from './jobs/job-names.ts';

@@ -4,3 +4,4 @@ export * from './migrations/migrations-dir.ts';
 export * from './audit/audit-log.ts';
 export * from './audit/audited-transaction.ts';
 export * from './events/event-bus.ts';
+export * from './queue/job-queue.ts';

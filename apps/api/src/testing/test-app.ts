@@ -1,4 +1,6 @@
-import { createAuditedTransaction, createPrismaClient, createRedisEventBus } from '@glidepath/db';
+import { randomBytes } from 'node:crypto';
+import { createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus } from '@glidepath/db';
+import { createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.ts';
@@ -6,7 +8,7 @@ import { buildApp } from '../app.ts';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The real API on a database of its own, real Redis; `inject` drives it without a port. */
-export async function createTestApp(options: { redisUrl?: string } = {}) {
+export async function createTestApp(options: { redisUrl?: string; queuePrefix?: string } = {}) {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const db = await createTestDatabase();
   const prisma = createPrismaClient(db.url);
@@ -15,13 +17,19 @@ export async function createTestApp(options: { redisUrl?: string } = {}) {
   redis.connect().catch(() => {});
   const bus = createRedisEventBus(redisUrl, () => {});
   const audited = createAuditedTransaction(prisma, bus, () => {});
-  const app = await buildApp({ prisma, redis, bus, audited }, { logLevel: 'silent' });
+  const queuePrefix = options.queuePrefix ?? `gp-test-${randomBytes(4).toString('hex')}`;
+  const jobs = createJobQueue({ redisUrl, prefix: queuePrefix, bestEffortMs: 1000 });
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }) }, { logLevel: 'silent' });
   return {
     app,
     prisma,
+    jobs,
+    databaseUrl: db.url,
+    queuePrefix,
     async close() {
       await app.close();
-      await Promise.allSettled([prisma.$disconnect(), bus.close()]);
+      if (!options.redisUrl) await jobs.queue.obliterate({ force: true });
+      await Promise.allSettled([prisma.$disconnect(), bus.close(), jobs.close()]);
       redis.disconnect();
       await db.drop();
     },

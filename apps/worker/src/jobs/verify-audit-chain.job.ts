@@ -1,15 +1,17 @@
-import { verifyAuditChain, type PrismaClient } from '@glidepath/db';
+import { JOB } from '@glidepath/core';
+import { verifyAuditChain } from '@glidepath/db';
 import { Type } from 'typebox';
-import type { WorkerMetrics } from '../metrics.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import { defineJob } from './job-catalogue.ts';
 
-export const VERIFY_AUDIT_CHAIN = 'audit.verify-chain';
+export const VERIFY_AUDIT_CHAIN = JOB.verifyAuditChain;
+const Payload = Type.Object({}, { additionalProperties: false });
 
 /** Periodic tamper check of the audit log; the result is logged and exported as metrics. */
-export const verifyAuditChainJob = defineJob({
+export const verifyAuditChainJob = defineJob<typeof Payload, WorkerDeps>({
   name: VERIFY_AUDIT_CHAIN,
-  payload: Type.Object({}, { additionalProperties: false }),
-  async handle(_payload, { log, deps }: { log: import('pino').Logger; deps: { prisma: PrismaClient; metrics: WorkerMetrics } }) {
+  payload: Payload,
+  async handle(_payload, { log, deps }) {
     const result = await verifyAuditChain(deps.prisma);
     deps.metrics.auditChainValid.set(result.ok ? 1 : 0);
     deps.metrics.auditChainEvents.set(result.checked);

@@ -246,7 +246,7 @@ describe('transition: a release through time', () => {
   });
 
   it('holds an advance while paused and takes it on resume', () => {
-    let { state } = run(inPhase.paused(), [[{ type: 'timer' }, sec(61)]]);
+    const { state } = run(inPhase.paused(), [[{ type: 'timer' }, sec(61)]]);
     expect(state).toMatchObject({ phase: 'paused', stepIndex: 1 });
     expect(state.steps[1]!.status).toBe('succeeded');
     const resumed = run(state, [[{ type: 'resume', ...alice }, sec(70)]]);

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { validatePolicy } from '@glidepath/core';
+import { Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
+import { AppError } from '../http/app-error.ts';
+import { isUniqueViolation, unprocessable } from '../http/problems.ts';
+import type { ChangeContext } from './service-catalog.ts';
+
+export interface EnvironmentInput {
+  service: string;
+  name: string;
+  position: number;
+  requireUpstreamSuccess?: boolean;
+  target: TargetSpec;
+  metrics?: TargetSpec | null;
+  policy?: unknown;
+}
+
+type EnvironmentRow = Awaited<ReturnType<PrismaClient['environment']['findUniqueOrThrow']>> & { service?: { name: string } };
+export function environmentJson(e: EnvironmentRow) {
+  return {
+    id: e.id,
+    serviceId: e.serviceId,
+    name: e.name,
+    position: e.position,
+    requireUpstreamSuccess: e.requireUpstreamSuccess,
+    target: e.target,
+    metrics: e.metrics,
+    policy: e.policy,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry }) {
+  function checkDocuments(input: { target?: TargetSpec; policy?: unknown }) {
+    const problems: Array<{ path: string; message: string }> = [];
+    if (input.target) {
+      const check = deps.routers.validate(input.target);
+      if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `target.${p.path}` })));
+    }
+    const policy = validatePolicy(input.policy);
+    if (!policy.ok) problems.push(...policy.problems);
+    if (problems.length) throw unprocessable('the environment', problems, 'body');
+    return policy.ok ? policy.config : undefined;
+  }
+
+  return {
+    async create(input: EnvironmentInput, ctx: ChangeContext) {
+      const policy = checkDocuments(input);
+      const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
+      if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
+      try {
+        return await deps.audited(async (tx, audit) => {
+          const env = await tx.environment.create({
+            data: {
+              id: randomUUID(),
+              serviceId: service.id,
+              name: input.name,
+              position: input.position,
+              // The first stage of a path has nothing upstream; every later one requires it unless told otherwise.
+              requireUpstreamSuccess: input.requireUpstreamSuccess ?? true,
+              target: input.target as object,
+              metrics: (input.metrics ?? undefined) as object | undefined,
+              policy: policy as object,
+            },
+          });
+          const after = environmentJson(env);
+          await audit({
+            actor: ctx.actor,
+            action: 'environment.created',
+            subject: { type: 'environment', id: env.id },
+            environmentId: env.id,
+            after,
+            requestId: ctx.requestId,
+            reason: ctx.reason,
+          });
+          return after;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, 'position'))
+          throw new AppError('conflict', `service "${input.service}" already has an environment at position ${input.position}`, { field: 'body.position' });
+        if (isUniqueViolation(error))
+          throw new AppError('conflict', `service "${input.service}" already has an environment named "${input.name}"`, { field: 'body.name' });
+        throw error;
+      }
+    },
+
+    async list(filter: { service?: string }) {
+      const rows = await deps.prisma.environment.findMany({
+        where: filter.service ? { service: { name: filter.service } } : {},
+        orderBy: [{ serviceId: 'asc' }, { position: 'asc' }],
+      });
+      return rows.map(environmentJson);
+    },
+
+    async get(id: string) {
+      const env = await deps.prisma.environment.findUnique({ where: { id } });
+      if (!env) throw new AppError('not_found', `environment ${id} does not exist`);
+      return environmentJson(env);
+    },
+
+    async update(
+      id: string,
+      changes: { target?: TargetSpec; metrics?: TargetSpec | null; policy?: unknown; requireUpstreamSuccess?: boolean },
+      ctx: ChangeContext,
+    ) {
+      return deps.audited(async (tx, audit) => {
+        const current = await tx.environment.findUnique({ where: { id } });
+        if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
+        const policy = checkDocuments({ target: changes.target, policy: changes.policy === undefined ? current.policy : changes.policy });
+        const updated = await tx.environment.update({
+          where: { id },
+          data: {
+            target: (changes.target ?? undefined) as object | undefined,
+            metrics: changes.metrics === undefined ? undefined : changes.metrics === null ? Prisma.DbNull : (changes.metrics as object),
+            policy: policy as object,
+            requireUpstreamSuccess: changes.requireUpstreamSuccess,
+            updatedAt: new Date(),
+          },
+        });
+        const after = environmentJson(updated);
+        await audit({
+          actor: ctx.actor,
+          action: 'environment.updated',
+          subject: { type: 'environment', id },
+          environmentId: id,
+          before: environmentJson(current),
+          after,
+          requestId: ctx.requestId,
+          reason: ctx.reason,
+        });
+        return after;
+      });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { createRouterRegistry, recordingRouterProvider } from '@glidepath/providers';
+
+/**
+ * The router types environments may name. The API only validates their config; the worker
+ * drives them. The recording router exists only outside production.
+ */
+export function createApiRouters(options: { production: boolean }) {
+  return createRouterRegistry(options.production ? [] : [recordingRouterProvider()], {
+    recordingSink: {
+      record: async () => {
+        throw new Error('the API never applies effects');
+      },
+    },
+  });
+}

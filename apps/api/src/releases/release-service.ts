@@ -1,0 +1,257 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  activeFreeze,
+  initialReleaseState,
+  isGate,
+  transition,
+  type CompiledPlan,
+  type EnvironmentPolicy,
+  type ReleaseEvent,
+  type ReleaseState,
+} from '@glidepath/core';
+import type { Actor, AuditedTransaction, JobQueue, PrismaClient } from '@glidepath/db';
+import canonicalize from 'canonicalize';
+import { AppError } from '../http/app-error.ts';
+import { isUniqueViolation } from '../http/problems.ts';
+import { RELEASE_INCLUDE, releaseJson } from './release-json.ts';
+
+export interface CreateReleaseInput {
+  service: string;
+  environment: string;
+  version: string;
+  plan: string;
+  planVersion?: number;
+  reason?: string;
+}
+
+export interface RequestContext {
+  actor: Actor;
+  requestId: string;
+}
+
+export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict'>;
+
+export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; now?: () => number }) {
+  const now = () => deps.now?.() ?? Date.now();
+
+  async function load(id: string) {
+    const release = await deps.prisma.release.findUnique({ where: { id }, include: RELEASE_INCLUDE });
+    if (!release) throw new AppError('not_found', `release ${id} does not exist`);
+    return release;
+  }
+
+  /** Refuses a release the rules of PRODUCT.md forbid; returns the plan the release will run. */
+  async function admit(input: CreateReleaseInput) {
+    const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
+    if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
+    const environment = await deps.prisma.environment.findUnique({ where: { serviceId_name: { serviceId: service.id, name: input.environment } } });
+    if (!environment) throw new AppError('not_found', `service "${input.service}" has no environment "${input.environment}"`, { field: 'body.environment' });
+    const artifact = await deps.prisma.artifact.findUnique({ where: { serviceId_version: { serviceId: service.id, version: input.version } } });
+    if (!artifact)
+      throw new AppError('not_found', `version ${input.version} of "${input.service}" is not registered; POST /api/v1/artifacts first`, {
+        field: 'body.version',
+      });
+    const plan = input.planVersion
+      ? await deps.prisma.releasePlan.findUnique({ where: { name_version: { name: input.plan, version: input.planVersion } } })
+      : await deps.prisma.releasePlan.findFirst({ where: { name: input.plan }, orderBy: { version: 'desc' } });
+    if (!plan)
+      throw new AppError('not_found', `plan "${input.plan}"${input.planVersion ? ` version ${input.planVersion}` : ''} does not exist`, { field: 'body.plan' });
+
+    const policy = environment.policy as unknown as EnvironmentPolicy;
+    const freeze = activeFreeze(policy, now());
+    if (freeze) throw new AppError('conflict', `environment ${environment.name} is frozen until ${freeze.to}: ${freeze.reason}`, { freeze });
+
+    if (environment.requireUpstreamSuccess) {
+      const upstream = await deps.prisma.environment.findFirst({
+        where: { serviceId: service.id, position: { lt: environment.position } },
+        orderBy: { position: 'desc' },
+      });
+      if (upstream) {
+        const proven = await deps.prisma.release.findFirst({
+          where: { environmentId: upstream.id, phase: 'succeeded', artifact: { digest: artifact.digest } },
+        });
+        if (!proven) {
+          throw new AppError(
+            'conflict',
+            `${artifact.digest} (version ${artifact.version}) has no succeeded release in ${upstream.name}, which must come before ${environment.name}`,
+            {
+              missingUpstream: { environment: upstream.name, digest: artifact.digest },
+            },
+          );
+        }
+      }
+    }
+
+    const compiled = plan.compiled as unknown as CompiledPlan;
+    const unsupported = compiled.steps.filter(isGate).find((s) => s.type !== 'webhook' && !(s.type === 'analysis' && environment.metrics));
+    if (unsupported) {
+      throw new AppError(
+        'conflict',
+        `plan "${plan.name}" has a ${unsupported.type} step, which environment ${environment.name} cannot run (${unsupported.type === 'analysis' ? 'it has no metrics source' : 'not supported yet'})`,
+      );
+    }
+    // A protected environment's approvals come first, whatever the plan says.
+    const steps =
+      policy.requiredApprovals > 0
+        ? [{ type: 'approval' as const, group: policy.approverGroup, count: policy.requiredApprovals, expiresAfterMs: null }, ...compiled.steps]
+        : compiled.steps;
+    return { service, environment, artifact, plan, compiled: { ...compiled, steps } };
+  }
+
+  return {
+    /** Returns `created: false` when an Idempotency-Key replays an earlier identical request. */
+    async create(input: CreateReleaseInput, ctx: RequestContext, idempotencyKey?: string) {
+      const requestHash = createHash('sha256')
+        .update(canonicalize(input) ?? '')
+        .digest('hex');
+      if (idempotencyKey) {
+        const earlier = await deps.prisma.release.findUnique({ where: { idempotencyKey }, include: RELEASE_INCLUDE });
+        if (earlier) return replay(earlier, requestHash);
+      }
+      const admitted = await admit(input);
+      const actorId = `${ctx.actor.type}:${ctx.actor.id}`;
+      const state: ReleaseState = initialReleaseState(admitted.compiled, actorId);
+      try {
+        const { release, inboxId } = await deps.audited(async (tx, audit) => {
+          const release = await tx.release.create({
+            data: {
+              id: randomUUID(),
+              serviceId: admitted.service.id,
+              environmentId: admitted.environment.id,
+              artifactId: admitted.artifact.id,
+              planId: admitted.plan.id,
+              phase: state.phase,
+              stepIndex: 0,
+              state: state as object,
+              version: 0,
+              requestedBy: actorId,
+              reason: input.reason,
+              idempotencyKey,
+              requestHash,
+            },
+            include: RELEASE_INCLUDE,
+          });
+          const inbox = await tx.releaseInbox.create({
+            data: { releaseId: release.id, event: { type: 'start' }, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },
+          });
+          await audit({
+            actor: ctx.actor,
+            action: 'release.created',
+            subject: { type: 'release', id: release.id },
+            environmentId: release.environmentId,
+            after: {
+              service: input.service,
+              environment: input.environment,
+              version: input.version,
+              digest: admitted.artifact.digest,
+              plan: { name: admitted.plan.name, version: admitted.plan.version },
+            },
+            reason: input.reason,
+            requestId: ctx.requestId,
+          });
+          return { release, inboxId: inbox.id };
+        });
+        await deps.jobs.reconcile(release.id, `inbox-${inboxId}`);
+        return { created: true, release: releaseJson(release) };
+      } catch (error) {
+        if (idempotencyKey && isUniqueViolation(error, 'idempotency_key')) {
+          return replay(await deps.prisma.release.findUniqueOrThrow({ where: { idempotencyKey }, include: RELEASE_INCLUDE }), requestHash);
+        }
+        if (isUniqueViolation(error)) {
+          const active = await deps.prisma.release.findFirst({
+            where: { environmentId: admitted.environment.id, phase: { in: ['pending', 'awaiting-approval', 'progressing', 'paused', 'failed'] } },
+          });
+          throw new AppError(
+            'conflict',
+            `environment ${input.environment} of ${input.service} already has an active release${active ? ` (${active.id}, ${active.phase})` : ''}; wait for it, or abort it`,
+            {
+              activeRelease: active?.id,
+            },
+          );
+        }
+        throw error;
+      }
+
+      function replay(earlier: Parameters<typeof releaseJson>[0], hash: string) {
+        if (earlier.requestHash !== hash)
+          throw new AppError('unprocessable', 'this Idempotency-Key was already used with a different request body', { field: 'header.idempotency-key' });
+        return { created: false, release: releaseJson(earlier) };
+      }
+    },
+
+    async get(id: string) {
+      const release = await load(id);
+      const history = await deps.prisma.releaseTransition.findMany({ where: { releaseId: id }, orderBy: { version: 'asc' } });
+      return {
+        ...releaseJson(release),
+        history: history.map((t) => ({
+          version: t.version,
+          event: t.event,
+          fromPhase: t.fromPhase,
+          toPhase: t.toPhase,
+          fromStep: t.fromStep,
+          toStep: t.toStep,
+          effects: t.effects,
+          at: t.createdAt.toISOString(),
+        })),
+      };
+    },
+
+    async list(filter: { service?: string; environment?: string; phase?: string; cursor?: string }, limit: number) {
+      const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+      const rows = await deps.prisma.release.findMany({
+        where: {
+          service: filter.service ? { name: filter.service } : undefined,
+          environment: filter.environment ? { name: filter.environment } : undefined,
+          phase: filter.phase,
+          OR: cursor ? [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] : undefined,
+        },
+        include: RELEASE_INCLUDE,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return { items: page.map(releaseJson), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    },
+
+    /**
+     * Checks the control against the current state (409 with the reason when it cannot
+     * apply), then hands it to the reconciler, which applies it under the release's lock.
+     * Waits up to `waitMs` for that, so a caller usually gets the outcome in one request.
+     */
+    async control(id: string, event: Extract<ReleaseEvent, { type: Control }>, ctx: RequestContext, waitMs: number) {
+      const release = await load(id);
+      const check = transition(release.state as unknown as ReleaseState, event, now());
+      if (!check.ok) throw new AppError('conflict', check.reason, { phase: release.phase });
+      const inbox = await deps.prisma.releaseInbox.create({
+        data: { releaseId: id, event: event as object, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },
+      });
+      await deps.jobs.reconcile(id, `inbox-${inbox.id}`);
+      const deadline = Date.now() + waitMs;
+      let processed = null;
+      while (Date.now() < deadline) {
+        processed = await deps.prisma.releaseInbox.findUnique({ where: { id: inbox.id }, select: { processedAt: true, outcome: true } });
+        if (processed?.processedAt) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (processed?.outcome?.startsWith('refused: '))
+        throw new AppError('conflict', processed.outcome.slice('refused: '.length), { phase: (await load(id)).phase });
+      return { accepted: !processed?.processedAt, release: releaseJson(await load(id)) };
+    },
+  };
+}
+
+function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()))
+    throw new AppError('validation_failed', 'querystring.cursor: is not a cursor this API gave out', [
+      { field: 'querystring.cursor', problem: 'is not a cursor this API gave out' },
+    ]);
+  return { createdAt, id };
+}

@@ -1,0 +1,107 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { createPlanCatalog } from '../catalog/plan-catalog.ts';
+import { requestActor } from '../http/actor.ts';
+import { withErrors } from '../http/schemas.ts';
+
+const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
+const Plan = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    version: Type.Integer(),
+    spec: Type.Unknown(),
+    compiled: Type.Unknown(),
+    createdBy: Type.String(),
+    createdAt: Type.String(),
+  },
+  { $id: 'Plan' },
+);
+const SpecBody = {
+  spec: Type.Unknown({ description: 'the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml' }),
+  reason: Type.Optional(Type.String({ maxLength: 2000 })),
+};
+
+export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction }) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const catalog = createPlanCatalog(deps);
+    app.addSchema(Plan);
+
+    app.post(
+      '/plans',
+      {
+        schema: {
+          tags: ['plans'],
+          summary: 'Create a release plan (version 1)',
+          consumes: ['application/json', 'application/yaml'],
+          body: Type.Object({ name: Name, ...SpecBody }, { additionalProperties: false }),
+          response: withErrors({ 201: Type.Ref('Plan') }),
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(
+            await catalog.save(
+              request.body.name,
+              request.body.spec,
+              { actor: requestActor(request), requestId: request.id, reason: request.body.reason },
+              true,
+            ),
+          ),
+    );
+    app.put(
+      '/plans/:name',
+      {
+        schema: {
+          tags: ['plans'],
+          summary: 'Save a new version of a plan (earlier versions never change)',
+          consumes: ['application/json', 'application/yaml'],
+          params: Type.Object({ name: Name }),
+          body: Type.Object(SpecBody, { additionalProperties: false }),
+          response: withErrors({ 201: Type.Ref('Plan') }),
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(
+            await catalog.save(
+              request.params.name,
+              request.body.spec,
+              { actor: requestActor(request), requestId: request.id, reason: request.body.reason },
+              false,
+            ),
+          ),
+    );
+    app.get(
+      '/plans',
+      {
+        schema: {
+          tags: ['plans'],
+          summary: 'The latest version of every plan',
+          response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Plan')) }) }),
+        },
+      },
+      async () => ({
+        items: await catalog.list(),
+      }),
+    );
+    app.get(
+      '/plans/:name',
+      {
+        schema: {
+          tags: ['plans'],
+          summary: 'A plan: its latest version, or ?version=N',
+          params: Type.Object({ name: Name }),
+          querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+          response: withErrors({ 200: Type.Ref('Plan') }),
+        },
+      },
+      async (request) => catalog.get(request.params.name, request.query.version),
+    );
+  };
+}

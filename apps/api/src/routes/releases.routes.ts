@@ -1,0 +1,219 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { PHASES } from '@glidepath/core';
+import type { AuditedTransaction, JobQueue, PrismaClient } from '@glidepath/db';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { requestActor } from '../http/actor.ts';
+import { Uuid, withErrors } from '../http/schemas.ts';
+import { createReleaseService, type Control } from '../releases/release-service.ts';
+
+const Step = Type.Object({
+  index: Type.Integer(),
+  status: Type.String(),
+  attempt: Type.Integer(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  wakeAt: Type.Union([Type.String(), Type.Null()]),
+  evidence: Type.Unknown(),
+  approvals: Type.Array(Type.Object({ actorId: Type.String(), comment: Type.Union([Type.String(), Type.Null()]), at: Type.String() })),
+  spec: Type.Unknown(),
+});
+const ReleaseProps = {
+  id: Type.String(),
+  service: Type.Object({ id: Type.String(), name: Type.String() }),
+  environment: Type.Object({ id: Type.String(), name: Type.String() }),
+  artifact: Type.Object({ id: Type.String(), version: Type.String(), digest: Type.String() }),
+  plan: Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer(), strategy: Type.String(), automaticRollback: Type.Boolean() }),
+  phase: Type.String(),
+  stepIndex: Type.Integer(),
+  canaryWeight: Type.Number(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  requestedBy: Type.String(),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  steps: Type.Array(Step),
+};
+const Release = Type.Object(ReleaseProps, { $id: 'Release' });
+const ReleaseDetail = Type.Object(
+  {
+    ...ReleaseProps,
+    history: Type.Array(
+      Type.Object({
+        version: Type.Integer(),
+        event: Type.Unknown(),
+        fromPhase: Type.String(),
+        toPhase: Type.String(),
+        fromStep: Type.Integer(),
+        toStep: Type.Integer(),
+        effects: Type.Unknown(),
+        at: Type.String(),
+      }),
+    ),
+  },
+  { $id: 'ReleaseDetail' },
+);
+const CreateRelease = Type.Object(
+  {
+    service: Type.String({ minLength: 1 }),
+    environment: Type.String({ minLength: 1 }),
+    version: Type.String({ minLength: 1, description: 'a registered artifact version of the service' }),
+    plan: Type.String({ minLength: 1 }),
+    planVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the latest' })),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+const ControlBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+const ControlQuery = Type.Object({
+  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 5000, description: 'ms to wait for the worker to apply it' })),
+});
+const ControlReply = Type.Object({ accepted: Type.Boolean({ description: 'true: queued, not applied yet within wait' }), release: Type.Ref('Release') });
+
+export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue }) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const releases = createReleaseService(deps);
+    app.addSchema(Release);
+    app.addSchema(ReleaseDetail);
+
+    app.post(
+      '/releases',
+      {
+        schema: {
+          tags: ['releases'],
+          summary: 'Start a release of an artifact into an environment with a plan',
+          description: 'Honours an Idempotency-Key header: the same key and body give the same release; the same key with another body is refused (422).',
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+          body: CreateRelease,
+          response: withErrors({ 200: Type.Ref('Release'), 201: Type.Ref('Release') }),
+        },
+      },
+      async (request, reply) => {
+        const { created, release } = await releases.create(
+          request.body,
+          { actor: requestActor(request), requestId: request.id },
+          request.headers['idempotency-key'],
+        );
+        return reply.status(created ? 201 : 200).send(release);
+      },
+    );
+    app.get(
+      '/releases',
+      {
+        schema: {
+          tags: ['releases'],
+          summary: 'Releases, newest first',
+          querystring: Type.Object({
+            service: Type.Optional(Type.String()),
+            environment: Type.Optional(Type.String()),
+            phase: Type.Optional(Type.Union(PHASES.map((p) => Type.Literal(p)))),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+            cursor: Type.Optional(Type.String()),
+          }),
+          response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Release')), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
+        },
+      },
+      async (request) => {
+        const { limit = 50, ...filter } = request.query;
+        return releases.list(filter, limit);
+      },
+    );
+    app.get(
+      '/releases/:id',
+      {
+        schema: {
+          tags: ['releases'],
+          summary: 'A release with its steps, timings, evidence and history',
+          params: Type.Object({ id: Uuid }),
+          response: withErrors({ 200: Type.Ref('ReleaseDetail') }),
+        },
+      },
+      async (request) => releases.get(request.params.id),
+    );
+
+    const controls: Array<[Exclude<Control, 'retry' | 'approve'>, string]> = [
+      ['pause', 'Pause a progressing release'],
+      ['resume', 'Resume a paused release'],
+      ['promote', 'Skip the remaining steps and promote to 100%'],
+      ['abort', 'Stop the release and send all traffic to stable'],
+      ['rollback', 'Send all traffic back to stable now'],
+    ];
+    for (const [control, summary] of controls) {
+      app.post(
+        `/releases/:id/${control}`,
+        {
+          schema: {
+            tags: ['releases'],
+            summary,
+            params: Type.Object({ id: Uuid }),
+            querystring: ControlQuery,
+            body: Type.Optional(ControlBody),
+            response: withErrors({ 200: ControlReply, 202: ControlReply }),
+          },
+        },
+        async (request, reply) => {
+          const actor = requestActor(request);
+          const result = await releases.control(
+            request.params.id,
+            { type: control, actorId: `${actor.type}:${actor.id}`, reason: request.body?.reason },
+            { actor, requestId: request.id },
+            request.query.wait ?? 5000,
+          );
+          return reply.status(result.accepted ? 202 : 200).send(result);
+        },
+      );
+    }
+    app.post(
+      '/releases/:id/retry',
+      {
+        schema: {
+          tags: ['releases'],
+          summary: 'Run a failed, rolled-back or aborted release again from a step',
+          params: Type.Object({ id: Uuid }),
+          querystring: ControlQuery,
+          body: Type.Object(
+            { fromStep: Type.Integer({ minimum: 0 }), reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+            { additionalProperties: false },
+          ),
+          response: withErrors({ 200: ControlReply, 202: ControlReply }),
+        },
+      },
+      async (request, reply) => {
+        const actor = requestActor(request);
+        const result = await releases.control(
+          request.params.id,
+          { type: 'retry', fromStep: request.body.fromStep, actorId: `${actor.type}:${actor.id}`, reason: request.body.reason },
+          { actor, requestId: request.id },
+          request.query.wait ?? 5000,
+        );
+        return reply.status(result.accepted ? 202 : 200).send(result);
+      },
+    );
+    app.post(
+      '/releases/:id/approve',
+      {
+        schema: {
+          tags: ['releases'],
+          summary: 'Approve the current approval step (never by the requester)',
+          params: Type.Object({ id: Uuid }),
+          querystring: ControlQuery,
+          body: Type.Optional(Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+          response: withErrors({ 200: ControlReply, 202: ControlReply }),
+        },
+      },
+      async (request, reply) => {
+        const actor = requestActor(request);
+        const result = await releases.control(
+          request.params.id,
+          { type: 'approve', actorId: `${actor.type}:${actor.id}`, comment: request.body?.comment ?? null },
+          { actor, requestId: request.id },
+          request.query.wait ?? 5000,
+        );
+        return reply.status(result.accepted ? 202 : 200).send(result);
+      },
+    );
+  };
+}

@@ -1,0 +1,28 @@
+import { JOB } from '@glidepath/core';
+import { Type } from 'typebox';
+import { reconcileRelease } from '../releases/release-reconciler.ts';
+import { runGate } from '../releases/run-gate.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
+import { defineJob } from './job-catalogue.ts';
+
+export const reconcileReleaseJob = defineJob<ReturnType<typeof payloadOfReconcile>, WorkerDeps>({
+  name: JOB.reconcileRelease,
+  payload: payloadOfReconcile(),
+  handle: ({ releaseId }, { deps, log }) => reconcileRelease({ ...deps, log }, releaseId),
+});
+
+export const runGateJob = defineJob<ReturnType<typeof payloadOfGate>, WorkerDeps>({
+  name: JOB.runGate,
+  payload: payloadOfGate(),
+  handle: (payload, { deps, log }) => runGate({ ...deps, log }, payload),
+});
+
+function payloadOfReconcile() {
+  return Type.Object({ releaseId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+}
+function payloadOfGate() {
+  return Type.Object(
+    { releaseId: Type.String(), stepIndex: Type.Integer({ minimum: 0 }), attempt: Type.Integer({ minimum: 1 }) },
+    { additionalProperties: false },
+  );
+}

@@ -1,0 +1,55 @@
+import type { GateStep } from '@glidepath/core';
+
+export interface GateResult {
+  outcome: 'pass' | 'fail' | 'inconclusive';
+  summary: string;
+  evidence: unknown;
+}
+
+/**
+ * Asks an external system for a verdict. 2xx passes unless the body says
+ * `{"verdict":"fail"}`; timeouts and other statuses are retried with backoff and then
+ * fail the gate: an unanswered gate never counts as a pass.
+ */
+export async function runWebhookGate(step: Extract<GateStep, { type: 'webhook' }>, payload: unknown): Promise<GateResult> {
+  const attempts: Array<{ status?: number; error?: string; ms: number }> = [];
+  for (let attempt = 0; attempt <= step.retries; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+    const started = performance.now();
+    try {
+      const response = await fetch(step.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'glidepath-gate' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(step.timeoutMs),
+      });
+      const text = await response.text();
+      attempts.push({ status: response.status, ms: Math.round(performance.now() - started) });
+      if (!response.ok) continue;
+      const verdict = parseVerdict(text);
+      return {
+        outcome: verdict.verdict === 'fail' ? 'fail' : 'pass',
+        summary: `webhook gate ${step.url} answered ${verdict.verdict ?? 'pass'}${verdict.reason ? `: ${verdict.reason}` : ''}`,
+        evidence: { url: step.url, attempts, verdict },
+      };
+    } catch (error) {
+      attempts.push({
+        error: (error as Error).name === 'TimeoutError' ? `no answer within ${step.timeoutMs} ms` : (error as Error).message,
+        ms: Math.round(performance.now() - started),
+      });
+    }
+  }
+  return { outcome: 'fail', summary: `webhook gate ${step.url} gave no verdict after ${attempts.length} attempt(s)`, evidence: { url: step.url, attempts } };
+}
+
+function parseVerdict(text: string): { verdict?: 'pass' | 'fail'; reason?: string } {
+  try {
+    const body = JSON.parse(text) as { verdict?: unknown; reason?: unknown };
+    return {
+      verdict: body.verdict === 'fail' ? 'fail' : body.verdict === 'pass' ? 'pass' : undefined,
+      reason: typeof body.reason === 'string' ? body.reason : undefined,
+    };
+  } catch {
+    return {};
+  }
+}

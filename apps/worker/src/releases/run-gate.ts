@@ -1,0 +1,54 @@
+import type { ReleaseState } from '@glidepath/core';
+import type { JobQueue, PrismaClient } from '@glidepath/db';
+import type { Logger } from 'pino';
+import { runWebhookGate, type GateResult } from './gates/webhook.gate.ts';
+
+export interface GateDeps {
+  prisma: PrismaClient;
+  jobs: JobQueue;
+  log: Logger;
+}
+
+/**
+ * Runs one gate of one step attempt and posts its verdict to the release's inbox. Safe to
+ * run twice: the state machine ignores a verdict for a step attempt that is no longer current.
+ */
+export async function runGate(deps: GateDeps, payload: { releaseId: string; stepIndex: number; attempt: number }): Promise<GateResult | null> {
+  const release = await deps.prisma.release.findUnique({ where: { id: payload.releaseId }, include: { environment: true, artifact: true, service: true } });
+  if (!release) return null;
+  const state = release.state as unknown as ReleaseState;
+  const stepState = state.steps[payload.stepIndex];
+  const step = state.plan.steps[payload.stepIndex];
+  if (!step || stepState?.status !== 'running' || stepState.attempt !== payload.attempt || state.stepIndex !== payload.stepIndex) return null;
+
+  let result: GateResult;
+  if (step.type === 'webhook') {
+    result = await runWebhookGate(step, {
+      release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },
+      service: release.service.name,
+      environment: release.environment.name,
+      artifact: { version: release.artifact.version, digest: release.artifact.digest, commitSha: release.artifact.commitSha },
+    });
+  } else {
+    // Release creation refuses plans with gates this environment cannot run, so this is a configuration change since.
+    result = { outcome: 'fail', summary: `no ${step.type} gate can run in environment ${release.environment.name}`, evidence: null };
+  }
+  const row = await deps.prisma.releaseInbox.create({
+    data: {
+      releaseId: release.id,
+      event: {
+        type: 'gate-verdict',
+        stepIndex: payload.stepIndex,
+        attempt: payload.attempt,
+        outcome: result.outcome,
+        evidence: result.evidence as object,
+        summary: result.summary,
+      },
+      actorType: 'system',
+      actorId: `gate:${step.type}`,
+    },
+  });
+  await deps.jobs.reconcile(release.id, `inbox-${row.id}`);
+  deps.log.info({ releaseId: release.id, step: payload.stepIndex, outcome: result.outcome }, result.summary);
+  return result;
+}

@@ -1,0 +1,15 @@
+/** Queue and job naming shared by the API (which enqueues) and the worker (which runs). */
+export const QUEUE_NAME = 'glidepath';
+
+export const JOB = {
+  reconcileRelease: 'release.reconcile',
+  runGate: 'release.run-gate',
+  verifyAuditChain: 'audit.verify-chain',
+} as const;
+
+/**
+ * Deterministic ids: the same trigger never enqueues twice. BullMQ ids may not contain ':'.
+ * `trigger` names why the reconcile runs: an inbox event id, a wake-up time, a sweep round.
+ */
+export const reconcileJobId = (releaseId: string, trigger: string) => `reconcile.${releaseId}.${trigger}`;
+export const gateJobId = (releaseId: string, stepIndex: number, attempt: number) => `gate.${releaseId}.${stepIndex}.${attempt}`;

@@ -1,0 +1,65 @@
+import type { ConfigCheck, ConfigProblem } from '../ports/traffic-router.ts';
+
+export interface Freeze {
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface EnvironmentPolicy {
+  /** Protected environments need approvals; the requester can never approve their own release. */
+  protected: boolean;
+  requiredApprovals: number;
+  approverGroup: string | null;
+  freezes: Freeze[];
+}
+
+export const DEFAULT_POLICY: EnvironmentPolicy = { protected: false, requiredApprovals: 0, approverGroup: null, freezes: [] };
+
+export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
+  if (value === undefined || value === null) return { ok: true, config: DEFAULT_POLICY };
+  const problems: ConfigProblem[] = [];
+  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: [{ path: 'policy', message: 'must be an object' }] };
+  const p = value as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!['protected', 'requiredApprovals', 'approverGroup', 'freezes'].includes(key))
+      problems.push({ path: `policy.${key}`, message: 'is not a known field' });
+  }
+  const isProtected = p.protected ?? false;
+  if (typeof isProtected !== 'boolean') problems.push({ path: 'policy.protected', message: 'must be true or false' });
+  const requiredApprovals = p.requiredApprovals ?? (isProtected === true ? 1 : 0);
+  if (typeof requiredApprovals !== 'number' || !Number.isInteger(requiredApprovals) || requiredApprovals < 0 || requiredApprovals > 10) {
+    problems.push({ path: 'policy.requiredApprovals', message: 'must be an integer 0–10' });
+  } else if (isProtected === true && requiredApprovals < 1) {
+    problems.push({ path: 'policy.requiredApprovals', message: 'must be at least 1 in a protected environment' });
+  }
+  const approverGroup = p.approverGroup ?? null;
+  if (approverGroup !== null && (typeof approverGroup !== 'string' || !approverGroup))
+    problems.push({ path: 'policy.approverGroup', message: 'must be a non-empty string' });
+  const freezes = p.freezes ?? [];
+  if (!Array.isArray(freezes)) problems.push({ path: 'policy.freezes', message: 'must be a list of { from, to, reason }' });
+  else
+    freezes.forEach((f: { from?: unknown; to?: unknown; reason?: unknown }, i) => {
+      const from = typeof f?.from === 'string' ? Date.parse(f.from) : NaN;
+      const to = typeof f?.to === 'string' ? Date.parse(f.to) : NaN;
+      if (Number.isNaN(from)) problems.push({ path: `policy.freezes[${i}].from`, message: 'must be an ISO date-time' });
+      if (Number.isNaN(to)) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be an ISO date-time' });
+      if (!Number.isNaN(from) && !Number.isNaN(to) && from >= to) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be after from' });
+      if (typeof f?.reason !== 'string' || !f.reason) problems.push({ path: `policy.freezes[${i}].reason`, message: 'must say why' });
+    });
+  if (problems.length) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      protected: isProtected as boolean,
+      requiredApprovals: requiredApprovals as number,
+      approverGroup: approverGroup as string | null,
+      freezes: freezes as Freeze[],
+    },
+  };
+}
+
+/** The freeze in force at `now`, if any. */
+export function activeFreeze(policy: EnvironmentPolicy, now: number): Freeze | undefined {
+  return policy.freezes.find((f) => Date.parse(f.from) <= now && now < Date.parse(f.to));
+}

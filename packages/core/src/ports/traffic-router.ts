@@ -1,0 +1,42 @@
+/** What a router needs to know to shift one release's traffic. */
+export interface TrafficTarget {
+  releaseId: string;
+  environmentId: string;
+  service: string;
+  canary: { version: string; digest: string };
+  stable: { version: string; digest: string } | null;
+}
+
+/** Identifies one effect of one committed transition; repeated only when the same effect is re-applied. */
+export interface EffectContext {
+  effectKey: string;
+}
+
+/**
+ * Modelled on Argo Rollouts' traffic router plugins. Every call is absolute and idempotent;
+ * a failure throws, so the transition that asked for it is not committed and is retried.
+ */
+export interface TrafficRouter {
+  readonly type: string;
+  setWeight(target: TrafficTarget, canaryWeight: number, ctx: EffectContext): Promise<void>;
+  /** true / false when the router can tell, 'unsupported' when it cannot. */
+  verifyWeight(target: TrafficTarget, canaryWeight: number): Promise<boolean | 'unsupported'>;
+  /** All traffic to the canary, which becomes the stable version. */
+  promote(target: TrafficTarget, ctx: EffectContext): Promise<void>;
+  /** All traffic back to the stable version. */
+  rollback(target: TrafficTarget, ctx: EffectContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+export type ConfigCheck<C> = { ok: true; config: C } | { ok: false; problems: ConfigProblem[] };
+
+/** A kind of router: its own config schema, checked when an environment is registered. */
+export interface TrafficRouterProvider<C = unknown, D = unknown> {
+  type: string;
+  validateConfig(config: unknown): ConfigCheck<C>;
+  create(config: C, deps: D): TrafficRouter;
+}

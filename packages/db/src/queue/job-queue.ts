@@ -1,0 +1,64 @@
+import { JOB, QUEUE_NAME, gateJobId, reconcileJobId } from '@glidepath/core';
+import { Queue } from 'bullmq';
+
+export interface JobQueueOptions {
+  redisUrl: string;
+  /** Redis key prefix: separate installations (or test runs) sharing one Redis. */
+  prefix: string;
+  /**
+   * Give up on an enqueue after this many ms and report it instead of throwing. For the API:
+   * the change is already committed in PostgreSQL and the workers' sweeper will find it, so
+   * a request must not hang while Redis is away.
+   */
+  bestEffortMs?: number;
+  onEnqueueError?: (error: Error) => void;
+}
+
+/**
+ * Enqueues the release jobs. Ids are deterministic so that a repeated trigger is a no-op;
+ * finished jobs are kept for an hour, long enough for that de-duplication to matter.
+ */
+export function createJobQueue(options: JobQueueOptions) {
+  const queue = new Queue(QUEUE_NAME, {
+    connection: { url: options.redisUrl, maxRetriesPerRequest: null },
+    prefix: options.prefix,
+    defaultJobOptions: {
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 200 },
+    },
+  });
+  queue.on('error', (error) => options.onEnqueueError?.(error));
+  const enqueue = async (add: () => Promise<unknown>): Promise<void> => {
+    if (!options.bestEffortMs) {
+      await add();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not take the job within ${options.bestEffortMs} ms`)), options.bestEffortMs);
+    });
+    try {
+      await Promise.race([add(), timeout]);
+    } catch (error) {
+      options.onEnqueueError?.(error as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    queue,
+    reconcile(releaseId: string, trigger: string, delayMs = 0) {
+      return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), delay: Math.max(0, delayMs) }));
+    },
+    runGate(releaseId: string, stepIndex: number, attempt: number) {
+      return enqueue(() => queue.add(JOB.runGate, { releaseId, stepIndex, attempt }, { jobId: gateJobId(releaseId, stepIndex, attempt), attempts: 3 }));
+    },
+    /** Waits for pending adds, but not forever: with Redis unreachable BullMQ's close never settles. */
+    async close() {
+      await Promise.race([queue.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    },
+  };
+}
+export type JobQueue = ReturnType<typeof createJobQueue>;

@@ -1,0 +1,45 @@
+import type { ConfigCheck, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
+
+export interface TargetSpec {
+  type: string;
+  config: unknown;
+}
+
+/** Maps a router type to its provider; adding a provider never edits core. */
+// Each provider has its own config type; the registry only passes back what that provider validated.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRouterProvider<D> = TrafficRouterProvider<any, D>;
+
+export function createRouterRegistry<D>(providers: AnyRouterProvider<D>[], deps: D) {
+  const byType = new Map(providers.map((p) => [p.type, p]));
+  const instances = new Map<string, TrafficRouter>();
+
+  return {
+    types: () => [...byType.keys()],
+    validate(target: TargetSpec): ConfigCheck<unknown> {
+      const provider = byType.get(target.type);
+      if (!provider) return { ok: false, problems: [{ path: 'type', message: `must be one of: ${[...byType.keys()].join(', ')}` }] };
+      const check = provider.validateConfig(target.config);
+      return check.ok ? check : { ok: false, problems: check.problems.map((p) => ({ ...p, path: `config.${p.path}` })) };
+    },
+    /** One router per distinct target, reused so that connections (HAProxy sockets) are kept. */
+    routerFor(target: TargetSpec): TrafficRouter {
+      const key = JSON.stringify(target);
+      let router = instances.get(key);
+      if (!router) {
+        const provider = byType.get(target.type);
+        if (!provider) throw new Error(`no traffic router of type "${target.type}" is registered here`);
+        const check = provider.validateConfig(target.config);
+        if (!check.ok) throw new Error(`invalid ${target.type} router config: ${check.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
+        router = provider.create(check.config, deps);
+        instances.set(key, router);
+      }
+      return router;
+    },
+    async close() {
+      await Promise.allSettled([...instances.values()].map((r) => r.close()));
+      instances.clear();
+    },
+  };
+}
+export type RouterRegistry = ReturnType<typeof createRouterRegistry>;
