@@ -10,6 +10,7 @@ import type { RouterRegistry } from '@glidepath/providers';
 import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { installAuth } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { ErrorReply } from './http/schemas.ts';
 import { createApiMetrics } from './metrics.ts';
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     );
   });
   installErrorHandling(app);
+  installAuth(app, deps.prisma);
   // Plans may be written in YAML; they are validated exactly like JSON once parsed.
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -93,15 +95,14 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(streamRoutes({ bus: deps.bus, metrics }), { prefix: '/api/v1' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  if (deps.webDist && existsSync(deps.webDist)) {
-    await app.register(fastifyStatic, { root: deps.webDist, wildcard: false });
-    // Client-side routes: any unknown GET outside the API gets the dashboard's index.html.
-    app.setNotFoundHandler((request, reply) => {
-      if (request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-      return reply
-        .status(404)
-        .send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } });
-    });
-  }
+  const serveDashboard = Boolean(deps.webDist && existsSync(deps.webDist));
+  if (serveDashboard) await app.register(fastifyStatic, { root: deps.webDist!, wildcard: false });
+  app.setNotFoundHandler((request, reply) => {
+    // Client-side routes of the dashboard: any unknown GET outside the API gets its index.html.
+    if (serveDashboard && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
+    return reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } });
+  });
   return app;
 }

@@ -12,6 +12,8 @@ export interface ApiConfig {
   /** production hides test-only providers such as the recording router. */
   production: boolean;
   queuePrefix: string;
+  /** Becomes the admin token named "bootstrap" (for first setup and the demo). */
+  bootstrapToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -28,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     createDatabase: bool(env, 'GLIDEPATH_CREATE_DATABASE', true),
     production: oneOf(env, 'GLIDEPATH_ENV', 'development', ['development', 'test', 'production']) === 'production',
     queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',
+    bootstrapToken: token(env, 'GLIDEPATH_BOOTSTRAP_TOKEN'),
   };
 }
 
@@ -48,6 +51,14 @@ export function url(env: NodeJS.ProcessEnv, name: string, fallback: string, prot
     throw new ConfigError(`${name} must be a URL, got "${redact(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must start with ${protocols.join(' or ')}, got "${redact(raw)}"`);
+  return raw;
+}
+
+function token(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  if (!/^[A-Za-z0-9_-]{32,200}$/.test(raw))
+    throw new ConfigError(`${name} must be 32-200 characters of letters, digits, _ and - (e.g. from: openssl rand -hex 32)`);
   return raw;
 }
 

@@ -1,4 +1,12 @@
-import { createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus, migrate, MIGRATIONS_DIR } from '@glidepath/db';
+import {
+  createAuditedTransaction,
+  createJobQueue,
+  ensureBootstrapToken,
+  createPrismaClient,
+  createRedisEventBus,
+  migrate,
+  MIGRATIONS_DIR,
+} from '@glidepath/db';
 import { createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -18,6 +26,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const bus = createRedisEventBus(config.redisUrl, (error) => logger.warn({ err: error }, 'event bus error'));
   const audited = createAuditedTransaction(prisma, bus, (error) => logger.warn({ err: error }, 'could not publish an audit event'));
+  if (config.bootstrapToken) await ensureBootstrapToken(prisma, audited, config.bootstrapToken);
   const jobs = createJobQueue({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,

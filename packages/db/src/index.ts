@@ -5,3 +5,4 @@ export * from './audit/audit-log.ts';
 export * from './audit/audited-transaction.ts';
 export * from './events/event-bus.ts';
 export * from './queue/job-queue.ts';
+export * from './auth/api-tokens.ts';

@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '@glidepath/db';
+import { AppError } from './app-error.ts';
 
-/**
- * Who is making a request. Until sign-in and API tokens exist every caller is the
- * anonymous user, recorded as such so the audit log never claims more than it knows.
- */
-export function requestActor(_request: FastifyRequest): Actor {
-  return { type: 'user', id: 'anonymous' };
+/** Who made a state-changing request; the auth hook guarantees there is one. */
+export function requestActor(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError('unauthorized', 'this request needs "Authorization: Bearer <token>"');
+  return { type: request.actor.type, id: request.actor.id };
 }

@@ -9,7 +9,7 @@ let worker: WorkerProcess;
 
 beforeAll(async () => {
   t = await createTestApp();
-  api = apiClient(t.app);
+  api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
   expect((await api.post('/services', { name: 'checkout' })).status).toBe(201);
   for (const [position, name] of ['dev', 'staging', 'prod'].entries()) {

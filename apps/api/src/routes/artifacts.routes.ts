@@ -50,6 +50,7 @@ export function artifactsRoutes(deps: { prisma: PrismaClient; audited: AuditedTr
     app.post(
       '/artifacts',
       {
+        config: { role: 'deployer' },
         schema: {
           tags: ['artifacts'],
           summary: 'Register an immutable build (the same version and digest again is a no-op)',

@@ -9,7 +9,7 @@ beforeAll(async () => {
       method: 'POST',
       url: '/api/v1/services',
       payload: { name: `svc-${i}`, owners: ['team'] },
-      headers: { 'x-request-id': `req-${i}` },
+      headers: { ...t.admin, 'x-request-id': `req-${i}` },
     });
     expect(res.statusCode).toBe(201);
   }
@@ -27,7 +27,8 @@ describe('GET /api/v1/audit', () => {
       seen.push(...body.items.map((e) => e.seq));
       cursor = body.nextCursor;
     } while (cursor);
-    expect(seen).toEqual(['7', '6', '5', '4', '3', '2', '1']);
+    // Two token.created events come first (the test app's tokens), then the seven services.
+    expect(seen).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1']);
   });
 
   it('filters by action, subject, actor and time range, and records the request id', async () => {
@@ -36,7 +37,7 @@ describe('GET /api/v1/audit', () => {
     };
     expect(all.items).toHaveLength(7);
     expect(all.items[6]!.requestId).toBe('req-0');
-    const one = (await t.app.inject({ url: `/api/v1/audit?subjectType=service&subjectId=${all.items[0]!.subject.id}&actorId=anonymous` })).json() as {
+    const one = (await t.app.inject({ url: `/api/v1/audit?subjectType=service&subjectId=${all.items[0]!.subject.id}&actorId=test-admin` })).json() as {
       items: unknown[];
     };
     expect(one.items).toHaveLength(1);
@@ -55,14 +56,14 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('verifies the chain and exports it as NDJSON, oldest first', async () => {
-    expect((await t.app.inject({ url: '/api/v1/audit/verify' })).json()).toEqual({ ok: true, checked: 7, lastSeq: '7' });
+    expect((await t.app.inject({ url: '/api/v1/audit/verify' })).json()).toEqual({ ok: true, checked: 9, lastSeq: '9' });
     const res = await t.app.inject({ url: '/api/v1/audit/export' });
     expect(res.headers['content-type']).toContain('application/x-ndjson');
     const lines = res.body
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { seq: string; prevHash: string; hash: string });
-    expect(lines.map((l) => l.seq)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(lines.map((l) => l.seq)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(lines[1]!.prevHash).toBe(lines[0]!.hash);
   });
 });

@@ -82,6 +82,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.post(
       '/releases',
       {
+        config: { role: 'deployer' },
         schema: {
           tags: ['releases'],
           summary: 'Start a release of an artifact into an environment with a plan',
@@ -169,6 +170,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.post(
       '/releases/:id/retry',
       {
+        config: { role: 'deployer' },
         schema: {
           tags: ['releases'],
           summary: 'Run a failed, rolled-back or aborted release again from a step',

@@ -25,7 +25,7 @@ describe('websocket stream', () => {
     const [a, b] = await Promise.all([connect(), connect()]);
     const created = await fetch(`${base}/api/v1/services`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...t.admin },
       body: JSON.stringify({ name: 'streamed-svc' }),
     });
     const { id } = (await created.json()) as { id: string };

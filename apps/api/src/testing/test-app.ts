@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus } from '@glidepath/db';
+import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus } from '@glidepath/db';
 import { createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
@@ -20,8 +20,14 @@ export async function createTestApp(options: { redisUrl?: string; queuePrefix?: 
   const queuePrefix = options.queuePrefix ?? `gp-test-${randomBytes(4).toString('hex')}`;
   const jobs = createJobQueue({ redisUrl, prefix: queuePrefix, bestEffortMs: 1000 });
   const app = await buildApp({ prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }) }, { logLevel: 'silent' });
+  const system = { type: 'system' as const, id: 'test' };
+  const adminToken = (await createApiToken(audited, { name: 'test-admin', role: 'admin' }, system)).token;
+  const deployerToken = (await createApiToken(audited, { name: 'test-ci', role: 'deployer' }, system)).token;
   return {
     app,
+    adminToken,
+    deployerToken,
+    admin: { authorization: `Bearer ${adminToken}` },
     prisma,
     jobs,
     databaseUrl: db.url,

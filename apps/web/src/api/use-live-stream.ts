@@ -1,0 +1,66 @@
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { auditLogKey, prependAuditEvent } from './audit.ts';
+import type { AuditEvent, StreamMessage } from './types.ts';
+
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
+
+const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void> = {
+  'audit.appended': (queryClient, data) => prependAuditEvent(queryClient, data as AuditEvent),
+};
+
+function backoffMs(attempt: number): number {
+  return Math.min(30_000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
+}
+
+/**
+ * One websocket to /api/v1/stream that patches the query cache as events arrive, and
+ * reconnects with exponential backoff. Events sent while it was down are lost, so after a
+ * reconnect the audit log is fetched again once.
+ */
+export function useLiveStream(): StreamStatus {
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<StreamStatus>('connecting');
+
+  useEffect(() => {
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`;
+    let socket: WebSocket;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+    let missedEvents = false;
+    let stopped = false;
+
+    const connect = () => {
+      socket = new WebSocket(url);
+      socket.onopen = () => {
+        attempt = 0;
+        setStatus('live');
+        if (missedEvents) void queryClient.invalidateQueries({ queryKey: auditLogKey });
+      };
+      socket.onmessage = (message: MessageEvent<string>) => {
+        let parsed: StreamMessage;
+        try {
+          parsed = JSON.parse(message.data) as StreamMessage;
+        } catch {
+          return;
+        }
+        handlers[parsed.type]?.(queryClient, parsed.data);
+      };
+      socket.onclose = () => {
+        if (stopped) return;
+        missedEvents = true;
+        setStatus('reconnecting');
+        retry = setTimeout(connect, backoffMs(attempt++));
+      };
+    };
+    connect();
+
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      socket.close();
+    };
+  }, [queryClient]);
+
+  return status;
+}
