@@ -25,7 +25,7 @@ const importDirection = [
     },
   },
   {
-    files: ['apps/api/**/*.ts', 'apps/worker/**/*.ts', 'apps/cli/**/*.ts', 'bench/**/*.ts'],
+    files: ['apps/api/**/*.ts', 'apps/worker/**/*.ts', 'apps/cli/**/*.ts', 'bench/**/*.ts', 'demo/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noImport(apps, 'nothing imports an app: move shared code into a package'), noRelativeEscape] }] },
   },
   {
