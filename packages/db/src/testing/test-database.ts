@@ -5,7 +5,8 @@ import { MIGRATIONS_DIR } from '../migrations/migrations-dir.ts';
 
 /** Server holding the test databases; the same defaults as the apps. */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const TEMPLATE = 'glidepath_test_template';
+/** Per test run (set by the global setup), so two runs on one machine never drop each other's template. */
+const template = () => process.env.GLIDEPATH_TEST_TEMPLATE ?? 'glidepath_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(TEST_SERVER_URL);
@@ -26,10 +27,14 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 /** Run once per test run: a freshly migrated template that every test file clones. */
 export async function prepareTemplateDatabase(): Promise<void> {
   await admin(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${TEMPLATE}`);
+    await c.query(`DROP DATABASE IF EXISTS ${template()} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${template()}`);
   });
-  await migrate({ databaseUrl: databaseUrl(TEMPLATE), migrationsDir: MIGRATIONS_DIR });
+  await migrate({ databaseUrl: databaseUrl(template()), migrationsDir: MIGRATIONS_DIR });
+}
+
+export async function dropTemplateDatabase(): Promise<void> {
+  await dropDatabase(template());
 }
 
 export async function createEmptyDatabase(prefix = 'gp_test'): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
@@ -41,7 +46,7 @@ export async function createEmptyDatabase(prefix = 'gp_test'): Promise<{ name: s
 /** A migrated database of its own for one test file, cloned from the template in ~100 ms. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const name = `gp_test_${randomBytes(5).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`));
+  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template()}`));
   return { name, url: databaseUrl(name), drop: () => dropDatabase(name) };
 }
 
