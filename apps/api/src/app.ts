@@ -6,7 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
-import type { RouterRegistry } from '@glidepath/providers';
+import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -31,6 +31,7 @@ export interface AppDeps {
   jobs: JobQueue;
   /** Validates environment targets; the API never drives a router itself. */
   routers: RouterRegistry;
+  metricSources: MetricRegistry;
   webDist?: string;
 }
 

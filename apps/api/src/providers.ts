@@ -1,4 +1,4 @@
-import { createRouterRegistry, recordingRouterProvider } from '@glidepath/providers';
+import { createMetricRegistry, createRouterRegistry, prometheusMetricProvider, pushedMetricProvider, recordingRouterProvider } from '@glidepath/providers';
 
 /**
  * The router types environments may name. The API only validates their config; the worker
@@ -9,6 +9,17 @@ export function createApiRouters(options: { production: boolean }) {
     recordingSink: {
       record: async () => {
         throw new Error('the API never applies effects');
+      },
+    },
+  });
+}
+
+/** The metrics sources environments may name; the API only validates their config. */
+export function createApiMetricSources() {
+  return createMetricRegistry([prometheusMetricProvider(), pushedMetricProvider()], {
+    pushedMetrics: {
+      sum: async () => {
+        throw new Error('the API never measures');
       },
     },
   });

@@ -7,7 +7,7 @@ import {
   migrate,
   MIGRATIONS_DIR,
 } from '@glidepath/db';
-import { createApiRouters } from './providers.ts';
+import { createApiMetricSources, createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -34,7 +34,8 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
     onEnqueueError: (error) => logger.warn({ err: error }, 'could not enqueue a job; the worker sweeper will pick the work up from the database'),
   });
   const routers = createApiRouters({ production: config.production });
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, webDist: config.webDist }, { logger });
+  const metricSources = createApiMetricSources();
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist }, { logger });
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -1,5 +1,5 @@
 import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
-import type { RouterRegistry } from '@glidepath/providers';
+import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** Everything a job handler may use, wired once in worker.ts. */
@@ -9,5 +9,6 @@ export interface WorkerDeps {
   bus: EventBus;
   jobs: JobQueue;
   routers: RouterRegistry;
+  metricSources: MetricRegistry;
   metrics: WorkerMetrics;
 }

@@ -17,6 +17,7 @@ import { createDispatcher } from './jobs/job-catalogue.ts';
 import { reconcileReleaseJob, runGateJob } from './jobs/release.jobs.ts';
 import { VERIFY_AUDIT_CHAIN, verifyAuditChainJob } from './jobs/verify-audit-chain.job.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
+import { createWorkerMetricSources } from './providers/metrics.ts';
 import { createWorkerRouters } from './providers/routers.ts';
 import { startReleaseSweeper } from './releases/release-sweeper.ts';
 import type { WorkerDeps } from './worker-deps.ts';
@@ -40,6 +41,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     audited: createAuditedTransaction(prisma, bus, (error) => log.warn({ err: error }, 'could not publish an audit event')),
     jobs: createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
     routers: createWorkerRouters(prisma, { production: config.production }),
+    metricSources: createWorkerMetricSources(prisma),
     metrics: createWorkerMetrics(),
   };
   const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob], deps, log);
@@ -72,6 +74,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
       await worker.close();
       await deps.jobs.close();
       await deps.routers.close();
+      await deps.metricSources.close();
       await bus.close();
       metricsServer.close();
       await prisma.$disconnect();

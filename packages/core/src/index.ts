@@ -7,3 +7,5 @@ export * from './release/transition.ts';
 export * from './ports/traffic-router.ts';
 export * from './policy/environment-policy.ts';
 export * from './jobs/job-names.ts';
+export * from './ports/metric-provider.ts';
+export * from './judge/index.ts';

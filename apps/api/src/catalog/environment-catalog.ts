@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { validatePolicy } from '@glidepath/core';
-import { Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
-import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
+import { hashToken, Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import type { MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation, unprocessable } from '../http/problems.ts';
 import type { ChangeContext } from './service-catalog.ts';
@@ -16,6 +16,13 @@ export interface EnvironmentInput {
   policy?: unknown;
 }
 
+/** Router configs may hold secrets (a webhook target's signing secret): never send them back. */
+function redactSecrets(target: unknown): unknown {
+  const t = target as { type?: string; config?: Record<string, unknown> } | null;
+  if (!t?.config || !('secret' in t.config)) return target;
+  return { ...t, config: { ...t.config, secret: '***' } };
+}
+
 type EnvironmentRow = Awaited<ReturnType<PrismaClient['environment']['findUniqueOrThrow']>> & { service?: { name: string } };
 export function environmentJson(e: EnvironmentRow) {
   return {
@@ -24,17 +31,22 @@ export function environmentJson(e: EnvironmentRow) {
     name: e.name,
     position: e.position,
     requireUpstreamSuccess: e.requireUpstreamSuccess,
-    target: e.target,
+    target: redactSecrets(e.target),
     metrics: e.metrics,
+    hasIngestKey: e.ingestKeyHash !== null,
     policy: e.policy,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
 }
 
-export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry }) {
-  function checkDocuments(input: { target?: TargetSpec; policy?: unknown }) {
+export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry; metricSources: MetricRegistry }) {
+  function checkDocuments(input: { target?: TargetSpec; metrics?: TargetSpec | null; policy?: unknown }) {
     const problems: Array<{ path: string; message: string }> = [];
+    if (input.metrics) {
+      const check = deps.metricSources.validate(input.metrics);
+      if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `metrics.${p.path}` })));
+    }
     if (input.target) {
       const check = deps.routers.validate(input.target);
       if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `target.${p.path}` })));
@@ -86,6 +98,25 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
       }
     },
 
+    /** A new key for pushing metrics; the old one stops working. Shown once, stored as sha256. */
+    async rotateIngestKey(id: string, ctx: ChangeContext) {
+      const key = `gpi_${randomBytes(32).toString('base64url')}`;
+      await deps.audited(async (tx, audit) => {
+        const env = await tx.environment.findUnique({ where: { id } });
+        if (!env) throw new AppError('not_found', `environment ${id} does not exist`);
+        await tx.environment.update({ where: { id }, data: { ingestKeyHash: hashToken(key), updatedAt: new Date() } });
+        await audit({
+          actor: ctx.actor,
+          action: 'environment.ingest-key-rotated',
+          subject: { type: 'environment', id },
+          environmentId: id,
+          requestId: ctx.requestId,
+          reason: ctx.reason,
+        });
+      });
+      return key;
+    },
+
     async list(filter: { service?: string }) {
       const rows = await deps.prisma.environment.findMany({
         where: filter.service ? { service: { name: filter.service } } : {},
@@ -108,7 +139,11 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
-        const policy = checkDocuments({ target: changes.target, policy: changes.policy === undefined ? current.policy : changes.policy });
+        const policy = checkDocuments({
+          target: changes.target,
+          metrics: changes.metrics,
+          policy: changes.policy === undefined ? current.policy : changes.policy,
+        });
         const updated = await tx.environment.update({
           where: { id },
           data: {

@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least role that may call this route when it changes state; admin unless said otherwise. */
     role?: TokenRole;
+    /** Authenticated by the environment's metrics ingest key instead of an API token. */
+    ingestKey?: boolean;
   }
 }
 
@@ -34,7 +36,7 @@ export function installAuth(app: FastifyInstance, prisma: PrismaClient): void {
           .catch((error: Error) => request.log.warn({ err: error }, 'could not record token use'));
       }
     }
-    if (READS.has(request.method) || !request.url.startsWith('/api/')) return;
+    if (READS.has(request.method) || !request.url.startsWith('/api/') || request.routeOptions.config.ingestKey) return;
     if (!request.actor)
       throw new AppError('unauthorized', `${request.method} ${request.routeOptions.url ?? request.url} changes state: send "Authorization: Bearer <token>"`);
     const needed = request.routeOptions.config.role ?? 'admin';

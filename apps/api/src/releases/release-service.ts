@@ -83,6 +83,8 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     }
 
     const compiled = plan.compiled as unknown as CompiledPlan;
+    const ratio = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'ratio'));
+    if (ratio) throw new AppError('conflict', `plan "${plan.name}" uses a ratio metric, which no metrics source can measure yet; use errors or latency`);
     const unsupported = compiled.steps.filter(isGate).find((s) => s.type !== 'webhook' && !(s.type === 'analysis' && environment.metrics));
     if (unsupported) {
       throw new AppError(
@@ -181,9 +183,21 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
 
     async get(id: string) {
       const release = await load(id);
-      const history = await deps.prisma.releaseTransition.findMany({ where: { releaseId: id }, orderBy: { version: 'asc' } });
+      const [history, measurements] = await Promise.all([
+        deps.prisma.releaseTransition.findMany({ where: { releaseId: id }, orderBy: { version: 'asc' } }),
+        deps.prisma.analysisMeasurement.findMany({ where: { releaseId: id }, orderBy: [{ stepIndex: 'asc' }, { attempt: 'asc' }, { seq: 'asc' }] }),
+      ]);
       return {
         ...releaseJson(release),
+        measurements: measurements.map((m) => ({
+          stepIndex: m.stepIndex,
+          attempt: m.attempt,
+          seq: m.seq,
+          elapsedSeconds: m.elapsedSeconds,
+          outcome: m.outcome,
+          verdict: m.verdict,
+          measuredAt: m.measuredAt.toISOString(),
+        })),
         history: history.map((t) => ({
           version: t.version,
           event: t.event,

@@ -1,6 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
-import type { RouterRegistry } from '@glidepath/providers';
+import { hashToken, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import { timingSafeEqual } from 'node:crypto';
+import { AppError } from '../http/app-error.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createEnvironmentCatalog } from '../catalog/environment-catalog.ts';
@@ -18,6 +20,7 @@ const Environment = Type.Object(
     target: Type.Unknown(),
     metrics: Type.Unknown(),
     policy: Type.Unknown(),
+    hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
     updatedAt: Type.String(),
   },
@@ -47,7 +50,56 @@ const UpdateEnvironment = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export function environmentsRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry }) {
+const Sample = Type.Object(
+  {
+    version: Type.String({ minLength: 1, maxLength: 128 }),
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    requests: Type.Integer({ minimum: 0 }),
+    errors: Type.Integer({ minimum: 0 }),
+    latencyBuckets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { le: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()], { description: 'ms; null for +Inf' }), count: Type.Integer({ minimum: 0 }) },
+          { additionalProperties: false },
+        ),
+        {
+          minItems: 1,
+          maxItems: 64,
+          description: 'cumulative, ascending le, the last with le null counting every request',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const MetricsBody = Type.Object({ samples: Type.Array(Sample, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
+
+/** Checks what a schema cannot: counts that add up. Returns problems with their paths. */
+function sampleProblems(
+  samples: Array<{ from: string; to: string; requests: number; errors: number; latencyBuckets?: Array<{ le: number | null; count: number }> }>,
+) {
+  const problems: Array<{ field: string; problem: string }> = [];
+  samples.forEach((s, i) => {
+    const at = `body.samples[${i}]`;
+    if (Date.parse(s.to) <= Date.parse(s.from)) problems.push({ field: `${at}.to`, problem: 'must be after from' });
+    if (s.errors > s.requests) problems.push({ field: `${at}.errors`, problem: 'must not exceed requests' });
+    const buckets = s.latencyBuckets;
+    if (!buckets) return;
+    buckets.forEach((b, j) => {
+      const prev = buckets[j - 1];
+      if (prev && (prev.le === null || (b.le !== null && b.le <= prev.le)))
+        problems.push({ field: `${at}.latencyBuckets[${j}].le`, problem: 'must ascend, with null (+Inf) last' });
+      if (prev && b.count < prev.count)
+        problems.push({ field: `${at}.latencyBuckets[${j}].count`, problem: 'must not be below the bucket before (buckets are cumulative)' });
+    });
+    const last = buckets.at(-1)!;
+    if (last.le !== null || last.count !== s.requests) problems.push({ field: `${at}.latencyBuckets`, problem: 'must end with { le: null, count: requests }' });
+  });
+  return problems;
+}
+
+export function environmentsRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry; metricSources: MetricRegistry }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const catalog = createEnvironmentCatalog(deps);
@@ -91,6 +143,55 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
         },
       },
       async (request) => catalog.get(request.params.id),
+    );
+    app.post(
+      '/environments/:id/ingest-key',
+      {
+        schema: {
+          tags: ['environments'],
+          summary: 'Create or rotate the key an agent uses to push metrics (shown once)',
+          params: Type.Object({ id: Uuid }),
+          response: withErrors({ 201: Type.Object({ key: Type.String() }) }),
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send({ key: await catalog.rotateIngestKey(request.params.id, { actor: requestActor(request), requestId: request.id }) }),
+    );
+    app.post(
+      '/environments/:id/metrics',
+      {
+        config: { ingestKey: true },
+        schema: {
+          tags: ['environments'],
+          summary: 'Push per-version counts for intervals (header x-glidepath-ingest-key)',
+          params: Type.Object({ id: Uuid }),
+          headers: Type.Object({ 'x-glidepath-ingest-key': Type.String({ minLength: 1, maxLength: 200 }) }),
+          body: MetricsBody,
+          response: withErrors({ 202: Type.Object({ accepted: Type.Integer() }) }),
+        },
+      },
+      async (request, reply) => {
+        const env = await deps.prisma.environment.findUnique({ where: { id: request.params.id }, select: { ingestKeyHash: true } });
+        const given = Buffer.from(hashToken(request.headers['x-glidepath-ingest-key']));
+        // The same answer for "no such environment" and "wrong key": nothing to learn by probing.
+        if (!env?.ingestKeyHash || !timingSafeEqual(given, Buffer.from(env.ingestKeyHash))) {
+          throw new AppError('unauthorized', 'header.x-glidepath-ingest-key: not the ingest key of this environment');
+        }
+        const problems = sampleProblems(request.body.samples);
+        if (problems.length) throw new AppError('unprocessable', problems.map((p) => `${p.field}: ${p.problem}`).join('; '), problems);
+        await deps.prisma.metricSample.createMany({
+          data: request.body.samples.map((s) => ({
+            environmentId: request.params.id,
+            version: s.version,
+            intervalStart: new Date(s.from),
+            intervalEnd: new Date(s.to),
+            requests: BigInt(s.requests),
+            errors: BigInt(s.errors),
+            latencyBuckets: s.latencyBuckets,
+          })),
+        });
+        return reply.status(202).send({ accepted: request.body.samples.length });
+      },
     );
     app.patch(
       '/environments/:id',

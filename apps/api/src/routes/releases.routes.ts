@@ -40,6 +40,18 @@ const Release = Type.Object(ReleaseProps, { $id: 'Release' });
 const ReleaseDetail = Type.Object(
   {
     ...ReleaseProps,
+    measurements: Type.Array(
+      Type.Object({
+        stepIndex: Type.Integer(),
+        attempt: Type.Integer(),
+        seq: Type.Integer(),
+        elapsedSeconds: Type.Number(),
+        outcome: Type.String(),
+        verdict: Type.Unknown(),
+        measuredAt: Type.String(),
+      }),
+      { description: 'every look of every analysis step: the judge verdict with counts, rates, statistic, threshold and alpha' },
+    ),
     history: Type.Array(
       Type.Object({
         version: Type.Integer(),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus } from '@glidepath/db';
-import { createApiRouters } from '../providers.ts';
+import { createApiMetricSources, createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.ts';
@@ -19,7 +19,10 @@ export async function createTestApp(options: { redisUrl?: string; queuePrefix?: 
   const audited = createAuditedTransaction(prisma, bus, () => {});
   const queuePrefix = options.queuePrefix ?? `gp-test-${randomBytes(4).toString('hex')}`;
   const jobs = createJobQueue({ redisUrl, prefix: queuePrefix, bestEffortMs: 1000 });
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }) }, { logLevel: 'silent' });
+  const app = await buildApp(
+    { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources() },
+    { logLevel: 'silent' },
+  );
   const system = { type: 'system' as const, id: 'test' };
   const adminToken = (await createApiToken(audited, { name: 'test-admin', role: 'admin' }, system)).token;
   const deployerToken = (await createApiToken(audited, { name: 'test-ci', role: 'deployer' }, system)).token;

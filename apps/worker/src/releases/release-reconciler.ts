@@ -54,7 +54,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
 
       let state = release.state as unknown as ReleaseState;
       let version = release.version;
-      const gates: Array<Extract<Effect, { type: 'run-gate' }>> = [];
+      const gates: Array<Extract<Effect, { type: 'run-gate' }> & { round?: string }> = [];
       const transitions: Prisma.ReleaseTransitionCreateManyInput[] = [];
       const audits: AuditInput[] = [];
       const outcomes: Array<{ id: bigint; outcome: string }> = [];
@@ -87,7 +87,8 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         version += 1;
         for (const [index, effect] of result.effects.entries()) {
           if (effect.type === 'run-gate') {
-            gates.push(effect);
+            // Asked again because its lease ran out: a new job id, or BullMQ would take it for the lost one.
+            gates.push(event.type === 'timer' ? { ...effect, round: `lease-${now}` } : effect);
             continue;
           }
           router ??= deps.routers.routerFor(release.environment.target as unknown as TargetSpec);
@@ -154,7 +155,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       .publish({ type: 'release.updated', data: releaseSummary(release, state) })
       .catch((error: Error) => deps.log.warn({ err: error }, 'could not publish release update'));
   }
-  for (const gate of gates) await deps.jobs.runGate(releaseId, gate.stepIndex, gate.attempt);
+  for (const gate of gates) await deps.jobs.runGate(releaseId, gate.stepIndex, gate.attempt, gate.round);
   const wakeAt = nextWakeAt(state);
   if (wakeAt) await deps.jobs.reconcile(releaseId, `wake-${Date.parse(wakeAt)}`, Date.parse(wakeAt) - (deps.now?.() ?? Date.now()));
   return committed;

@@ -1,11 +1,15 @@
 import type { ReleaseState } from '@glidepath/core';
-import type { JobQueue, PrismaClient } from '@glidepath/db';
+import type { EventBus, JobQueue, PrismaClient } from '@glidepath/db';
+import type { MetricRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
+import { lookAtAnalysis } from './gates/analysis.gate.ts';
 import { runWebhookGate, type GateResult } from './gates/webhook.gate.ts';
 
 export interface GateDeps {
   prisma: PrismaClient;
   jobs: JobQueue;
+  bus: EventBus;
+  metricSources: MetricRegistry;
   log: Logger;
 }
 
@@ -21,8 +25,24 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
   const step = state.plan.steps[payload.stepIndex];
   if (!step || stepState?.status !== 'running' || stepState.attempt !== payload.attempt || state.stepIndex !== payload.stepIndex) return null;
 
-  let result: GateResult;
-  if (step.type === 'webhook') {
+  let result: GateResult | null;
+  if (step.type === 'analysis') {
+    result = await lookAtAnalysis(
+      { ...deps, publish: (event) => deps.bus.publish(event) },
+      step,
+      {
+        releaseId: release.id,
+        stepIndex: payload.stepIndex,
+        attempt: payload.attempt,
+        stepStartedAt: new Date(stepState.startedAt!),
+        service: release.service.name,
+        environment: { id: release.environmentId, name: release.environment.name, metrics: release.environment.metrics as unknown as TargetSpec | null },
+        canaryVersion: release.artifact.version,
+      },
+      new Date(),
+    );
+    if (!result) return null; // not decided yet: the next look is scheduled
+  } else if (step.type === 'webhook') {
     result = await runWebhookGate(step, {
       release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },
       service: release.service.name,

@@ -52,8 +52,10 @@ export function createJobQueue(options: JobQueueOptions) {
     reconcile(releaseId: string, trigger: string, delayMs = 0) {
       return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), delay: Math.max(0, delayMs) }));
     },
-    runGate(releaseId: string, stepIndex: number, attempt: number) {
-      return enqueue(() => queue.add(JOB.runGate, { releaseId, stepIndex, attempt }, { jobId: gateJobId(releaseId, stepIndex, attempt), attempts: 3 }));
+    /** `round` tells repeated runs of one gate apart: an analysis' next look, a lease that ran out. */
+    runGate(releaseId: string, stepIndex: number, attempt: number, round?: string, delayMs = 0) {
+      const jobId = gateJobId(releaseId, stepIndex, attempt) + (round ? `.${round}` : '');
+      return enqueue(() => queue.add(JOB.runGate, { releaseId, stepIndex, attempt }, { jobId, attempts: 3, delay: Math.max(0, delayMs) }));
     },
     /** Waits for pending adds, but not forever: with Redis unreachable BullMQ's close never settles. */
     async close() {

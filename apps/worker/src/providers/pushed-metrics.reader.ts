@@ -1,0 +1,34 @@
+import type { Histogram, SideMeasurement } from '@glidepath/core';
+import type { PrismaClient } from '@glidepath/db';
+import type { PushedMetricsReader } from '@glidepath/providers';
+
+/** Sums pushed samples that lie wholly inside the window, canary version against the rest. */
+export function createPushedMetricsReader(prisma: PrismaClient): PushedMetricsReader {
+  return {
+    async sum({ environmentId, canaryVersion, from, to }) {
+      const rows = await prisma.metricSample.findMany({
+        where: { environmentId, intervalStart: { gte: from }, intervalEnd: { lte: to } },
+        select: { version: true, requests: true, errors: true, latencyBuckets: true },
+      });
+      const canary = rows.filter((r) => r.version === canaryVersion);
+      const baseline = rows.filter((r) => r.version !== canaryVersion);
+      if (canary.length === 0 || baseline.length === 0) return null;
+      return { canary: total(canary), baseline: total(baseline) };
+    },
+  };
+}
+
+type Row = { requests: bigint; errors: bigint; latencyBuckets: unknown };
+
+function total(rows: Row[]): SideMeasurement {
+  const requests = rows.reduce((n, r) => n + Number(r.requests), 0);
+  const errors = rows.reduce((n, r) => n + Number(r.errors), 0);
+  // Latency only when every sample carries the same buckets; otherwise the sums would mislead.
+  const bucketed = rows.map((r) => r.latencyBuckets as Array<{ le: number | null; count: number }> | null);
+  let latency: Histogram | null = null;
+  const first = bucketed[0];
+  if (first && bucketed.every((b) => b && b.length === first.length && b.every((x, i) => x.le === first[i]!.le))) {
+    latency = { buckets: first.map((b, i) => ({ le: b.le ?? Infinity, count: bucketed.reduce((n, r) => n + r![i]!.count, 0) })) };
+  }
+  return { requests, errors, latency };
+}

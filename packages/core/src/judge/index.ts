@@ -1,0 +1,5 @@
+export * from './types.ts';
+export * from './mixture.ts';
+export * from './count-test.ts';
+export * from './latency.ts';
+export * from './judge.ts';

@@ -1,0 +1,177 @@
+import { advanceCountTest, startCountTest, type CountTestState, type Counts } from './count-test.ts';
+import { boundaryAtOrAbove, chooseLatencyThresholds, countAbove, histogramTotal, type Histogram } from './latency.ts';
+import { checkMixture, DEFAULT_MIXTURE, mixtureLogE } from './mixture.ts';
+import type {
+  JudgeConfig,
+  JudgeInput,
+  JudgeResult,
+  JudgeState,
+  LatencyThreshold,
+  MetricConfig,
+  MetricObservation,
+  MetricState,
+  MetricVerdict,
+  Outcome,
+  TestEvidence,
+} from './types.ts';
+
+export const JUDGE_DEFAULTS = {
+  alpha: 0.01,
+  tolerance: 1,
+  minCanaryRequests: 500,
+  minDurationSeconds: 0,
+  minCanaryEventsToFail: 3,
+  latencyWarmupRequests: 1000,
+} as const;
+
+type Settings = Required<Omit<JudgeConfig, 'metrics'>> & { tolerance: number };
+
+/**
+ * One look of the canary judge. Pure: the caller passes the cumulative counts, the config and
+ * the state returned by the previous look (none on the first), and stores the new state and
+ * the verdict. Looking often costs nothing in validity (see mixture.ts); the state must be
+ * carried over, because the test folds each interval with that interval's own traffic split.
+ *
+ * Per metric: fail once the test's e-value has reached 1/α_i (α_i = α / number of metrics,
+ * split again between a latency metric's thresholds) with at least `minCanaryEventsToFail`
+ * canary events; pass once `minCanaryRequests` and `minDurationSeconds` are reached without
+ * failing; otherwise inconclusive: too little data is "not enough evidence yet", never a
+ * failure. The release: fail if any metric fails, pass if all pass, else inconclusive.
+ */
+export function judge(input: JudgeInput, config: JudgeConfig, previous?: JudgeState): JudgeResult {
+  const s: Settings = { ...JUDGE_DEFAULTS, mixture: DEFAULT_MIXTURE, ...stripUndefined(config) };
+  checkMixture(s.mixture);
+  const alphaMetric = s.alpha / Math.max(1, config.metrics.length);
+  const states: Record<string, MetricState> = {};
+  const metrics = config.metrics.map((mc) => {
+    const observation = input.metrics.find((o) => o.name === mc.name && o.kind === mc.kind);
+    const prior = previous?.metrics[mc.name];
+    const { state, verdict } = judgeMetric(mc, observation, prior, s, alphaMetric, input.elapsedSeconds);
+    if (state) states[mc.name] = state;
+    return verdict;
+  });
+  const failed = metrics.filter((m) => m.outcome === 'fail');
+  const outcome: Outcome = failed.length > 0 ? 'fail' : metrics.length > 0 && metrics.every((m) => m.outcome === 'pass') ? 'pass' : 'inconclusive';
+  const reason =
+    outcome === 'fail'
+      ? `canary worse than baseline: ${failed.map((m) => m.name).join(', ')}`
+      : outcome === 'pass'
+        ? 'no metric shows the canary worse than tolerated'
+        : metrics.length === 0
+          ? 'no metrics configured'
+          : `not enough evidence yet: ${metrics.filter((m) => m.outcome === 'inconclusive').map((m) => m.name).join(', ')}`;
+  return {
+    verdict: { outcome, reason, elapsedSeconds: input.elapsedSeconds, at: input.at ?? null, alpha: s.alpha, metrics },
+    state: { metrics: states },
+  };
+}
+
+/** What the plan does when an analysis reaches its maxDuration still inconclusive (its `onInconclusive`). */
+export function outcomeAtLimit(
+  verdict: { readonly outcome: Outcome },
+  onInconclusive: 'pass' | 'fail' | 'pause',
+): { outcome: 'pass' | 'fail' | 'pause'; reason: string } {
+  if (verdict.outcome !== 'inconclusive') return { outcome: verdict.outcome, reason: `verdict ${verdict.outcome} at the limit` };
+  return { outcome: onInconclusive, reason: `still inconclusive at maxDuration: the plan says ${onInconclusive}` };
+}
+
+function judgeMetric(
+  mc: MetricConfig,
+  observation: MetricObservation | undefined,
+  prior: MetricState | undefined,
+  s: Settings,
+  alpha: number,
+  elapsedSeconds: number,
+): { state: MetricState | undefined; verdict: MetricVerdict } {
+  const inconclusive = (reason: string, state = prior) => ({ state, verdict: { name: mc.name, kind: mc.kind, outcome: 'inconclusive' as const, reason, alpha, tests: [] } });
+  if (!observation) return inconclusive('no observation for this metric');
+  const tolerance = mc.tolerance ?? s.tolerance;
+
+  let thresholds: readonly LatencyThreshold[] | null = null;
+  let tests: readonly CountTestState[];
+  let sides: (h: 'canary' | 'baseline', i: number) => Counts | null;
+  if (observation.kind === 'latency') {
+    thresholds = prior?.thresholds ?? null;
+    const at = (h: Histogram, ms: number): Counts | null => {
+      const above = countAbove(h, ms);
+      return above === null ? null : { total: histogramTotal(h), events: above };
+    };
+    sides = (side, i) => at(observation[side], thresholds![i]!.ms);
+    if (!thresholds) {
+      const total = histogramTotal(observation.baseline);
+      if (mc.thresholdMs != null) {
+        const ms = boundaryAtOrAbove(observation.baseline, mc.thresholdMs);
+        if (ms === null) return inconclusive(`no bucket boundary at or above ${mc.thresholdMs} ms`);
+        thresholds = [{ ms, basis: 'configured' }];
+      } else if (total < s.latencyWarmupRequests) {
+        return inconclusive(`warming up (fixing latency thresholds): ${total} of ${s.latencyWarmupRequests} baseline requests`);
+      } else {
+        const { median, tail } = chooseLatencyThresholds(observation.baseline);
+        thresholds = [
+          ...(median === null ? [] : [{ ms: median, basis: 'baseline median' as const }]),
+          ...(tail === null ? [] : [{ ms: tail, basis: 'baseline p95' as const }]),
+        ];
+        if (thresholds.length === 0) return inconclusive('the histogram buckets give no usable threshold');
+      }
+      const starts = thresholds.map((_, i) => ({ canary: sides('canary', i), baseline: sides('baseline', i) }));
+      if (starts.some((x) => !x.canary || !x.baseline)) return inconclusive('canary and baseline histograms do not share bucket boundaries');
+      // A configured threshold counts from the start; a warm-up threshold only after the warm-up.
+      const warm = thresholds[0]!.basis !== 'configured';
+      tests = starts.map((x) => startCountTest(s.mixture, warm ? (x as { canary: Counts; baseline: Counts }) : undefined));
+    } else tests = prior!.tests;
+  } else {
+    tests = prior?.tests ?? [startCountTest(s.mixture)];
+    sides = (side) => observation[side];
+  }
+
+  tests = tests.map((t, i) => {
+    const canary = sides('canary', i);
+    const baseline = sides('baseline', i);
+    return canary && baseline ? advanceCountTest(t, canary, baseline, tolerance, s.mixture) : t;
+  });
+
+  const alphaTest = alpha / tests.length;
+  const logThreshold = Math.log(1 / alphaTest);
+  const canaryTotal = tests[0]!.canary.total;
+  const enough = canaryTotal >= s.minCanaryRequests && elapsedSeconds >= s.minDurationSeconds;
+  const evidence = tests.map((t, i): TestEvidence => {
+    const failed = t.maxLogE >= logThreshold && t.canary.events >= s.minCanaryEventsToFail;
+    const th = thresholds?.[i];
+    return {
+      test: 'conditional-binomial-mixture-sprt',
+      label: th ? `slower than ${th.ms} ms (${th.basis})` : mc.kind,
+      thresholdMs: th?.ms ?? null,
+      canary: { ...t.canary, rate: rate(t.canary) },
+      baseline: { ...t.baseline, rate: rate(t.baseline) },
+      rateRatio: ratioOf(t.canary, t.baseline),
+      tolerance,
+      alpha: alphaTest,
+      logEValue: mixtureLogE(t.logLr, s.mixture),
+      maxLogEValue: t.maxLogE,
+      logThreshold,
+      outcome: failed ? 'fail' : enough ? 'pass' : 'inconclusive',
+    };
+  });
+  const failing = evidence.filter((e) => e.outcome === 'fail');
+  const outcome: Outcome = failing.length > 0 ? 'fail' : enough ? 'pass' : 'inconclusive';
+  const reason =
+    outcome === 'fail'
+      ? failing.map((e) => `${e.label}: canary ${pct(e.canary.rate)} vs baseline ${pct(e.baseline.rate)}, e-value ≥ 1/${num(alphaTest)}`).join('; ')
+      : outcome === 'pass'
+        ? `not worse than ${tolerance}× the baseline after ${canaryTotal} canary requests`
+        : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
+  return { state: { thresholds, tests }, verdict: { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence } };
+}
+
+const rate = (c: Counts) => (c.total > 0 ? c.events / c.total : null);
+function ratioOf(c: Counts, b: Counts): number | null {
+  const rc = rate(c);
+  const rb = rate(b);
+  return rc === null || rb === null || rb === 0 ? null : rc / rb;
+}
+const num = (x: number) => Number(x.toPrecision(3)).toString();
+const pct = (x: number | null) => (x === null ? 'n/a' : `${num(100 * x)}%`);
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

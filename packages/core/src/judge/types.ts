@@ -1,0 +1,109 @@
+import type { CountTestState, Counts } from './count-test.ts';
+import type { Histogram } from './latency.ts';
+import type { MixtureComponent } from './mixture.ts';
+
+export type Outcome = 'pass' | 'fail' | 'inconclusive';
+
+/**
+ * Cumulative counts since the analysis started, for canary and baseline over the same window.
+ * errors: total = requests, events = errors. ratio: total = denominator, events = numerator
+ * (events are the "bad" side, e.g. declined payments / payments). latency: histograms in ms.
+ */
+export type MetricObservation =
+  | { readonly name: string; readonly kind: 'errors' | 'ratio'; readonly canary: Counts; readonly baseline: Counts }
+  | { readonly name: string; readonly kind: 'latency'; readonly canary: Histogram; readonly baseline: Histogram };
+
+/** One look: the elapsed time of the analysis, an optional timestamp to store, the counts. */
+export interface JudgeInput {
+  readonly elapsedSeconds: number;
+  /** Stored in the verdict as is (e.g. an ISO time); the judge never reads a clock. */
+  readonly at?: string;
+  readonly metrics: readonly MetricObservation[];
+}
+
+/** Structurally compatible with the compiled plan's AnalysisMetric. */
+export interface MetricConfig {
+  readonly name: string;
+  readonly kind: 'errors' | 'latency' | 'ratio';
+  /** Fail when the canary's event rate exceeds tolerance × the baseline's. Default 1. */
+  readonly tolerance?: number;
+  /** Latency: test only the share slower than this (ms) instead of the warm-up median and p95. */
+  readonly thresholdMs?: number | null;
+}
+
+export interface JudgeConfig {
+  readonly metrics: readonly MetricConfig[];
+  /** Release-level false-alarm rate, split equally across metrics (Bonferroni). Default 0.01. */
+  readonly alpha?: number;
+  /** Canary requests (per metric: its denominator) needed before a metric can pass. Default 500. */
+  readonly minCanaryRequests?: number;
+  /** Elapsed seconds needed before anything passes (the plan's minDuration). Default 0. */
+  readonly minDurationSeconds?: number;
+  /** Canary events needed before a test may fail: no rollback on one or two errors. Default 3. */
+  readonly minCanaryEventsToFail?: number;
+  /** Baseline requests that fix the latency thresholds before latency is tested. Default 1000. */
+  readonly latencyWarmupRequests?: number;
+  /** The alternatives of the mixture test; see mixture.ts. */
+  readonly mixture?: readonly MixtureComponent[];
+}
+
+/** The evidence of one count test, plain data. */
+export interface TestEvidence {
+  readonly test: 'conditional-binomial-mixture-sprt';
+  /** What is counted: "errors", "ratio", "slower than 125 ms (baseline median)"... */
+  readonly label: string;
+  readonly thresholdMs: number | null;
+  readonly canary: { readonly total: number; readonly events: number; readonly rate: number | null };
+  readonly baseline: { readonly total: number; readonly events: number; readonly rate: number | null };
+  /** canary rate ÷ baseline rate, null when a rate is undefined. */
+  readonly rateRatio: number | null;
+  readonly tolerance: number;
+  readonly alpha: number;
+  /** ln of the e-value now, and its running maximum: the test fails once the maximum reaches the threshold. */
+  readonly logEValue: number;
+  readonly maxLogEValue: number;
+  /** ln(1/alpha). */
+  readonly logThreshold: number;
+  readonly outcome: Outcome;
+}
+
+export interface MetricVerdict {
+  readonly name: string;
+  readonly kind: MetricConfig['kind'];
+  readonly outcome: Outcome;
+  readonly reason: string;
+  /** This metric's share of the release-level alpha. */
+  readonly alpha: number;
+  readonly tests: readonly TestEvidence[];
+}
+
+export interface Verdict {
+  readonly outcome: Outcome;
+  readonly reason: string;
+  readonly elapsedSeconds: number;
+  readonly at: string | null;
+  readonly alpha: number;
+  readonly metrics: readonly MetricVerdict[];
+}
+
+/** A latency threshold (a bucket boundary, ms) and where it came from. */
+export interface LatencyThreshold {
+  readonly ms: number;
+  readonly basis: 'baseline median' | 'baseline p95' | 'configured';
+}
+
+/** Per-metric state, plain data: persist it with the analysis and hand it back on the next look. */
+export interface MetricState {
+  /** Latency only: thresholds fixed at the end of the warm-up (null until then), one test each. */
+  readonly thresholds: readonly LatencyThreshold[] | null;
+  readonly tests: readonly CountTestState[];
+}
+
+export interface JudgeState {
+  readonly metrics: Readonly<Record<string, MetricState>>;
+}
+
+export interface JudgeResult {
+  readonly verdict: Verdict;
+  readonly state: JudgeState;
+}
