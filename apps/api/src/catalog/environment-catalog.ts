@@ -13,6 +13,7 @@ export interface EnvironmentInput {
   requireUpstreamSuccess?: boolean;
   target: TargetSpec;
   metrics?: TargetSpec | null;
+  smokeBaseUrl?: string | null;
   policy?: unknown;
 }
 
@@ -33,6 +34,7 @@ export function environmentJson(e: EnvironmentRow) {
     requireUpstreamSuccess: e.requireUpstreamSuccess,
     target: redactSecrets(e.target),
     metrics: e.metrics,
+    smokeBaseUrl: e.smokeBaseUrl,
     hasIngestKey: e.ingestKeyHash !== null,
     policy: e.policy,
     createdAt: e.createdAt.toISOString(),
@@ -74,6 +76,7 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
               requireUpstreamSuccess: input.requireUpstreamSuccess ?? true,
               target: input.target as object,
               metrics: (input.metrics ?? undefined) as object | undefined,
+              smokeBaseUrl: input.smokeBaseUrl ?? null,
               policy: policy as object,
             },
           });
@@ -133,7 +136,7 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
 
     async update(
       id: string,
-      changes: { target?: TargetSpec; metrics?: TargetSpec | null; policy?: unknown; requireUpstreamSuccess?: boolean },
+      changes: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null; policy?: unknown; requireUpstreamSuccess?: boolean },
       ctx: ChangeContext,
     ) {
       return deps.audited(async (tx, audit) => {
@@ -151,6 +154,7 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
             metrics: changes.metrics === undefined ? undefined : changes.metrics === null ? Prisma.DbNull : (changes.metrics as object),
             policy: policy as object,
             requireUpstreamSuccess: changes.requireUpstreamSuccess,
+            smokeBaseUrl: changes.smokeBaseUrl,
             updatedAt: new Date(),
           },
         });

@@ -85,13 +85,17 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     const compiled = plan.compiled as unknown as CompiledPlan;
     const ratio = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'ratio'));
     if (ratio) throw new AppError('conflict', `plan "${plan.name}" uses a ratio metric, which no metrics source can measure yet; use errors or latency`);
-    const unsupported = compiled.steps.filter(isGate).find((s) => s.type !== 'webhook' && !(s.type === 'analysis' && environment.metrics));
-    if (unsupported) {
+    const needs = {
+      analysis: environment.metrics ? null : 'it has no metrics source',
+      smoke: environment.smokeBaseUrl ? null : 'it has no smokeBaseUrl',
+      webhook: null,
+    };
+    const unsupported = compiled.steps.filter(isGate).find((s) => needs[s.type]);
+    if (unsupported)
       throw new AppError(
         'conflict',
-        `plan "${plan.name}" has a ${unsupported.type} step, which environment ${environment.name} cannot run (${unsupported.type === 'analysis' ? 'it has no metrics source' : 'not supported yet'})`,
+        `plan "${plan.name}" has a ${unsupported.type} step, which environment ${environment.name} cannot run: ${needs[unsupported.type]}`,
       );
-    }
     // A protected environment's approvals come first, whatever the plan says.
     const steps =
       policy.requiredApprovals > 0

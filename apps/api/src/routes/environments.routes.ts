@@ -10,6 +10,7 @@ import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 
 const ProviderSpec = Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+const SmokeUrl = Type.String({ pattern: '^https?://\\S+$', description: 'base URL that smoke steps send their checks to' });
 const Environment = Type.Object(
   {
     id: Type.String(),
@@ -20,6 +21,7 @@ const Environment = Type.Object(
     target: Type.Unknown(),
     metrics: Type.Unknown(),
     policy: Type.Unknown(),
+    smokeBaseUrl: Type.Union([Type.String(), Type.Null()]),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
     updatedAt: Type.String(),
@@ -34,6 +36,7 @@ const CreateEnvironment = Type.Object(
     requireUpstreamSuccess: Type.Optional(Type.Boolean({ description: 'the same digest must have succeeded in the environment before (default true)' })),
     target: ProviderSpec,
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
+    smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
     policy: Type.Optional(Type.Unknown({ description: '{ protected, requiredApprovals, approverGroup, freezes: [{ from, to, reason }] }' })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
@@ -44,6 +47,7 @@ const UpdateEnvironment = Type.Object(
     requireUpstreamSuccess: Type.Optional(Type.Boolean()),
     target: Type.Optional(ProviderSpec),
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
+    smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
     policy: Type.Optional(Type.Unknown()),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },

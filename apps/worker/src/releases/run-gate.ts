@@ -3,6 +3,7 @@ import type { EventBus, JobQueue, PrismaClient } from '@glidepath/db';
 import type { MetricRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import { lookAtAnalysis } from './gates/analysis.gate.ts';
+import { runSmokeGate } from './gates/smoke.gate.ts';
 import { runWebhookGate, type GateResult } from './gates/webhook.gate.ts';
 
 export interface GateDeps {
@@ -42,6 +43,8 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
       new Date(),
     );
     if (!result) return null; // not decided yet: the next look is scheduled
+  } else if (step.type === 'smoke' && release.environment.smokeBaseUrl) {
+    result = await runSmokeGate(step, release.environment.smokeBaseUrl);
   } else if (step.type === 'webhook') {
     result = await runWebhookGate(step, {
       release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },

@@ -1,0 +1,49 @@
+import type { GateStep } from '@glidepath/core';
+import type { GateResult } from './webhook.gate.ts';
+
+type SmokeStep = Extract<GateStep, { type: 'smoke' }>;
+const CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * HTTP checks against the environment: every check must pass in the same round; a failing
+ * round is retried after retryDelay, up to `retries` times, then the gate fails with what
+ * each check saw.
+ */
+export async function runSmokeGate(step: SmokeStep, baseUrl: string): Promise<GateResult> {
+  let rounds: Array<Array<{ path: string; ok: boolean; status?: number; ms: number; problem?: string }>> = [];
+  for (let round = 0; round <= step.retries; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, step.retryDelayMs));
+    const results = await Promise.all(step.checks.map((check) => runCheck(check, baseUrl)));
+    rounds = [...rounds, results];
+    if (results.every((r) => r.ok))
+      return { outcome: 'pass', summary: `smoke: ${results.length} check(s) passed against ${baseUrl}`, evidence: { baseUrl, rounds } };
+  }
+  const failed = rounds.at(-1)!.filter((r) => !r.ok);
+  return {
+    outcome: 'fail',
+    summary: `smoke failed after ${rounds.length} round(s): ${failed.map((f) => `${f.path} ${f.problem}`).join('; ')}`,
+    evidence: { baseUrl, rounds },
+  };
+}
+
+async function runCheck(check: SmokeStep['checks'][number], baseUrl: string) {
+  const started = performance.now();
+  try {
+    const response = await fetch(new URL(check.path, baseUrl), { signal: AbortSignal.timeout(check.maxLatencyMs ?? CHECK_TIMEOUT_MS), redirect: 'manual' });
+    const body = await response.text();
+    const ms = Math.round(performance.now() - started);
+    const problem =
+      response.status !== check.expectStatus
+        ? `answered ${response.status}, expected ${check.expectStatus}`
+        : check.bodyContains !== null && !body.includes(check.bodyContains)
+          ? `body does not contain "${check.bodyContains}"`
+          : check.maxLatencyMs !== null && ms > check.maxLatencyMs
+            ? `took ${ms} ms, more than ${check.maxLatencyMs} ms`
+            : undefined;
+    return { path: check.path, ok: !problem, status: response.status, ms, problem };
+  } catch (error) {
+    const ms = Math.round(performance.now() - started);
+    const timedOut = (error as Error).name === 'TimeoutError';
+    return { path: check.path, ok: false, ms, problem: timedOut ? `no answer within ${check.maxLatencyMs ?? CHECK_TIMEOUT_MS} ms` : (error as Error).message };
+  }
+}
