@@ -1,15 +1,27 @@
-// Starts the API (which also serves the built dashboard) and the worker, prefixing their
-// logs, and stops both on Ctrl-C. Configuration comes from the environment (README).
+// Starts the API (which also serves the built dashboard) and the worker, and with --demo the
+// live demo (demo/main.ts); prefixes their logs and stops them all on Ctrl-C. With
+// --exit-when-done the demo's exit ends everything with its exit code (used by CI).
+// Configuration comes from the environment (README).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = `${root}node_modules/.bin/tsx`;
+const args = process.argv.slice(2);
+const withDemo = args.includes('--demo');
+const exitWhenDone = args.includes('--exit-when-done');
 const children = [];
 let stopping = false;
 
-function start(name, entry) {
-  const child = spawn(tsx, [entry], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+const env = { ...process.env };
+if (!env.GLIDEPATH_BOOTSTRAP_TOKEN) {
+  env.GLIDEPATH_BOOTSTRAP_TOKEN = randomBytes(32).toString('hex');
+  console.log(`admin API token for this run (set GLIDEPATH_BOOTSTRAP_TOKEN to choose your own): ${env.GLIDEPATH_BOOTSTRAP_TOKEN}`);
+}
+
+function start(name, entry, entryArgs = [], { onExit } = {}) {
+  const child = spawn(tsx, [entry, ...entryArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
     stream.on('data', (chunk) => {
@@ -19,10 +31,10 @@ function start(name, entry) {
     });
   }
   child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`[${name}] exited (${signal ?? code}); stopping everything`);
-      stop(code || 1);
-    }
+    if (stopping) return;
+    if (onExit) return onExit(code ?? 1);
+    console.error(`[${name}] exited (${signal ?? code}); stopping everything`);
+    stop(code || 1);
   });
   children.push(child);
 }
@@ -30,13 +42,20 @@ function start(name, entry) {
 function stop(code = 0) {
   stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 200).unref();
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(() => process.exit(code));
+  setTimeout(() => process.exit(code), 15_000).unref();
+  Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(() => process.exit(code));
 }
 
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 start('api', 'apps/api/src/server.ts');
 start('worker', 'apps/worker/src/main.ts');
-const port = process.env.GLIDEPATH_PORT ?? '3000';
+if (withDemo) {
+  start('demo', 'demo/main.ts', exitWhenDone ? ['--exit-when-done'] : [], {
+    onExit: (code) => {
+      if (exitWhenDone || code !== 0) stop(code);
+    },
+  });
+}
+const port = env.GLIDEPATH_PORT ?? '3000';
 console.log(`Glidepath starting: dashboard and API on http://127.0.0.1:${port} (API docs: /api/docs). Ctrl-C stops it.`);
