@@ -1,11 +1,20 @@
-import { createMetricRegistry, createRouterRegistry, prometheusMetricProvider, pushedMetricProvider, recordingRouterProvider } from '@glidepath/providers';
+import {
+  createMetricRegistry,
+  createRouterRegistry,
+  haproxyRouterProvider,
+  prometheusMetricProvider,
+  pushedMetricProvider,
+  recordingRouterProvider,
+  webhookRouterProvider,
+} from '@glidepath/providers';
 
 /**
  * The router types environments may name. The API only validates their config; the worker
  * drives them. The recording router exists only outside production.
  */
 export function createApiRouters(options: { production: boolean }) {
-  return createRouterRegistry(options.production ? [] : [recordingRouterProvider()], {
+  const real = [haproxyRouterProvider(), webhookRouterProvider()];
+  return createRouterRegistry(options.production ? real : [...real, recordingRouterProvider()], {
     recordingSink: {
       record: async () => {
         throw new Error('the API never applies effects');

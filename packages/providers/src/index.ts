@@ -4,3 +4,6 @@ export * from './recording/recording.traffic-router.ts';
 export * from './registry/metric-registry.ts';
 export * from './prometheus/prometheus.metric-provider.ts';
 export * from './pushed/pushed.metric-provider.ts';
+export * from './haproxy/haproxy.traffic-router.ts';
+export * from './webhook/webhook.traffic-router.ts';
+export * from './webhook/standard-webhooks.ts';

@@ -90,7 +90,7 @@ describe('validatePlan', () => {
       expect.arrayContaining([
         'steps[1].weight: must not go below the previous setWeight (50); use rollback to reduce traffic',
         expect.stringMatching(/^steps\[2\]\.duration: must be a duration/),
-        'steps[3].weight: must be a number 0–100',
+        'steps[3].weight: must be an integer 0–100',
         'steps[4].type: must be one of setWeight, pause, analysis, smoke, webhook, approval',
         'steps[5].interval: must be at least 1000 ms',
         'steps[5].metrics[1].kind: must be errors, latency or ratio',

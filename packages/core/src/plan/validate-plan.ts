@@ -150,7 +150,7 @@ class Validator {
     const type = (value as Obj | null)?.type;
     if (type === 'setWeight') {
       const s = this.object(value, path, ['type', 'weight']);
-      const weight = s && this.number(s.weight, `${path}.weight`, 0, 100);
+      const weight = s && this.number(s.weight, `${path}.weight`, 0, 100, { integer: true });
       return weight === undefined ? undefined : { type, weight };
     }
     if (type === 'pause') {

@@ -1,0 +1,182 @@
+import type { TrafficTarget } from '@glidepath/core';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeTrafficRouterContract } from '../contract/traffic-router.contract.ts';
+import { parseRuntimeApiAddress, runtimeApiCommand } from './haproxy-runtime-api.ts';
+import { parseGetWeightReply, serverWeightsFor } from './haproxy-weights.ts';
+import { haproxyRouterProvider, type HaproxyConfig } from './haproxy.traffic-router.ts';
+import { startHaproxyFixture, type HaproxyFixture } from './haproxy.testing.ts';
+
+const target: TrafficTarget = {
+  releaseId: 'rel-contract-haproxy',
+  environmentId: 'env-contract',
+  service: 'app',
+  canary: { version: '1.1.0', digest: 'sha256:canary' },
+  stable: { version: '1.0.0', digest: 'sha256:stable' },
+};
+const ctx = { effectKey: 'haproxy-test:1:0' };
+
+function router(config: HaproxyConfig) {
+  const provider = haproxyRouterProvider();
+  const check = provider.validateConfig(config);
+  if (!check.ok) throw new Error(`haproxy config rejected: ${JSON.stringify(check.problems)}`);
+  return provider.create(check.config, undefined);
+}
+const appConfig = (runtimeApi: string, extra: Partial<HaproxyConfig> = {}): HaproxyConfig => ({
+  runtimeApi,
+  backend: 'app',
+  stableServer: 'stable',
+  canaryServer: 'canary',
+  ...extra,
+});
+
+describeTrafficRouterContract('haproxy (runtime API over a unix socket)', async () => {
+  const haproxy = await startHaproxyFixture();
+  return {
+    router: router(appConfig(haproxy.unixApi)),
+    target,
+    observeWeight: () => haproxy.observeCanaryShare(400),
+    teardown: () => haproxy.dispose(),
+  };
+});
+
+describe('haproxy router against a real HAProxy', () => {
+  let haproxy: HaproxyFixture;
+  beforeAll(async () => {
+    haproxy = await startHaproxyFixture();
+  });
+  afterAll(async () => {
+    await haproxy?.dispose();
+  });
+
+  it('works over a tcp runtime API too', async () => {
+    const r = router(appConfig(haproxy.tcpApi));
+    await r.setWeight(target, 25, ctx);
+    expect(await r.verifyWeight(target, 25)).toBe(true);
+    expect(Math.abs((await haproxy.observeCanaryShare(400)) - 25)).toBeLessThanOrEqual(1);
+    await r.rollback(target, ctx);
+    expect(await haproxy.observeCanaryShare(200, 0)).toBe(0);
+  });
+
+  it('surfaces a refused set weight with HAProxy’s own words', async () => {
+    const wrong = router(appConfig(haproxy.unixApi, { canaryServer: 'nope' }));
+    await expect(wrong.setWeight(target, 5, ctx)).rejects.toThrow(/set weight app\/nope 5.*No such server/);
+    await expect(wrong.verifyWeight(target, 5)).rejects.toThrow(/No such server/);
+    const noBackend = router(appConfig(haproxy.unixApi, { backend: 'nobe' }));
+    await expect(noBackend.rollback(target, ctx)).rejects.toThrow(/No such backend/);
+  });
+
+  it('keeps working across an HAProxy restart, which forgets runtime weights', async () => {
+    const r = router(appConfig(haproxy.unixApi));
+    await r.setWeight(target, 25, ctx);
+    expect(await r.verifyWeight(target, 25)).toBe(true);
+
+    await haproxy.stop();
+    await haproxy.start();
+    // Back to the weights of the config file: what verifyWeight exists to notice.
+    expect(await r.verifyWeight(target, 25)).toBe(false);
+    expect(await r.verifyWeight(target, 0)).toBe(true);
+
+    await r.setWeight(target, 25, ctx);
+    expect(Math.abs((await haproxy.observeCanaryShare(400)) - 25)).toBeLessThanOrEqual(1);
+  });
+
+  it('fails fast and names the socket when HAProxy is down', async () => {
+    const r = router(appConfig(haproxy.unixApi, { timeoutMs: 500 }));
+    await haproxy.stop();
+    try {
+      const started = Date.now();
+      const error = await r.rollback(target, ctx).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error?.message).toContain(haproxy.unixApi);
+      expect(error?.message).toMatch(/ECONNREFUSED|ENOENT/);
+      expect(Date.now() - started).toBeLessThan(500);
+      await expect(router(appConfig(haproxy.tcpApi, { timeoutMs: 500 })).setWeight(target, 5, ctx)).rejects.toThrow(haproxy.tcpApi);
+    } finally {
+      await haproxy.start();
+    }
+  });
+
+  it('gives up after timeoutMs when the socket accepts but never answers', async () => {
+    const path = join(haproxy.dir, 'silent.sock');
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    try {
+      const started = Date.now();
+      await expect(router(appConfig(`unix:${path}`, { timeoutMs: 200 })).setWeight(target, 5, ctx)).rejects.toThrow(new RegExp(`unix:${path}.*within 200 ms`));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await rm(path, { force: true });
+    }
+  });
+
+  it('changes nothing when asked for the weights already in place', async () => {
+    const r = router(appConfig(haproxy.tcpApi));
+    await r.setWeight(target, 5, ctx);
+    await r.setWeight(target, 5, ctx);
+    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/canary', 1000)).toMatch(/^5 \(initial 0\)/);
+    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/stable', 1000)).toMatch(/^95 \(initial 100\)/);
+  });
+});
+
+describe('haproxy router config', () => {
+  const { validateConfig } = haproxyRouterProvider();
+
+  it('accepts unix and tcp runtime API addresses', () => {
+    expect(validateConfig(appConfig('unix:/run/haproxy/admin.sock')).ok).toBe(true);
+    expect(validateConfig(appConfig('tcp:127.0.0.1:9999', { timeoutMs: 500 })).ok).toBe(true);
+    expect(validateConfig(appConfig('tcp:[::1]:9999')).ok).toBe(true);
+  });
+
+  it.each([
+    [{ ...appConfig('unix:/s.sock'), backend: 'app; shutdown sessions' }, 'backend'],
+    [{ ...appConfig('unix:/s.sock'), canaryServer: 'stable' }, 'canaryServer'],
+    [{ ...appConfig('unix:/s.sock'), extra: true }, '(config)'],
+    [{ ...appConfig('unix:/s.sock'), timeoutMs: 0 }, 'timeoutMs'],
+    [appConfig('/run/haproxy/admin.sock'), 'runtimeApi'],
+    [appConfig('tcp:127.0.0.1:99999'), 'runtimeApi'],
+    [{ runtimeApi: 'unix:/s.sock' }, 'backend, stableServer, canaryServer'],
+  ])('rejects %j at %s', (config, path) => {
+    const check = validateConfig(config);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.problems.map((p) => p.path)).toContain(path);
+  });
+
+  it('parses runtime API addresses', () => {
+    expect(parseRuntimeApiAddress('unix:/a/b.sock')).toEqual({ kind: 'unix', path: '/a/b.sock' });
+    expect(parseRuntimeApiAddress('tcp:[::1]:80')).toEqual({ kind: 'tcp', host: '::1', port: 80 });
+    expect(() => parseRuntimeApiAddress('tcp:host')).toThrow(/unix:\/path/);
+  });
+});
+
+describe('haproxy weights', () => {
+  it.each([
+    [0, 100, 0],
+    [5, 95, 5],
+    [100, 0, 100],
+    [12.5, 87, 13],
+    [0.2, 99, 1],
+    [99.9, 1, 99],
+  ])('canary share %d → weights stable %d, canary %d', (percent, stable, canary) => {
+    expect(serverWeightsFor(percent)).toEqual({ stable, canary });
+  });
+
+  it('refuses weights outside 0–100', () => {
+    expect(() => serverWeightsFor(-1)).toThrow(RangeError);
+    expect(() => serverWeightsFor(Number.NaN)).toThrow(RangeError);
+    expect(() => serverWeightsFor(101)).toThrow(RangeError);
+  });
+
+  it('reads get weight replies', () => {
+    expect(parseGetWeightReply('5 (initial 0)\n\n')).toEqual({ current: 5, initial: 0 });
+    expect(parseGetWeightReply('No such server.\n\n')).toBeNull();
+  });
+});

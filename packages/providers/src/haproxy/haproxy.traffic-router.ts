@@ -1,0 +1,133 @@
+import type { ConfigCheck, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
+import { Type, type Static } from 'typebox';
+import { configChecker } from '../registry/check-config.ts';
+import { parseRuntimeApiAddress, runtimeApiCommand } from './haproxy-runtime-api.ts';
+import { parseGetWeightReply, serverWeightsFor, type ServerWeights } from './haproxy-weights.ts';
+
+// Names go into runtime API command lines verbatim: no spaces, no `;` (the CLI's command separator).
+const HaproxyName = Type.String({ pattern: '^[A-Za-z0-9_.:-]+$', maxLength: 128 });
+
+const HaproxyConfigSchema = Type.Object(
+  {
+    runtimeApi: Type.String({
+      pattern: '^(unix:/\\S+|tcp:(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]\\s]+):[0-9]{1,5})$',
+      description: "HAProxy's stats socket at level admin: unix:/path/to.sock or tcp:127.0.0.1:9999",
+    }),
+    backend: HaproxyName,
+    stableServer: HaproxyName,
+    canaryServer: HaproxyName,
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'per runtime API command; default 2000' })),
+  },
+  { additionalProperties: false },
+);
+export type HaproxyConfig = Static<typeof HaproxyConfigSchema>;
+
+const DEFAULT_TIMEOUT_MS = 2000;
+
+const checkSchema = configChecker(HaproxyConfigSchema);
+function validateHaproxyConfig(config: unknown): ConfigCheck<HaproxyConfig> {
+  const check = checkSchema(config);
+  if (!check.ok) return check;
+  try {
+    parseRuntimeApiAddress(check.config.runtimeApi);
+  } catch (error) {
+    return { ok: false, problems: [{ path: 'runtimeApi', message: (error as Error).message }] };
+  }
+  if (check.config.stableServer === check.config.canaryServer) {
+    return { ok: false, problems: [{ path: 'canaryServer', message: 'must name a different server than stableServer' }] };
+  }
+  return check;
+}
+
+/**
+ * Shifts traffic between two servers of one HAProxy backend through the runtime API, with
+ * absolute weights (canary w, stable 100 − w). The backend needs a dynamic algorithm such as
+ * `roundrobin`: static ones (`static-rr`, map-based hashing) only accept 0% / 100%.
+ * With `roundrobin` the new split is exact once settled, but for up to a few hundred requests
+ * after a change it can be far off (a server whose weight rose may take every request for a
+ * while, as fwrr keeps each server's place in the cycle); rollback and promote are immediate,
+ * since a server at weight 0 leaves the rotation at once.
+ *
+ * Runtime weight changes live in HAProxy's memory only: a reload or restart brings back the
+ * weights written in the config file unless HAProxy is set up with `server-state-file` and
+ * `load-server-state-from-file` (and the state is dumped before reloading). That is the
+ * operator's part; verifyWeight reports the drift, and the next reconcile rewrites the weights.
+ */
+export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, unknown> {
+  return {
+    type: 'haproxy',
+    validateConfig: validateHaproxyConfig,
+    create: (config) => createHaproxyRouter(config),
+  };
+}
+
+export function createHaproxyRouter(config: HaproxyConfig): TrafficRouter {
+  const { runtimeApi, backend, stableServer, canaryServer } = config;
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const send = (command: string) => runtimeApiCommand(runtimeApi, command, timeoutMs);
+
+  const setServerWeight = async (server: string, weight: number) => {
+    const command = `set weight ${backend}/${server} ${weight}`;
+    const reply = (await send(command)).trim();
+    // Success is an empty reply (a bare newline); anything else is HAProxy explaining a refusal.
+    if (reply) throw new Error(`HAProxy (${runtimeApi}) refused "${command}": ${reply}`);
+  };
+
+  const getServerWeight = async (server: string) => {
+    const command = `get weight ${backend}/${server}`;
+    const reply = await send(command);
+    const parsed = parseGetWeightReply(reply);
+    if (!parsed) throw new Error(`HAProxy (${runtimeApi}) answered "${command}" with: ${reply.trim() || '(nothing)'}`);
+    return parsed.current;
+  };
+
+  const readWeights = async (): Promise<ServerWeights> => {
+    const [stable, canary] = await Promise.all([getServerWeight(stableServer), getServerWeight(canaryServer)]);
+    return { stable, canary };
+  };
+
+  const apply = async (canaryPercent: number) => {
+    const want = serverWeightsFor(canaryPercent);
+    // The two commands are not atomic. Writing the server with the larger target first means
+    // that server is non-zero from the first write on, whatever the weights were before, so
+    // there is never a moment with both at 0 (HAProxy would answer 503). Between the two
+    // writes the split lies between the old and the new one.
+    const writes: [string, number][] = [
+      [stableServer, want.stable],
+      [canaryServer, want.canary],
+    ];
+    if (want.canary > want.stable) writes.reverse();
+    for (const [server, weight] of writes) await setServerWeight(server, weight);
+
+    const got = await readWeights();
+    if (got.stable !== want.stable || got.canary !== want.canary) {
+      throw new Error(
+        `HAProxy (${runtimeApi}) did not keep the weights of backend ${backend}: asked ${stableServer}=${want.stable} ${canaryServer}=${want.canary}, ` +
+          `reads ${stableServer}=${got.stable} ${canaryServer}=${got.canary}`,
+      );
+    }
+  };
+
+  // Calls on one router are serialised so that two shifts never interleave their writes.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  return {
+    type: 'haproxy',
+    setWeight: (_target, canaryWeight) => serial(() => apply(canaryWeight)),
+    verifyWeight: (_target, canaryWeight) =>
+      serial(async () => {
+        const want = serverWeightsFor(canaryWeight);
+        const got = await readWeights();
+        return got.stable === want.stable && got.canary === want.canary;
+      }),
+    promote: () => serial(() => apply(100)),
+    rollback: () => serial(() => apply(0)),
+    // Nothing is held open between commands.
+    close: async () => {},
+  };
+}
