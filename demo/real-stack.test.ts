@@ -1,0 +1,135 @@
+// The release engine on the real stack: HAProxy shifting real requests between two sample
+// apps, Prometheus scraping them, Glidepath's API and worker as processes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGlidepath, type Glidepath } from './glidepath-process.ts';
+import { createApiClient, demoDigest } from './run-demo.ts';
+import { startStack, type Stack } from './stack.ts';
+
+const GOOD = { errorRate: 0.005, latencyMs: 15 };
+const BAD = { errorRate: 0.025, latencyMs: 15 };
+let stack: Stack;
+let glidepath: Glidepath;
+let api: ReturnType<typeof createApiClient>;
+
+beforeAll(async () => {
+  stack = await startStack({
+    environments: ['dev'],
+    service: 'shop',
+    trafficRate: 200,
+    slots: { dev: { stable: { version: '1.0.0', behaviour: GOOD }, canary: { version: '1.1.0', behaviour: GOOD } } },
+  });
+  glidepath = await startGlidepath();
+  api = createApiClient(glidepath.api, glidepath.token);
+  await api.expect('POST', '/api/v1/services', { name: 'shop' }, [201]);
+  await api.expect(
+    'POST',
+    '/api/v1/environments',
+    { service: 'shop', name: 'dev', position: 0, target: stack.haproxyTarget('dev'), metrics: stack.prometheusMetrics() },
+    [201],
+  );
+  const plans = {
+    stepwise: {
+      strategy: 'canary',
+      steps: [
+        { type: 'setWeight', weight: 10 },
+        { type: 'pause', duration: '10s' },
+        { type: 'setWeight', weight: 50 },
+        { type: 'pause', duration: '10s' },
+        { type: 'setWeight', weight: 100 },
+      ],
+    },
+    judged: {
+      strategy: 'canary',
+      steps: [
+        { type: 'setWeight', weight: 25 },
+        { type: 'analysis', interval: '2s', minDuration: '30s', maxDuration: '90s' },
+        { type: 'setWeight', weight: 100 },
+      ],
+    },
+  };
+  for (const [name, spec] of Object.entries(plans)) await api.expect('POST', '/api/v1/plans', { name, spec }, [201]);
+  for (const version of ['1.1.0', '1.2.0', '1.3.0'])
+    await api.expect('POST', '/api/v1/artifacts', { service: 'shop', version, digest: demoDigest(version) }, [201]);
+}, 180_000);
+
+afterAll(async () => {
+  await glidepath?.stop();
+  await stack?.stop();
+});
+
+type Release = {
+  id: string;
+  phase: string;
+  stepIndex: number;
+  canaryWeight: number;
+  reason: string | null;
+  steps: Array<{ status: string; evidence: unknown }>;
+};
+const get = async (id: string) => (await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as Release;
+
+async function waitFor(id: string, ok: (r: Release) => boolean, timeoutMs: number): Promise<Release> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const release = await get(id);
+    if (ok(release)) return release;
+    if (Date.now() > deadline)
+      throw new Error(`release ${id} did not get there: ${JSON.stringify(release).slice(0, 2000)}\n${glidepath.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The canary's share of real requests the apps served over `ms`, after HAProxy's round robin settles. */
+async function observedCanaryShare(ms: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 2500));
+  const before = await stack.appCounts('dev');
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await stack.appCounts('dev');
+  const delta = (slot: string) => after.find((c) => c.slot === slot)!.requests - before.find((c) => c.slot === slot)!.requests;
+  return delta('canary') / (delta('canary') + delta('stable'));
+}
+
+async function redeploy(stable: string, canary: string, canaryBehaviour: typeof GOOD) {
+  await stack.redeploy('dev', 'stable', stable, GOOD);
+  await stack.redeploy('dev', 'canary', canary, canaryBehaviour);
+  await stack.setWeights('dev', { stable: 100, canary: 0 });
+}
+
+describe('on the real stack', () => {
+  it('promotes a good canary step by step, the split of real requests following the weights', { timeout: 120_000 }, async () => {
+    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.1.0', plan: 'stepwise' }, [201]);
+    const id = (body as Release).id;
+    await waitFor(id, (r) => r.stepIndex === 1, 20_000);
+    expect(await observedCanaryShare(4000)).toBeCloseTo(0.1, 1);
+    await waitFor(id, (r) => r.stepIndex === 3, 20_000);
+    expect(await observedCanaryShare(4000)).toBeCloseTo(0.5, 1);
+    await waitFor(id, (r) => r.phase === 'succeeded', 20_000);
+    expect(await stack.getWeights('dev')).toEqual({ stable: 0, canary: 100 });
+    expect(await observedCanaryShare(2000)).toBe(1);
+  });
+
+  it('rolls back a canary with 5x the baseline error rate by itself, with the evidence stored', { timeout: 150_000 }, async () => {
+    await redeploy('1.1.0', '1.2.0', BAD);
+    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.2.0', plan: 'judged' }, [201]);
+    const done = await waitFor((body as Release).id, (r) => !['pending', 'progressing'].includes(r.phase), 120_000);
+    expect(done).toMatchObject({
+      phase: 'rolled-back',
+      canaryWeight: 0,
+      reason: expect.stringMatching(/automatic rollback: analysis failed: canary worse than baseline: error-rate/),
+    });
+    expect(done.steps[1]).toMatchObject({ status: 'failed', evidence: { outcome: 'fail', source: { type: 'prometheus' } } });
+    expect(await stack.getWeights('dev')).toEqual({ stable: 100, canary: 0 });
+    expect(await observedCanaryShare(2000)).toBe(0);
+  });
+
+  it('honours a rollback command while an analysis step is in flight', { timeout: 120_000 }, async () => {
+    await redeploy('1.1.0', '1.3.0', GOOD);
+    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.3.0', plan: 'judged' }, [201]);
+    const id = (body as Release).id;
+    await waitFor(id, (r) => r.stepIndex === 1 && r.steps[1]!.status === 'running', 30_000);
+    expect((await stack.getWeights('dev')).canary).toBe(25);
+    const rolled = await api.expect('POST', `/api/v1/releases/${id}/rollback`, { reason: 'paged at 3 a.m.' }, [200]);
+    expect(rolled.body).toMatchObject({ release: { phase: 'rolled-back', canaryWeight: 0, reason: 'paged at 3 a.m.' } });
+    expect(await stack.getWeights('dev')).toEqual({ stable: 100, canary: 0 });
+    expect(await observedCanaryShare(2000)).toBe(0);
+  });
+});
