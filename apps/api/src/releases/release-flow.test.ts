@@ -157,6 +157,13 @@ describe('a CI pipeline drives releases through the REST API alone', () => {
     ]);
   });
 
+  it('takes a rollback sent the instant a release starts, before the worker has recorded the start', async () => {
+    const r = await api.post('/releases', { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'held' });
+    const rolled = await api.post(`/releases/${r.body.id}/rollback`, { reason: 'wrong button' });
+    expect(rolled).toMatchObject({ status: 200, body: { release: { phase: 'rolled-back', canaryWeight: 0 } } });
+    expect(await effects(r.body.id as string)).toEqual([{ type: 'set-weight', weight: 20 }, { type: 'rollback' }]);
+  });
+
   it('lists releases by service, environment and phase with a cursor', async () => {
     const page1 = await api.get('/releases?service=checkout&limit=2');
     expect(page1.body.items).toHaveLength(2);
@@ -165,5 +172,6 @@ describe('a CI pipeline drives releases through the REST API alone', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const aborted = await api.get('/releases?phase=aborted&environment=dev');
     expect((aborted.body.items as Array<{ phase: string }>).map((r) => r.phase)).toEqual(['aborted']);
+    expect((await api.get('/releases?phase=rolled-back')).body.items).toHaveLength(1);
   });
 });

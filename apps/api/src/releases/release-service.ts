@@ -240,7 +240,15 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
      */
     async control(id: string, event: Extract<ReleaseEvent, { type: Control }>, ctx: RequestContext, waitMs: number) {
       const release = await load(id);
-      const check = transition(release.state as unknown as ReleaseState, event, now());
+      // Judge the control against the state the worker will see: after the events already queued
+      // (a just-created release has its `start` queued, and its traffic may already be shifting).
+      const queued = await deps.prisma.releaseInbox.findMany({ where: { releaseId: id, processedAt: null }, orderBy: { id: 'asc' } });
+      let expected = release.state as unknown as ReleaseState;
+      for (const row of queued) {
+        const result = transition(expected, row.event as unknown as ReleaseEvent, now());
+        if (result.ok) expected = result.state;
+      }
+      const check = transition(expected, event, now());
       if (!check.ok) throw new AppError('conflict', check.reason, { phase: release.phase });
       const inbox = await deps.prisma.releaseInbox.create({
         data: { releaseId: id, event: event as object, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },

@@ -1,0 +1,157 @@
+// Rollback latency on the real stack: from a rollback command, and from a failing gate
+// verdict, to HAProxy sending no new request to the canary — measured by real requests.
+//   node_modules/.bin/tsx bench/rollback/rollback-latency.bench.ts [--runs 20]
+//
+// A prober keeps 4 requests in flight through HAProxy's frontend and records when each was
+// sent and which version answered. Latency = the send time of the last request the canary
+// answered, minus the moment of the trigger; it is confirmed by 300 stable-only answers after.
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { startGlidepath } from '@glidepath/demo/glidepath-process';
+import { createApiClient, demoDigest } from '@glidepath/demo/run-demo';
+import { startStack } from '@glidepath/demo/stack';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+const runs = Number(values.runs);
+const watchdog = setTimeout(() => {
+  console.error('rollback bench: watchdog after 8 minutes');
+  process.exit(1);
+}, 8 * 60_000);
+
+const FAST = { errorRate: 0, latencyMs: 1 };
+const stack = await startStack({
+  environments: ['dev'],
+  service: 'bench',
+  slots: { dev: { stable: { version: '1.0.0', behaviour: FAST }, canary: { version: '2.0.0', behaviour: FAST } } },
+});
+const glidepath = await startGlidepath();
+const api = createApiClient(glidepath.api, glidepath.token);
+
+// An external gate that answers only when told to: the moment it answers "fail" is the trigger.
+let pendingGate: ServerResponse | null = null;
+const gate = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => (pendingGate = res));
+});
+await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/gate`;
+
+type Answer = { sentAt: number; version: string };
+const answers: Answer[] = [];
+let probing = true;
+const frontend = stack.frontendUrl('dev');
+const probers = Array.from({ length: 4 }, async () => {
+  while (probing) {
+    const sentAt = performance.now();
+    try {
+      const body = (await (await fetch(frontend)).json()) as { version: string };
+      answers.push({ sentAt, version: body.version });
+    } catch {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+});
+
+async function release(plan: string): Promise<string> {
+  const { body } = await api.expect('POST', '/api/v1/releases', { service: 'bench', environment: 'dev', version: '2.0.0', plan }, [201]);
+  return (body as { id: string }).id;
+}
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${glidepath.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+/** Waits until the canary is live, fires the trigger, returns ms until no new request reached the canary. */
+async function measure(id: string, trigger: () => Promise<void> | void): Promise<number> {
+  await until(
+    async () => ((await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as { canaryWeight: number }).canaryWeight === 50,
+    'weight 50',
+  );
+  const since = performance.now();
+  await until(() => answers.some((a) => a.sentAt > since && a.version === '2.0.0'), 'canary traffic');
+  const t0 = performance.now();
+  await trigger();
+  await until(
+    () => answers.filter((a) => a.sentAt > t0).slice(-300).length === 300 && answers.slice(-300).every((a) => a.version === '1.0.0'),
+    '300 stable-only answers',
+  );
+  const lastCanary = answers.filter((a) => a.sentAt >= t0 && a.version === '2.0.0').at(-1);
+  answers.length = 0;
+  return lastCanary ? lastCanary.sentAt - t0 : 0;
+}
+
+try {
+  await api.expect('POST', '/api/v1/services', { name: 'bench' }, [201]);
+  await api.expect('POST', '/api/v1/environments', { service: 'bench', name: 'dev', position: 0, target: stack.haproxyTarget('dev') }, [201]);
+  await api.expect('POST', '/api/v1/artifacts', { service: 'bench', version: '2.0.0', digest: demoDigest('2.0.0') }, [201]);
+  await api.expect(
+    'POST',
+    '/api/v1/plans',
+    {
+      name: 'hold',
+      spec: {
+        strategy: 'canary',
+        steps: [
+          { type: 'setWeight', weight: 50 },
+          { type: 'pause', duration: '1h' },
+          { type: 'setWeight', weight: 100 },
+        ],
+      },
+    },
+    [201],
+  );
+  const gated = {
+    strategy: 'canary',
+    steps: [
+      { type: 'setWeight', weight: 50 },
+      { type: 'webhook', url: gateUrl, timeout: '60s', retries: 0 },
+      { type: 'setWeight', weight: 100 },
+    ],
+  };
+  await api.expect('POST', '/api/v1/plans', { name: 'gated', spec: gated }, [201]);
+
+  const fromCommand: number[] = [];
+  const fromVerdict: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const id = await release('hold');
+    fromCommand.push(await measure(id, () => api.expect('POST', `/api/v1/releases/${id}/rollback?wait=0`, { reason: 'bench' }, [200, 202]).then(() => {})));
+    await until(
+      async () => ((await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as { phase: string }).phase === 'rolled-back',
+      'rolled-back',
+    );
+
+    const gatedId = await release('gated');
+    await until(() => pendingGate !== null, 'the gate request');
+    fromVerdict.push(
+      await measure(gatedId, () => {
+        pendingGate!.writeHead(200, { 'content-type': 'application/json' }).end('{"verdict":"fail","reason":"bench"}');
+        pendingGate = null;
+      }),
+    );
+    await until(
+      async () => ((await api.expect('GET', `/api/v1/releases/${gatedId}`, undefined, [200])).body as { phase: string }).phase === 'rolled-back',
+      'rolled-back',
+    );
+  }
+
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
+  const row = (name: string, xs: number[]) =>
+    `${name.padEnd(34)} ${String(xs.length).padStart(4)} ${q(xs, 0.5).toFixed(1).padStart(8)} ${q(xs, 0.99).toFixed(1).padStart(8)} ${Math.max(...xs)
+      .toFixed(1)
+      .padStart(8)}`;
+  console.log(`\nRollback latency to HAProxy serving 0% canary (real requests), ${new Date().toISOString()}, loopback, 2 cores`);
+  console.log(`${'trigger'.padEnd(34)} runs   p50 ms   p99 ms   max ms`);
+  console.log(row('rollback command (POST .../rollback)', fromCommand));
+  console.log(row('failing gate verdict', fromVerdict));
+  console.log(`target: p99 <= 300 ms — ${q(fromCommand, 0.99) <= 300 && q(fromVerdict, 0.99) <= 300 ? 'met' : 'MISSED'}`);
+} finally {
+  probing = false;
+  await Promise.all(probers);
+  gate.close();
+  await glidepath.stop();
+  await stack.stop();
+  clearTimeout(watchdog);
+}
