@@ -24,7 +24,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   // No offline queue: while Redis is down, readiness probes fail fast instead of hanging.
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-  const bus = createRedisEventBus(config.redisUrl, (error) => logger.warn({ err: error }, 'event bus error'));
+  const bus = createRedisEventBus(config.redisUrl, (error) => logger.warn({ err: error }, 'event bus error'), config.queuePrefix);
   const audited = createAuditedTransaction(prisma, bus, (error) => logger.warn({ err: error }, 'could not publish an audit event'));
   if (config.bootstrapToken) await ensureBootstrapToken(prisma, audited, config.bootstrapToken);
   const jobs = createJobQueue({

@@ -1,7 +1,10 @@
 import { NavLink, Outlet } from 'react-router';
 import { useLiveStream, type StreamStatus } from './api/use-live-stream.ts';
 
-const nav = [{ to: '/', label: 'Overview' }];
+const nav = [
+  { to: '/', label: 'Overview', end: true },
+  { to: '/releases', label: 'Releases', end: false },
+];
 
 const statusLabel: Record<StreamStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
 
@@ -17,7 +20,7 @@ export function AppLayout() {
       </header>
       <nav className="sidenav">
         {nav.map((item) => (
-          <NavLink key={item.to} to={item.to} end>
+          <NavLink key={item.to} to={item.to} end={item.end}>
             {item.label}
           </NavLink>
         ))}

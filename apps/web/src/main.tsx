@@ -1,11 +1,15 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { AppLayout } from './app-layout.tsx';
 import { NotFoundPage } from './pages/not-found.page.tsx';
 import { OverviewPage } from './pages/overview.page.tsx';
+import { ReleasesPage } from './pages/releases.page.tsx';
 import './styles.css';
+
+// The detail page carries the charts (Recharts): loaded when first opened.
+const ReleaseDetailPage = lazy(() => import('./pages/release-detail.page.tsx').then((m) => ({ default: m.ReleaseDetailPage })));
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1 } } });
 
@@ -16,6 +20,15 @@ createRoot(document.getElementById('root')!).render(
         <Routes>
           <Route element={<AppLayout />}>
             <Route index element={<OverviewPage />} />
+            <Route path="releases" element={<ReleasesPage />} />
+            <Route
+              path="releases/:id"
+              element={
+                <Suspense fallback={<p className="muted">Loading…</p>}>
+                  <ReleaseDetailPage />
+                </Suspense>
+              }
+            />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -34,7 +34,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await migrate({ databaseUrl: config.databaseUrl, migrationsDir: MIGRATIONS_DIR, createDatabase: config.createDatabase, log: (m) => log.info(m) });
   // Each concurrent job may hold one connection in a release transaction; keep a few spare.
   const prisma = createPrismaClient(config.databaseUrl, Math.min(config.concurrency + 5, 40));
-  const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'));
+  const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'), config.queuePrefix);
   const deps: WorkerDeps = {
     prisma,
     bus,

@@ -11,7 +11,7 @@ if (!values.name || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.name) || !TOKEN_ROL
   process.exit(2);
 }
 const prisma = createPrismaClient(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/glidepath', 1);
-const bus = createRedisEventBus(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', () => {});
+const bus = createRedisEventBus(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', () => {}, process.env.GLIDEPATH_QUEUE_PREFIX || 'glidepath');
 try {
   const { token } = await createApiToken(
     createAuditedTransaction(prisma, bus, () => {}),

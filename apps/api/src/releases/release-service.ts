@@ -249,7 +249,10 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         if (result.ok) expected = result.state;
       }
       const check = transition(expected, event, now());
-      if (!check.ok) throw new AppError('conflict', check.reason, { phase: release.phase });
+      if (!check.ok) {
+        const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';
+        throw new AppError('conflict', `${check.reason}${pending}`, { phase: release.phase, expectedPhase: expected.phase });
+      }
       const inbox = await deps.prisma.releaseInbox.create({
         data: { releaseId: id, event: event as object, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },
       });

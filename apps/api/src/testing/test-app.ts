@@ -15,9 +15,9 @@ export async function createTestApp(options: { redisUrl?: string; queuePrefix?: 
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {});
   redis.connect().catch(() => {});
-  const bus = createRedisEventBus(redisUrl, () => {});
-  const audited = createAuditedTransaction(prisma, bus, () => {});
   const queuePrefix = options.queuePrefix ?? `gp-test-${randomBytes(4).toString('hex')}`;
+  const bus = createRedisEventBus(redisUrl, () => {}, queuePrefix);
+  const audited = createAuditedTransaction(prisma, bus, () => {});
   const jobs = createJobQueue({ redisUrl, prefix: queuePrefix, bestEffortMs: 1000 });
   const app = await buildApp(
     { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources() },

@@ -1,12 +1,20 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
-import type { AuditEvent, StreamMessage } from './types.ts';
+import { applyReleaseUpdate, invalidateRelease, refetchReleaseLists, releasesKey } from './releases.ts';
+import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './types.ts';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 
 const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void> = {
-  'audit.appended': (queryClient, data) => prependAuditEvent(queryClient, data as AuditEvent),
+  'audit.appended': (queryClient, data) => {
+    const event = data as AuditEvent;
+    prependAuditEvent(queryClient, event);
+    // A new release emits no release.updated until the engine starts it.
+    if (event.action === 'release.created') refetchReleaseLists(queryClient);
+  },
+  'release.updated': (queryClient, data) => applyReleaseUpdate(queryClient, data as ReleaseUpdate),
+  'analysis.measured': (queryClient, data) => invalidateRelease(queryClient, (data as AnalysisMeasured).releaseId),
 };
 
 function backoffMs(attempt: number): number {
@@ -16,7 +24,7 @@ function backoffMs(attempt: number): number {
 /**
  * One websocket to /api/v1/stream that patches the query cache as events arrive, and
  * reconnects with exponential backoff. Events sent while it was down are lost, so after a
- * reconnect the audit log is fetched again once.
+ * reconnect the audit log and the releases are fetched again once.
  */
 export function useLiveStream(): StreamStatus {
   const queryClient = useQueryClient();
@@ -35,7 +43,10 @@ export function useLiveStream(): StreamStatus {
       socket.onopen = () => {
         attempt = 0;
         setStatus('live');
-        if (missedEvents) void queryClient.invalidateQueries({ queryKey: auditLogKey });
+        if (missedEvents) {
+          void queryClient.invalidateQueries({ queryKey: auditLogKey });
+          void queryClient.invalidateQueries({ queryKey: releasesKey });
+        }
       };
       socket.onmessage = (message: MessageEvent<string>) => {
         let parsed: StreamMessage;

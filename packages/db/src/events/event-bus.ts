@@ -1,7 +1,5 @@
 import { Redis } from 'ioredis';
 
-const CHANNEL = 'glidepath:events';
-
 export interface GlidepathEvent {
   type: string;
   data: unknown;
@@ -18,7 +16,9 @@ export interface EventBus {
  * Redis pub/sub fan-out of live events. Delivery is best effort by design: the audit log in
  * PostgreSQL is the record, the stream only spares dashboards from polling it.
  */
-export function createRedisEventBus(redisUrl: string, onError: (error: Error) => void): EventBus {
+/** `prefix` keeps installations that share one Redis (GLIDEPATH_QUEUE_PREFIX) apart. */
+export function createRedisEventBus(redisUrl: string, onError: (error: Error) => void, prefix = 'glidepath'): EventBus {
+  const channel = `${prefix}:events`;
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   publisher.on('error', onError);
   let subscriber: Redis | undefined;
@@ -26,7 +26,7 @@ export function createRedisEventBus(redisUrl: string, onError: (error: Error) =>
 
   return {
     async publish(event) {
-      await publisher.publish(CHANNEL, JSON.stringify(event));
+      await publisher.publish(channel, JSON.stringify(event));
     },
     async subscribe(listener) {
       if (!subscriber) {
@@ -38,7 +38,7 @@ export function createRedisEventBus(redisUrl: string, onError: (error: Error) =>
         });
         // Not awaited: the API must start while Redis is down; ioredis subscribes (and
         // re-subscribes after every reconnect) as soon as it can.
-        subscriber.subscribe(CHANNEL).catch(onError);
+        subscriber.subscribe(channel).catch(onError);
       }
       listeners.add(listener);
       return async () => {

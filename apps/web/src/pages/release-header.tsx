@@ -1,0 +1,85 @@
+import type { Release } from '../api/types.ts';
+import { PhaseBadge } from '../components/phase-badge.tsx';
+import { Actor } from '../components/short-id.tsx';
+import { WeightBar } from '../components/weight-bar.tsx';
+import { durationBetween, formatDateTime, formatWhen, shortDigest } from '../format.ts';
+
+const reasonTone: Partial<Record<Release['phase'], string>> = {
+  failed: 'bad',
+  'rolled-back': 'bad',
+  aborted: 'warn',
+  paused: 'warn',
+  'awaiting-approval': 'info',
+};
+
+export function ReleaseHeader({ release }: { release: Release }) {
+  const { steps, stepIndex } = release;
+  const position = stepIndex >= steps.length ? 'all steps done' : `step ${stepIndex + 1} of ${steps.length}`;
+  return (
+    <section className="card release-header" data-testid="release-header">
+      <div className="release-title">
+        <h1>
+          {release.service.name} <span className="arrow">→</span> {release.environment.name}
+        </h1>
+        <PhaseBadge phase={release.phase} />
+      </div>
+      <div className="release-artifact">
+        <span>
+          version <code className="strong">{release.artifact.version}</code>
+        </span>
+        <code className="muted" title={release.artifact.digest}>
+          {shortDigest(release.artifact.digest)}
+        </code>
+        <code className="muted" title="release id">
+          {release.id}
+        </code>
+      </div>
+      {release.reason && (
+        <p className={`callout ${reasonTone[release.phase] ?? ''}`} data-testid="release-reason">
+          {release.reason}
+        </p>
+      )}
+      <dl className="facts">
+        <div>
+          <dt>Plan</dt>
+          <dd data-testid="release-plan">
+            {release.plan.name} <span className="muted">v{release.plan.version}</span> · {release.plan.strategy}
+            <span className="muted"> · automatic rollback {release.plan.automaticRollback ? 'on' : 'off'}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Canary weight</dt>
+          <dd>
+            <WeightBar weight={release.canaryWeight} />
+          </dd>
+        </div>
+        <div>
+          <dt>Progress</dt>
+          <dd>{position}</dd>
+        </div>
+        <div>
+          <dt>Requested by</dt>
+          <dd>
+            <Actor actorId={release.requestedBy} />
+          </dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd title={release.createdAt}>{formatDateTime(release.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd title={release.startedAt ?? undefined}>{release.startedAt ? formatWhen(release.startedAt) : <span className="muted">not yet</span>}</dd>
+        </div>
+        {release.finishedAt && release.startedAt && (
+          <div>
+            <dt>Finished</dt>
+            <dd title={release.finishedAt}>
+              {formatWhen(release.finishedAt)} <span className="muted">after {durationBetween(release.startedAt, release.finishedAt)}</span>
+            </dd>
+          </div>
+        )}
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,110 @@
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useReleases } from '../api/releases.ts';
+import { PHASES, type Phase, type Release } from '../api/types.ts';
+import { PhaseBadge } from '../components/phase-badge.tsx';
+import { Actor } from '../components/short-id.tsx';
+import { WeightBar } from '../components/weight-bar.tsx';
+import { formatDateTime, formatWhen } from '../format.ts';
+
+export function ReleasesPage() {
+  const [params, setParams] = useSearchParams();
+  const phaseParam = params.get('phase');
+  const phase = PHASES.includes(phaseParam as Phase) ? (phaseParam as Phase) : undefined;
+  const { data, error, isPending, hasNextPage, fetchNextPage, isFetchingNextPage } = useReleases({ phase });
+  const releases = data?.pages.flatMap((page) => page.items) ?? [];
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Releases</h1>
+        <label className="filter">
+          Phase
+          <select value={phase ?? ''} onChange={(event) => setParams(event.target.value ? { phase: event.target.value } : {})}>
+            <option value="">all</option>
+            {PHASES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <section className="card">
+        {error && <p className="error">Could not load the releases: {error.message}</p>}
+        <table className="table releases-table">
+          <thead>
+            <tr>
+              <th>Service</th>
+              <th>Environment</th>
+              <th>Version</th>
+              <th>Plan</th>
+              <th>Phase</th>
+              <th>Canary</th>
+              <th>Started</th>
+              <th>Requested by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {releases.map((release) => (
+              <ReleaseRow key={release.id} release={release} />
+            ))}
+            {!isPending && !error && releases.length === 0 && (
+              <tr>
+                <td colSpan={8} className="muted empty">
+                  {phase ? `No ${phase} releases.` : 'No releases yet.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        {isPending && <p className="muted">Loading…</p>}
+        {hasNextPage && (
+          <button type="button" className="secondary" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+            {isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </button>
+        )}
+      </section>
+    </>
+  );
+}
+
+function ReleaseRow({ release }: { release: Release }) {
+  const navigate = useNavigate();
+  const href = `/releases/${release.id}`;
+  return (
+    <tr
+      className="clickable"
+      data-testid="release-row"
+      data-release-id={release.id}
+      onClick={(event) => {
+        // The service cell is a real link (keyboard, middle click); the rest of the row follows it.
+        if (!(event.target as HTMLElement).closest('a')) void navigate(href);
+      }}
+    >
+      <td>
+        <Link to={href} className="strong-link">
+          {release.service.name}
+        </Link>
+      </td>
+      <td>{release.environment.name}</td>
+      <td>
+        <code>{release.artifact.version}</code>
+      </td>
+      <td>
+        {release.plan.name} <span className="muted">v{release.plan.version}</span>
+      </td>
+      <td>
+        <PhaseBadge phase={release.phase} />
+      </td>
+      <td>
+        <WeightBar weight={release.canaryWeight} />
+      </td>
+      <td className="nowrap" title={release.startedAt ? formatDateTime(release.startedAt) : `created ${formatDateTime(release.createdAt)}`}>
+        {release.startedAt ? formatWhen(release.startedAt) : <span className="muted">not started</span>}
+      </td>
+      <td>
+        <Actor actorId={release.requestedBy} />
+      </td>
+    </tr>
+  );
+}
