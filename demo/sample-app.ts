@@ -31,7 +31,16 @@ export interface SampleAppOptions extends Behaviour {
 export interface SampleApp {
   url: string;
   port: number;
+  /** The version it answers with now. */
+  readonly version: string;
   setBehaviour(behaviour: Partial<Behaviour>): void;
+  /**
+   * A new version in place, as a restart would give (new counters, the old series gone) but
+   * with no moment where the port refuses connections: requests arriving from now on get the
+   * new version, those in flight finish with the old one.
+   */
+  redeploy(next: Behaviour & { version: string }): Promise<void>;
+  /** Stops listening, lets requests in flight finish (at most 2 s), closes every connection. */
   close(): Promise<void>;
 }
 
@@ -120,13 +129,7 @@ function createInstance(service: string, environment: string, version: string, i
   };
 }
 
-export interface SampleAppRedeploy extends Behaviour {
-  version: string;
-}
-
-export async function startSampleApp(
-  options: SampleAppOptions,
-): Promise<SampleApp & { redeploy(next: SampleAppRedeploy): Promise<void>; readonly version: string }> {
+export async function startSampleApp(options: SampleAppOptions): Promise<SampleApp> {
   const host = options.host ?? '127.0.0.1';
   const { service, environment } = options;
   let current = createInstance(service, environment, options.version, options);
@@ -174,11 +177,6 @@ export async function startSampleApp(
       return current.version;
     },
     setBehaviour: (next) => current.setBehaviour(next),
-    /**
-     * A new version in place, as a restart would give (new counters, the old series gone)
-     * but with no moment where the port refuses connections: requests arriving from now on
-     * get the new version, those in flight finish with the old one.
-     */
     async redeploy(next) {
       if (closing) throw new Error('the sample app is closed');
       const old = current;

@@ -309,7 +309,7 @@ function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: num
     '  timeout client 30s',
     '  timeout server 30s',
     '  timeout http-keep-alive 10s',
-    // A sample app being redeployed refuses connections for a moment: retry on the other server.
+    // A sample app process being restarted refuses connections for a moment: retry, on the other server if it has weight.
     '  retries 3',
     '  option redispatch 1',
   ];
@@ -340,6 +340,8 @@ function parseGetWeight(reply: string): number | null {
 interface AppInstance {
   port: number;
   url: string;
+  /** Inline apps switch version in place (no refused connections); processes are restarted. */
+  redeploy?(spec: SlotSpec): Promise<void>;
   close(): Promise<void>;
   /** null while healthy; a description when a child process died. */
   dead(): string | null;
@@ -353,7 +355,14 @@ async function startInlineApp(service: string, environment: string, spec: SlotSp
   for (let attempt = 0; ; attempt++) {
     try {
       const app: SampleApp = await startSampleApp({ host: '127.0.0.1', port, service, environment, version: spec.version, ...spec.behaviour });
-      return { port: app.port, url: app.url, close: () => app.close(), dead: () => null, killNow: () => void app.close() };
+      return {
+        port: app.port,
+        url: app.url,
+        redeploy: (next) => app.redeploy({ version: next.version, ...next.behaviour }),
+        close: () => app.close(),
+        dead: () => null,
+        killNow: () => void app.close(),
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
       await sleep(100);
@@ -639,7 +648,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           .then(async () => {
             if (stopping) throw new Error('the stack is stopping');
             const spec: SlotSpec = { version, behaviour: checkBehaviour(behaviour ?? state.behaviour) };
-            await apps.get(key(env, slot))?.close();
+            const running = apps.get(key(env, slot));
+            if (running?.redeploy) {
+              await running.redeploy(spec);
+              Object.assign(state, { version, behaviour: spec.behaviour });
+              log(`redeployed ${env}/${slot} in place: ${describeSpec(spec)} on port ${state.port}`);
+              return { ...state };
+            }
+            // A process: stopped (its requests in flight drained), then the new one on the same port.
+            await running?.close();
             apps.delete(key(env, slot));
             const app = await startApp(env, slot, spec, state.port);
             if (stopping) {
@@ -648,9 +665,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             }
             apps.set(key(env, slot), app);
             Object.assign(state, { version, behaviour: spec.behaviour });
-            log(
-              `redeployed ${env}/${slot}: ${version} (errors ${(spec.behaviour.errorRate * 100).toFixed(1)} %, ~${spec.behaviour.latencyMs} ms) on port ${state.port}`,
-            );
+            log(`redeployed ${env}/${slot} (new process): ${describeSpec(spec)} on port ${state.port}`);
             return { ...state };
           });
         redeploys.set(key(env, slot), run);
@@ -679,6 +694,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     throw error;
   }
 }
+
+const describeSpec = (spec: SlotSpec) => `${spec.version} (errors ${(spec.behaviour.errorRate * 100).toFixed(1)} %, ~${spec.behaviour.latencyMs} ms)`;
 
 export async function promQuery(prometheusUrl: string, query: string): Promise<PromSample[]> {
   const response = await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query })}`, { signal: AbortSignal.timeout(10_000) });

@@ -47,6 +47,8 @@ export interface Traffic {
 }
 
 const TICK_MS = 20;
+/** After a stall, at most this many seconds' worth of requests go out at once (the rest is skipped). */
+const MAX_BURST_SECONDS = 0.2;
 
 const zero = (): TrafficCounts => ({ sent: 0, ok: 0, serverErrors: 0, otherStatus: 0, networkErrors: 0, networkErrorCodes: {}, skipped: 0, inFlight: 0 });
 
@@ -62,7 +64,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
   let rate = options.ratePerSecond;
   // Pacing: each tick adds rate × elapsed time to a credit and sends its whole part, so the
   // rate holds on average whatever the timer's jitter. After a stall (busy event loop) the
-  // credit is capped at one second's worth: no burst bigger than that.
+  // credit is capped (MAX_BURST_SECONDS): a burst of new connections would only add errors.
   let credit = 0;
   let last = performance.now();
   let stopped = false;
@@ -111,7 +113,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
   const timer = setInterval(() => {
     if (stopped) return;
     const now = performance.now();
-    credit = Math.min(credit + (rate * (now - last)) / 1000, Math.max(1, rate));
+    credit = Math.min(credit + (rate * (now - last)) / 1000, Math.max(1, rate * MAX_BURST_SECONDS));
     last = now;
     const n = Math.floor(credit);
     credit -= n;
