@@ -15,6 +15,8 @@ const children = [];
 let stopping = false;
 
 const env = { ...process.env };
+// With the demo, request logs would bury its story; LOG_LEVEL still wins when set.
+if (withDemo && !env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
 if (!env.GLIDEPATH_BOOTSTRAP_TOKEN) {
   env.GLIDEPATH_BOOTSTRAP_TOKEN = randomBytes(32).toString('hex');
   console.log(`admin API token for this run (set GLIDEPATH_BOOTSTRAP_TOKEN to choose your own): ${env.GLIDEPATH_BOOTSTRAP_TOKEN}`);

@@ -1,6 +1,7 @@
 // `pnpm test`: the whole suite: typecheck, lint, unit + integration tests (vitest, against
 // the real PostgreSQL and Redis), then browser tests (Playwright, Debian's Chromium).
-// Ends with one line "N passed, N failed" counting every test that ran.
+// then README command 1 (the live demo, run to its end). Ends with one line "N passed, N failed"
+// counting every test that ran.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,23 @@ if (existsSync(e2eReport)) {
   passed += stats.expected + stats.flaky;
   failed += stats.unexpected;
 } else broken = true;
+
+// README command 1, as a newcomer runs it (minus the install): Glidepath with the live demo,
+// stopping once the demo's releases ended; exit 0 only when each ended as expected.
+const demoDatabase = `gp_readme_${process.pid}`;
+const demoStatus = step('README command 1: the live demo', 'node', ['scripts/start.mjs', '--demo', '--exit-when-done'], {
+  env: {
+    ...process.env,
+    GLIDEPATH_PORT: '3990',
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${demoDatabase}`,
+    GLIDEPATH_QUEUE_PREFIX: demoDatabase,
+    GLIDEPATH_WORKER_METRICS_PORT: '0',
+  },
+  timeout: 10 * 60_000,
+});
+spawnSync('psql', ['postgresql://postgres@127.0.0.1:5432/postgres', '-qc', `DROP DATABASE IF EXISTS ${demoDatabase} WITH (FORCE)`], { stdio: 'inherit' });
+if (demoStatus === 0) passed += 1;
+else failed += 1;
 
 if (broken && failed === 0) console.log('\na check or a runner failed outside the counted tests (see above)');
 console.log(`\n${passed} passed, ${failed} failed`);
