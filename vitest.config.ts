@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/api/src/**/*.test.ts', 'apps/worker/src/**/*.test.ts', 'demo/**/*.test.ts'],
     globalSetup: ['./packages/db/src/testing/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous: worker processes compile TypeScript at start, and CI has two shared cores.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // Two cores: more workers only add contention for PostgreSQL.
     maxWorkers: 2,
   },

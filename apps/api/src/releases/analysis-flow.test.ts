@@ -76,7 +76,7 @@ async function until(id: string, phases: string[]) {
         release = (await api.get(`/releases/${id}`)).body;
         return phases.includes(release.phase as string);
       },
-      { timeout: 45_000, interval: 200 },
+      { timeout: 90_000, interval: 200 },
     )
     .toBe(true)
     .catch((error: Error) => {
@@ -122,7 +122,7 @@ describe('analysis steps judge pushed metrics', () => {
     expect(await t.prisma.metricSample.count()).toBe(0);
   });
 
-  it('promotes a canary as good as the baseline, with every look stored', { timeout: 60_000 }, async () => {
+  it('promotes a canary as good as the baseline, with every look stored', { timeout: 120_000 }, async () => {
     const stop = startAgent('good', '1.0.0', 0.005);
     try {
       const r = await api.post('/releases', { service: 'payments', environment: 'good', version: '1.0.0', plan: 'judged' });
@@ -137,7 +137,7 @@ describe('analysis steps judge pushed metrics', () => {
     }
   });
 
-  it('rolls back a canary with 5x the baseline error rate by itself, storing the evidence and auditing the trigger', { timeout: 60_000 }, async () => {
+  it('rolls back a canary with 5x the baseline error rate by itself, storing the evidence and auditing the trigger', { timeout: 120_000 }, async () => {
     const stop = startAgent('bad', '2.0.0', 0.025);
     try {
       const r = await api.post('/releases', { service: 'payments', environment: 'bad', version: '2.0.0', plan: 'judged' });

@@ -37,7 +37,7 @@ beforeAll(async () => {
     manual: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }] },
   };
   for (const [name, spec] of Object.entries(plans)) expect((await api.post('/plans', { name, spec })).status).toBe(201);
-});
+}, 60_000);
 afterAll(async () => {
   await worker.stop();
   await t.close();
@@ -51,7 +51,7 @@ async function until(id: string, phases: string[]) {
         release = (await api.get(`/releases/${id}`)).body;
         return phases.includes(release.phase as string);
       },
-      { timeout: 15_000, interval: 50 },
+      { timeout: 60_000, interval: 50 },
     )
     .toBe(true);
   return release;
@@ -62,7 +62,8 @@ async function effects(releaseId: string) {
   return rows.map((r) => r.effect);
 }
 
-describe('a CI pipeline drives releases through the REST API alone', () => {
+// A worker process compiles its TypeScript at start: slow on a busy two-core machine.
+describe('a CI pipeline drives releases through the REST API alone', { timeout: 120_000 }, () => {
   it('registers artifacts immutably', async () => {
     const first = await api.post('/artifacts', {
       service: 'checkout',
