@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tsx = `${root}node_modules/.bin/tsx`;
 const args = process.argv.slice(2);
 const withDemo = args.includes('--demo');
 const exitWhenDone = args.includes('--exit-when-done');
@@ -23,7 +22,8 @@ if (!env.GLIDEPATH_BOOTSTRAP_TOKEN) {
 }
 
 function start(name, entry, entryArgs = [], { onExit } = {}) {
-  const child = spawn(tsx, [entry, ...entryArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+  // node with tsx's loader rather than the tsx CLI, so signals reach the process itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...entryArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
     stream.on('data', (chunk) => {

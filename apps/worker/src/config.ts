@@ -26,7 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     logLevel: env.LOG_LEVEL || 'info',
     metricsHost: env.GLIDEPATH_WORKER_METRICS_HOST || '127.0.0.1',
     metricsPort: int(env, 'GLIDEPATH_WORKER_METRICS_PORT', 3001, 0, 65535),
-    concurrency: int(env, 'GLIDEPATH_WORKER_CONCURRENCY', 50, 1, 1000),
+    concurrency: int(env, 'GLIDEPATH_WORKER_CONCURRENCY', 10, 1, 200),
     auditVerifyEveryMs: int(env, 'GLIDEPATH_AUDIT_VERIFY_EVERY_MS', 300_000, 1000, 86_400_000),
     createDatabase: env.GLIDEPATH_CREATE_DATABASE !== 'false',
     queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',

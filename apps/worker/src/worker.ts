@@ -32,8 +32,9 @@ export interface RunningWorker {
 /** Migrates, then consumes the glidepath queue until closed. */
 export async function startWorker(config: WorkerConfig, log: Logger): Promise<RunningWorker> {
   await migrate({ databaseUrl: config.databaseUrl, migrationsDir: MIGRATIONS_DIR, createDatabase: config.createDatabase, log: (m) => log.info(m) });
-  // Each concurrent job may hold one connection in a release transaction; keep a few spare.
-  const prisma = createPrismaClient(config.databaseUrl, Math.min(config.concurrency + 5, 40));
+  // A job may hold one connection in its release transaction while a provider (the recording
+  // router, pushed metrics) needs a second: two per job, or the pool deadlocks under load.
+  const prisma = createPrismaClient(config.databaseUrl, config.concurrency * 2 + 5);
   const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'), config.queuePrefix);
   const deps: WorkerDeps = {
     prisma,

@@ -15,10 +15,14 @@ export function startReleaseSweeper(deps: { prisma: PrismaClient; jobs: JobQueue
     running = true;
     try {
       const round = Math.floor(Date.now() / everyMs);
+      // Only work overdue by a whole round: younger work still has its own job in the queue,
+      // and a duplicate per round would pile up when the worker falls behind.
+      const grace = `${everyMs} milliseconds`;
       const due = await deps.prisma.$queryRaw<Array<{ id: string }>>`
         SELECT r.id FROM release r
         WHERE r.phase = ANY(${ACTIVE_PHASES as string[]})
-          AND (r.wake_at <= now() OR EXISTS (SELECT 1 FROM release_inbox i WHERE i.release_id = r.id AND i.processed_at IS NULL))`;
+          AND (r.wake_at <= now() - ${grace}::interval
+               OR EXISTS (SELECT 1 FROM release_inbox i WHERE i.release_id = r.id AND i.processed_at IS NULL AND i.created_at <= now() - ${grace}::interval))`;
       for (const { id } of due) await deps.jobs.reconcile(id, `sweep-${round}`);
       const gates = await deps.prisma.$queryRaw<Array<{ id: string; step_index: number; attempt: number }>>`
         SELECT id, step_index, (state->'steps'->step_index->>'attempt')::int AS attempt FROM release

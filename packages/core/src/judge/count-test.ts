@@ -34,8 +34,9 @@ const plus = (a: Counts, b: Counts): Counts => ({ total: a.total + b.total, even
  * Folds the interval since the last consumed snapshot into the test. Pure: returns a new state.
  * - A counter that went down (a scrape target restarted) re-bases the snapshot: that interval
  *   is skipped, nothing is counted twice.
- * - An interval with events but no requests on one side (counters scraped at slightly
- *   different moments) is held back and merged into the next one.
+ * - An interval with events on a side that served no requests (counters scraped at slightly
+ *   different moments) is not a valid observation: it is held back and merged into the next.
+ *   A side with no requests and no events is fine: the interval then carries no information.
  */
 export function advanceCountTest(
   state: CountTestState,
@@ -47,7 +48,7 @@ export function advanceCountTest(
   const dc = minus(canary, state.last.canary);
   const db = minus(baseline, state.last.baseline);
   if (dc.total < 0 || dc.events < 0 || db.total < 0 || db.events < 0) return { ...state, last: { canary, baseline } };
-  if (dc.events + db.events > 0 && (dc.total <= 0 || db.total <= 0)) return state;
+  if ((dc.events > 0 && dc.total <= 0) || (db.events > 0 && db.total <= 0)) return state;
   const logLr = [...state.logLr];
   addIntervalLogLr(logLr, mixture, tolerance, dc.total, dc.events, db.total, db.events);
   return {

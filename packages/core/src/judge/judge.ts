@@ -1,4 +1,4 @@
-import { advanceCountTest, startCountTest, type CountTestState, type Counts } from './count-test.ts';
+import { advanceCountTest, startCountTest, type Counts } from './count-test.ts';
 import { boundaryAtOrAbove, chooseLatencyThresholds, countAbove, histogramTotal, type Histogram } from './latency.ts';
 import { checkMixture, DEFAULT_MIXTURE, mixtureLogE } from './mixture.ts';
 import type {
@@ -59,7 +59,10 @@ export function judge(input: JudgeInput, config: JudgeConfig, previous?: JudgeSt
         ? 'no metric shows the canary worse than tolerated'
         : metrics.length === 0
           ? 'no metrics configured'
-          : `not enough evidence yet: ${metrics.filter((m) => m.outcome === 'inconclusive').map((m) => m.name).join(', ')}`;
+          : `not enough evidence yet: ${metrics
+              .filter((m) => m.outcome === 'inconclusive')
+              .map((m) => m.name)
+              .join(', ')}`;
   return {
     verdict: { outcome, reason, elapsedSeconds: input.elapsedSeconds, at: input.at ?? null, alpha: s.alpha, metrics },
     state: { metrics: states },
@@ -83,59 +86,85 @@ function judgeMetric(
   alpha: number,
   elapsedSeconds: number,
 ): { state: MetricState | undefined; verdict: MetricVerdict } {
-  const inconclusive = (reason: string, state = prior) => ({ state, verdict: { name: mc.name, kind: mc.kind, outcome: 'inconclusive' as const, reason, alpha, tests: [] } });
-  if (!observation) return inconclusive('no observation for this metric');
   const tolerance = mc.tolerance ?? s.tolerance;
-
-  let thresholds: readonly LatencyThreshold[] | null = null;
-  let tests: readonly CountTestState[];
-  let sides: (h: 'canary' | 'baseline', i: number) => Counts | null;
-  if (observation.kind === 'latency') {
-    thresholds = prior?.thresholds ?? null;
-    const at = (h: Histogram, ms: number): Counts | null => {
-      const above = countAbove(h, ms);
-      return above === null ? null : { total: histogramTotal(h), events: above };
-    };
-    sides = (side, i) => at(observation[side], thresholds![i]!.ms);
-    if (!thresholds) {
-      const total = histogramTotal(observation.baseline);
-      if (mc.thresholdMs != null) {
-        const ms = boundaryAtOrAbove(observation.baseline, mc.thresholdMs);
-        if (ms === null) return inconclusive(`no bucket boundary at or above ${mc.thresholdMs} ms`);
-        thresholds = [{ ms, basis: 'configured' }];
-      } else if (total < s.latencyWarmupRequests) {
-        return inconclusive(`warming up (fixing latency thresholds): ${total} of ${s.latencyWarmupRequests} baseline requests`);
-      } else {
-        const { median, tail } = chooseLatencyThresholds(observation.baseline);
-        thresholds = [
-          ...(median === null ? [] : [{ ms: median, basis: 'baseline median' as const }]),
-          ...(tail === null ? [] : [{ ms: tail, basis: 'baseline p95' as const }]),
-        ];
-        if (thresholds.length === 0) return inconclusive('the histogram buckets give no usable threshold');
-      }
-      const starts = thresholds.map((_, i) => ({ canary: sides('canary', i), baseline: sides('baseline', i) }));
-      if (starts.some((x) => !x.canary || !x.baseline)) return inconclusive('canary and baseline histograms do not share bucket boundaries');
-      // A configured threshold counts from the start; a warm-up threshold only after the warm-up.
-      const warm = thresholds[0]!.basis !== 'configured';
-      tests = starts.map((x) => startCountTest(s.mixture, warm ? (x as { canary: Counts; baseline: Counts }) : undefined));
-    } else tests = prior!.tests;
-  } else {
-    tests = prior?.tests ?? [startCountTest(s.mixture)];
-    sides = (side) => observation[side];
+  const folded = !observation
+    ? prior
+    : observation.kind === 'latency'
+      ? foldLatency(mc, observation.canary, observation.baseline, prior, s, tolerance)
+      : foldCounts(observation.canary, observation.baseline, prior, s, tolerance);
+  if (folded === undefined || typeof folded === 'string') {
+    const reason = folded ?? 'no observation for this metric';
+    return { state: prior, verdict: { name: mc.name, kind: mc.kind, outcome: 'inconclusive', reason, alpha, tests: [] } };
   }
+  return { state: folded, verdict: evaluate(mc, folded, s, alpha, elapsedSeconds, tolerance) };
+}
 
-  tests = tests.map((t, i) => {
-    const canary = sides('canary', i);
-    const baseline = sides('baseline', i);
-    return canary && baseline ? advanceCountTest(t, canary, baseline, tolerance, s.mixture) : t;
-  });
+function foldCounts(canary: Counts, baseline: Counts, prior: MetricState | undefined, s: Settings, tolerance: number): MetricState {
+  const test = prior?.tests[0] ?? startCountTest(s.mixture);
+  return { thresholds: null, tests: [advanceCountTest(test, canary, baseline, tolerance, s.mixture)] };
+}
 
+/** Latency: fix the thresholds (configured, or from the warm-up), then fold the counts above each. Returns why not, if it cannot. */
+function foldLatency(
+  mc: MetricConfig,
+  canary: Histogram,
+  baseline: Histogram,
+  prior: MetricState | undefined,
+  s: Settings,
+  tolerance: number,
+): MetricState | string {
+  const above = (h: Histogram, ms: number): Counts | null => {
+    const events = countAbove(h, ms);
+    return events === null ? null : { total: histogramTotal(h), events };
+  };
+  let thresholds = prior?.thresholds;
+  let tests = prior?.tests;
+  if (!thresholds || !tests) {
+    const chosen = pickThresholds(mc, baseline, s);
+    if (typeof chosen === 'string') return chosen;
+    thresholds = chosen;
+    const starts = thresholds.map((th) => ({ canary: above(canary, th.ms), baseline: above(baseline, th.ms) }));
+    if (starts.some((x) => !x.canary || !x.baseline)) return 'canary and baseline histograms do not share bucket boundaries';
+    // A configured threshold counts from the start; a warm-up threshold only what comes after the warm-up.
+    const warm = thresholds[0]!.basis !== 'configured';
+    tests = starts.map((x) => startCountTest(s.mixture, warm ? (x as { canary: Counts; baseline: Counts }) : undefined));
+  }
+  const fixed = thresholds;
+  return {
+    thresholds: fixed,
+    tests: tests.map((t, i) => {
+      const c = above(canary, fixed[i]!.ms);
+      const b = above(baseline, fixed[i]!.ms);
+      return c && b ? advanceCountTest(t, c, b, tolerance, s.mixture) : t;
+    }),
+  };
+}
+
+function pickThresholds(mc: MetricConfig, baseline: Histogram, s: Settings): LatencyThreshold[] | string {
+  if (mc.thresholdMs != null) {
+    const ms = boundaryAtOrAbove(baseline, mc.thresholdMs);
+    return ms === null ? `no bucket boundary at or above ${mc.thresholdMs} ms` : [{ ms, basis: 'configured' }];
+  }
+  const total = histogramTotal(baseline);
+  if (total < s.latencyWarmupRequests) return `warming up (fixing latency thresholds): ${total} of ${s.latencyWarmupRequests} baseline requests`;
+  const { median, tail } = chooseLatencyThresholds(baseline);
+  const list: LatencyThreshold[] = [
+    ...(median === null ? [] : [{ ms: median, basis: 'baseline median' as const }]),
+    ...(tail === null ? [] : [{ ms: tail, basis: 'baseline p95' as const }]),
+  ];
+  return list.length > 0 ? list : 'the histogram buckets give no usable threshold';
+}
+
+function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: number, elapsedSeconds: number, tolerance: number): MetricVerdict {
+  const { tests, thresholds } = state;
   const alphaTest = alpha / tests.length;
   const logThreshold = Math.log(1 / alphaTest);
   const canaryTotal = tests[0]!.canary.total;
   const enough = canaryTotal >= s.minCanaryRequests && elapsedSeconds >= s.minDurationSeconds;
   const evidence = tests.map((t, i): TestEvidence => {
-    const failed = t.maxLogE >= logThreshold && t.canary.events >= s.minCanaryEventsToFail;
+    // Crossed with too few canary events: not a failure yet, and certainly not a pass.
+    const crossed = t.maxLogE >= logThreshold;
+    const failed = crossed && t.canary.events >= s.minCanaryEventsToFail;
     const th = thresholds?.[i];
     return {
       test: 'conditional-binomial-mixture-sprt',
@@ -149,18 +178,20 @@ function judgeMetric(
       logEValue: mixtureLogE(t.logLr, s.mixture),
       maxLogEValue: t.maxLogE,
       logThreshold,
-      outcome: failed ? 'fail' : enough ? 'pass' : 'inconclusive',
+      outcome: failed ? 'fail' : enough && !crossed ? 'pass' : 'inconclusive',
     };
   });
   const failing = evidence.filter((e) => e.outcome === 'fail');
-  const outcome: Outcome = failing.length > 0 ? 'fail' : enough ? 'pass' : 'inconclusive';
+  const outcome: Outcome = failing.length > 0 ? 'fail' : evidence.every((e) => e.outcome === 'pass') ? 'pass' : 'inconclusive';
   const reason =
     outcome === 'fail'
       ? failing.map((e) => `${e.label}: canary ${pct(e.canary.rate)} vs baseline ${pct(e.baseline.rate)}, e-value ≥ 1/${num(alphaTest)}`).join('; ')
       : outcome === 'pass'
         ? `not worse than ${tolerance}× the baseline after ${canaryTotal} canary requests`
-        : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
-  return { state: { thresholds, tests }, verdict: { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence } };
+        : enough
+          ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} canary events before failing`
+          : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
+  return { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence };
 }
 
 const rate = (c: Counts) => (c.total > 0 ? c.events / c.total : null);

@@ -15,7 +15,10 @@ export interface WorkerProcess {
 /** Starts a real worker process (apps/worker) against the given database and queue prefix. */
 export function startWorkerProcess(env: { databaseUrl: string; queuePrefix: string; redisUrl?: string; extra?: Record<string, string> }): WorkerProcess {
   let output = '';
-  const child = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}apps/worker/src/main.ts`], {
+  // node itself with tsx's loader, not the tsx CLI: a SIGKILL must hit the worker, not a wrapper
+  // that would leave the real worker running as an orphan.
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}apps/worker/src/main.ts`], {
+    cwd: ROOT,
     env: {
       ...process.env,
       DATABASE_URL: env.databaseUrl,

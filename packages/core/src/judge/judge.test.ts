@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { judge, outcomeAtLimit } from './judge.ts';
+import { histogram } from './test-helpers.ts';
+import type { JudgeConfig, JudgeState, MetricObservation, Verdict } from './types.ts';
+
+const errorsOnly: JudgeConfig = { metrics: [{ name: 'errors', kind: 'errors' }] };
+
+/** Cumulative error counts: per second canary +cReq, baseline +bReq; every `every` s, cErr and bErr errors. */
+function errorStream(
+  seconds: number,
+  o: { cReq: number; bReq: number; every: number; cErr: number; bErr: number },
+  name = 'errors',
+  kind: 'errors' | 'ratio' = 'errors',
+) {
+  return (t: number): MetricObservation[] => {
+    const n = Math.floor(Math.min(t, seconds) / o.every);
+    return [{ name, kind, canary: { total: o.cReq * t, events: o.cErr * n }, baseline: { total: o.bReq * t, events: o.bErr * n } }];
+  };
+}
+
+/** Looks every `step` seconds up to `until`, carrying the state; returns every verdict. */
+function run(config: JudgeConfig, observe: (t: number) => MetricObservation[], until: number, step = 1, roundTrip = false): Verdict[] {
+  let state: JudgeState | undefined;
+  const verdicts: Verdict[] = [];
+  for (let t = step; t <= until; t += step) {
+    const result = judge({ elapsedSeconds: t, metrics: observe(t) }, config, state);
+    state = roundTrip ? (JSON.parse(JSON.stringify(result.state)) as JudgeState) : result.state;
+    verdicts.push(result.verdict);
+  }
+  return verdicts;
+}
+
+describe('judge: error rate', () => {
+  it('identical rates never fail, and pass once enough canary requests are in', () => {
+    // 5 and 95 req/s, both at 0.5% errors: every 40 s, 1 canary and 19 baseline errors.
+    const verdicts = run(errorsOnly, errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 1, bErr: 19 }), 3600, 2);
+    expect(verdicts.some((v) => v.outcome === 'fail')).toBe(false);
+    expect(verdicts[48]!.outcome).toBe('inconclusive'); // 98 s: 490 canary requests
+    expect(verdicts[49]!.outcome).toBe('pass'); // 100 s: 500
+    expect(verdicts.at(-1)!.metrics[0]!.tests[0]!.maxLogEValue).toBeLessThan(1);
+  });
+
+  it('5× errors with enough data fail, with the evidence as plain data', () => {
+    // Every 40 s: 5 canary errors (2.5%) against 19 baseline errors (0.5%).
+    const verdicts = run(errorsOnly, errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 5, bErr: 19 }), 600);
+    const failAt = verdicts.findIndex((v) => v.outcome === 'fail') + 1;
+    expect(failAt).toBe(80); // two intervals: ln e ≈ 2 × 3.6 ≥ ln 100
+    const evidence = verdicts[79]!.metrics[0]!.tests[0]!;
+    expect(evidence).toMatchObject({
+      test: 'conditional-binomial-mixture-sprt',
+      label: 'errors',
+      canary: { total: 400, events: 10, rate: 0.025 },
+      baseline: { total: 7600, events: 38, rate: 0.005 },
+      tolerance: 1,
+      alpha: 0.01,
+      outcome: 'fail',
+    });
+    expect(evidence.rateRatio).toBeCloseTo(5, 9);
+    expect(evidence.logThreshold).toBeCloseTo(Math.log(100), 12);
+    expect(evidence.maxLogEValue).toBeGreaterThanOrEqual(evidence.logThreshold);
+    expect(verdicts[79]!.reason).toContain('errors');
+    expect(verdicts.slice(80).every((v) => v.outcome === 'fail')).toBe(true); // the running maximum keeps it failed
+  });
+
+  it('a tolerance of 3 lets the same 5× canary... fail later, and 2.5× never', () => {
+    const tolerant: JudgeConfig = { metrics: [{ name: 'errors', kind: 'errors', tolerance: 3 }] };
+    const fiveX = run(tolerant, errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 5, bErr: 19 }), 3600, 40);
+    const index = fiveX.findIndex((v) => v.outcome === 'fail');
+    expect(index).toBeGreaterThan(1);
+    const twoHalf = run(tolerant, errorStream(3600, { cReq: 10, bReq: 190, every: 40, cErr: 5, bErr: 38 }), 3600, 40);
+    expect(twoHalf.some((v) => v.outcome === 'fail')).toBe(false);
+  });
+
+  it('too little data is inconclusive, never a failure', () => {
+    const tiny = judge(
+      { elapsedSeconds: 5, metrics: [{ name: 'errors', kind: 'errors', canary: { total: 10, events: 2 }, baseline: { total: 1000, events: 1 } }] },
+      errorsOnly,
+    );
+    expect(tiny.verdict.outcome).toBe('inconclusive');
+    expect(tiny.verdict.metrics[0]!.reason).toMatch(/not enough evidence yet: 10 of 500 canary requests/);
+    // With an e-value over the threshold (from 80 s) but fewer canary errors than the minimum: neither fail nor pass.
+    const strict = { ...errorsOnly, minCanaryEventsToFail: 20 };
+    const verdicts = run(strict, errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 5, bErr: 19 }), 400, 40);
+    expect(verdicts.map((v) => v.outcome)).toEqual([...Array(3).fill('inconclusive'), ...Array(7).fill('fail')]);
+    expect(verdicts[2]!.metrics[0]!.reason).toMatch(/waiting for 20 canary events/);
+  });
+
+  it('does not pass before the minimum duration', () => {
+    const verdicts = run({ ...errorsOnly, minDurationSeconds: 300 }, errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 1, bErr: 19 }), 400, 100);
+    expect(verdicts.map((v) => v.outcome)).toEqual(['inconclusive', 'inconclusive', 'pass', 'pass']);
+  });
+
+  it('conditions each interval on its own split: a split change with a shared error surge is not a regression', () => {
+    // Identical versions. First half: 5% canary, 0.2% errors; second half: 20% canary, 2% errors.
+    const at = (t: number): MetricObservation[] => {
+      const a = Math.min(t, 1800) / 100;
+      const b = Math.max(0, t - 1800) / 100;
+      return [
+        {
+          name: 'errors',
+          kind: 'errors',
+          canary: { total: 500 * a + 2000 * b, events: 1 * a + 40 * b },
+          baseline: { total: 9500 * a + 8000 * b, events: 19 * a + 160 * b },
+        },
+      ];
+    };
+    const verdicts = run(errorsOnly, at, 3600, 100);
+    expect(verdicts.some((v) => v.outcome === 'fail')).toBe(false);
+    // One look at the pooled counts (no state) compares 18.6% of errors with 12.5% of requests: a false alarm.
+    expect(judge({ elapsedSeconds: 3600, metrics: at(3600) }, errorsOnly).verdict.outcome).toBe('fail');
+  });
+
+  it('keeps a failure when a later look has no observation, and survives a JSON round trip of its state', () => {
+    const stream = errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 5, bErr: 19 });
+    const plain = run(errorsOnly, stream, 300, 10);
+    const stored = run(errorsOnly, stream, 300, 10, true);
+    expect(stored).toEqual(plain);
+    const failed = run(errorsOnly, (t) => (t <= 200 ? stream(t) : []), 300, 10);
+    expect(failed.at(-1)!.outcome).toBe('fail');
+  });
+});
+
+describe('judge: latency', () => {
+  const bounds = [25, 50, 100, 250];
+  const same = [10, 40, 40, 8, 2]; // per 100 requests: median boundary 50 ms, p95 boundary 250 ms
+  const slower = [0, 20, 40, 30, 10]; // ×1.5-like shift: more above both thresholds
+  const tail = [10, 40, 38, 4, 8]; // same median, heavier tail
+  const stream =
+    (canaryShape: number[]) =>
+    (t: number): MetricObservation[] => {
+      const k = t / 5; // every 5 s: 50 canary and 500 baseline requests
+      return [
+        {
+          name: 'latency',
+          kind: 'latency',
+          canary: histogram(
+            bounds,
+            canaryShape.map((c) => (c / 2) * k),
+          ),
+          baseline: histogram(
+            bounds,
+            same.map((c) => 5 * c * k),
+          ),
+        },
+      ];
+    };
+  const config: JudgeConfig = { metrics: [{ name: 'latency', kind: 'latency' }] };
+
+  it('warms up, fixes the median and p95 thresholds, and never fails identical versions', () => {
+    const verdicts = run(config, stream(same), 3600, 5);
+    expect(verdicts[0]!.metrics[0]!.reason).toMatch(/warming up/);
+    const tests = verdicts.at(-1)!.metrics[0]!.tests;
+    expect(tests.map((x) => x.label)).toEqual(['slower than 50 ms (baseline median)', 'slower than 250 ms (baseline p95)']);
+    expect(tests.map((x) => x.alpha)).toEqual([0.005, 0.005]);
+    expect(verdicts.some((v) => v.outcome === 'fail')).toBe(false);
+    expect(verdicts.at(-1)!.outcome).toBe('pass');
+    expect(tests[0]!.canary.total).toBe(3600 * 10 - 100); // the warm-up's 100 canary requests are not tested
+  });
+
+  it('catches a whole-distribution shift and a tail-only regression', () => {
+    for (const shape of [slower, tail]) {
+      const verdicts = run(config, stream(shape), 600, 5);
+      const index = verdicts.findIndex((v) => v.outcome === 'fail');
+      expect(index).toBeGreaterThan(0);
+      expect(index).toBeLessThan(60);
+    }
+    const tailFail = run(config, stream(tail), 600, 5).find((v) => v.outcome === 'fail')!;
+    expect(tailFail.metrics[0]!.tests.map((x) => x.outcome)).toEqual(['inconclusive', 'fail']); // the median test sees nothing
+  });
+
+  it('uses a configured threshold from the start, at a bucket boundary', () => {
+    const configured: JudgeConfig = { metrics: [{ name: 'latency', kind: 'latency', thresholdMs: 200, tolerance: 1.2 }] };
+    const verdicts = run(configured, stream(tail), 60, 5);
+    expect(verdicts[0]!.metrics[0]!.tests.map((x) => [x.label, x.thresholdMs, x.tolerance, x.alpha])).toEqual([
+      ['slower than 250 ms (configured)', 250, 1.2, 0.01],
+    ]);
+    expect(verdicts.some((v) => v.outcome === 'fail')).toBe(true);
+  });
+});
+
+describe('judge: several metrics', () => {
+  it('splits α across metrics, fails if any fails, passes only when all pass', () => {
+    const config: JudgeConfig = {
+      alpha: 0.02,
+      metrics: [
+        { name: 'errors', kind: 'errors' },
+        { name: 'declines', kind: 'ratio' },
+      ],
+    };
+    const errors = errorStream(3600, { cReq: 5, bReq: 95, every: 40, cErr: 1, bErr: 19 });
+    const declines = errorStream(3600, { cReq: 2, bReq: 38, every: 10, cErr: 5, bErr: 19 }, 'declines', 'ratio');
+    const observe = (t: number): MetricObservation[] => [...errors(t), ...declines(t)];
+    const verdicts = run(config, observe, 1200, 10);
+    expect(verdicts[0]!.metrics.map((m) => m.alpha)).toEqual([0.01, 0.01]);
+    const failed = verdicts.find((v) => v.outcome === 'fail')!;
+    expect(failed.metrics.map((m) => m.outcome)).toEqual(['inconclusive', 'fail']);
+    expect(failed.reason).toBe('canary worse than baseline: declines');
+
+    const missing = judge({ elapsedSeconds: 600, metrics: errors(600) }, config);
+    expect(missing.verdict.outcome).toBe('inconclusive');
+    expect(missing.verdict.metrics[1]!.reason).toBe('no observation for this metric');
+  });
+});
+
+describe('outcomeAtLimit', () => {
+  it('turns a still-inconclusive verdict into the plan-configured outcome', () => {
+    expect(outcomeAtLimit({ outcome: 'inconclusive' }, 'pause').outcome).toBe('pause');
+    expect(outcomeAtLimit({ outcome: 'inconclusive' }, 'pass').outcome).toBe('pass');
+    expect(outcomeAtLimit({ outcome: 'fail' }, 'pass').outcome).toBe('fail');
+    expect(outcomeAtLimit({ outcome: 'pass' }, 'fail').outcome).toBe('pass');
+  });
+});
