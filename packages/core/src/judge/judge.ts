@@ -34,9 +34,10 @@ type Settings = Required<Omit<JudgeConfig, 'metrics'>> & { tolerance: number };
  *
  * Per metric: fail once the test's e-value has reached 1/α_i (α_i = α / number of metrics,
  * split again between a latency metric's thresholds) with at least `minCanaryEventsToFail`
- * canary events; pass once `minCanaryRequests` and `minDurationSeconds` are reached without
- * failing; otherwise inconclusive: too little data is "not enough evidence yet", never a
- * failure. The release: fail if any metric fails, pass if all pass, else inconclusive.
+ * canary events; pass once `minCanaryRequests` and `minDurationSeconds` are reached with no
+ * test over its threshold; otherwise inconclusive: too little data is "not enough evidence
+ * yet", never a failure. The release: fail if any metric fails, pass if all pass, else
+ * inconclusive.
  */
 export function judge(input: JudgeInput, config: JudgeConfig, previous?: JudgeState): JudgeResult {
   const s: Settings = { ...JUDGE_DEFAULTS, mixture: DEFAULT_MIXTURE, ...stripUndefined(config) };
