@@ -9,6 +9,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runtimeApiCommand } from '@glidepath/providers';
 import { checkBehaviour, startSampleApp, type Behaviour, type SampleApp } from './sample-app.ts';
 import { startTraffic, type Traffic } from './traffic.ts';
 
@@ -272,28 +273,9 @@ function startWatchdog(dir: string): void {
 // ---------------------------------------------------------------------------------------------
 // HAProxy runtime API
 
-/** One command on a fresh connection to the runtime API; resolves with the reply once HAProxy closes it. */
+/** One command on a fresh connection to the runtime API: the same client the HAProxy router uses. */
 export function runtimeApi(socketPath: string, command: string, timeoutMs = 5000): Promise<string> {
-  if (/[\r\n;]/.test(command)) return Promise.reject(new Error(`refusing to send a multi-command line: ${JSON.stringify(command)}`));
-  return new Promise((resolve, reject) => {
-    const socket = connect({ path: socketPath });
-    const chunks: Buffer[] = [];
-    let settled = false;
-    const finish = (error: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const timer = setTimeout(() => finish(new Error(`HAProxy runtime API (${socketPath}) did not answer "${command}" within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('connect', () => socket.write(`${command}\n`));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => finish(null));
-    socket.on('close', () => finish(null));
-    socket.on('error', (error) => finish(new Error(`HAProxy runtime API (${socketPath}) failed on "${command}": ${error.message}`)));
-  });
+  return runtimeApiCommand(`unix:${socketPath}`, command, timeoutMs);
 }
 
 function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: number; stablePort: number; canaryPort: number }>): string {

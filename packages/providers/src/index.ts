@@ -7,3 +7,4 @@ export * from './pushed/pushed.metric-provider.ts';
 export * from './haproxy/haproxy.traffic-router.ts';
 export * from './webhook/webhook.traffic-router.ts';
 export * from './webhook/standard-webhooks.ts';
+export { runtimeApiCommand } from './haproxy/haproxy-runtime-api.ts';
