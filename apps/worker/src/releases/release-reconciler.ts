@@ -1,7 +1,8 @@
 import { nextWakeAt, transition, type Effect, type ReleaseEvent, type ReleaseState, type TrafficRouter, type TrafficTarget } from '@glidepath/core';
-import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue, Prisma } from '@glidepath/db';
+import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue } from '@glidepath/db';
 import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
+import { lockAndLoadRelease, saveRelease, type LoadedRelease, type TransitionRow } from './release-store.ts';
 import { releaseSummary } from './release-summary.ts';
 
 export interface ReconcilerDeps {
@@ -47,19 +48,20 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
   const committed = await deps.audited(
     async (tx, audit) => {
       await tx.$executeRaw`SET LOCAL lock_timeout = '5s'`;
-      const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM release WHERE id = ${releaseId}::uuid FOR UPDATE`;
-      if (locked.length === 0) return null;
-      const release = await tx.release.findUniqueOrThrow({ where: { id: releaseId }, include: { environment: true, artifact: true, service: true } });
-      const inbox = await tx.releaseInbox.findMany({ where: { releaseId, processedAt: null }, orderBy: { id: 'asc' }, take: INBOX_BATCH });
+      const release = await lockAndLoadRelease(tx, releaseId, INBOX_BATCH);
+      if (!release) return null;
+      const { inbox } = release;
 
-      let state = release.state as unknown as ReleaseState;
+      let state = release.state as ReleaseState;
       let version = release.version;
       const gates: Array<Extract<Effect, { type: 'run-gate' }> & { round?: string }> = [];
-      const transitions: Prisma.ReleaseTransitionCreateManyInput[] = [];
+      const transitions: TransitionRow[] = [];
       const audits: AuditInput[] = [];
       const outcomes: Array<{ id: bigint; outcome: string }> = [];
       let router: TrafficRouter | undefined;
       let target: TrafficTarget | undefined;
+      let routed = false;
+      let deferred = false;
 
       const items: Array<{ event: ReleaseEvent; inbox?: (typeof inbox)[number] }> = [
         ...inbox.map((i) => ({ event: i.event as unknown as ReleaseEvent, inbox: i })),
@@ -81,6 +83,14 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           });
           continue;
         }
+        // One router effect per transaction (core keeps one per transition): a crash before the
+        // commit then re-applies just that effect. Later events wait for the next round.
+        const routes = result.effects.some((effect) => effect.type !== 'run-gate');
+        if (routes && routed) {
+          deferred = true;
+          break;
+        }
+        routed ||= routes;
         if (row) outcomes.push({ id: row.id, outcome: result.changed ? 'applied' : 'ignored' });
         if (!result.changed) continue;
 
@@ -91,19 +101,18 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
             gates.push(event.type === 'timer' ? { ...effect, round: `lease-${now}` } : effect);
             continue;
           }
-          router ??= deps.routers.routerFor(release.environment.target as unknown as TargetSpec);
-          target ??= await trafficTarget(tx, release);
+          router ??= deps.routers.routerFor(release.target as TargetSpec);
+          target ??= trafficTarget(release);
           await applyRouterEffect(router, target, effect, `${releaseId}:${version}:${index}`);
         }
         transitions.push({
-          releaseId,
           version,
-          event: event as object,
+          event,
           fromPhase: state.phase,
           toPhase: result.state.phase,
           fromStep: state.stepIndex,
           toStep: result.state.stepIndex,
-          effects: result.effects as object[],
+          effects: result.effects,
         });
         const automatic = event.type === 'gate-verdict' && result.state.phase === 'rolled-back';
         audits.push({
@@ -121,29 +130,10 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       }
 
       for (const { id, outcome } of outcomes) await tx.releaseInbox.update({ where: { id }, data: { processedAt: new Date(now), outcome } });
-      if (version !== release.version) {
-        const wakeAt = nextWakeAt(state);
-        // The row lock makes this check redundant today; it keeps two writers impossible if that ever changes.
-        const updated = await tx.release.updateMany({
-          where: { id: releaseId, version: release.version },
-          data: {
-            state: state as object,
-            phase: state.phase,
-            stepIndex: state.stepIndex,
-            version,
-            reason: state.reason,
-            wakeAt: wakeAt ? new Date(wakeAt) : null,
-            startedAt: state.startedAt ? new Date(state.startedAt) : null,
-            finishedAt: state.finishedAt ? new Date(state.finishedAt) : null,
-            updatedAt: new Date(now),
-          },
-        });
-        if (updated.count !== 1) throw new Error(`release ${releaseId} changed under the row lock (version ${release.version})`);
-        await tx.releaseTransition.createMany({ data: transitions });
-      }
+      if (version !== release.version) await saveRelease(tx, release, state, transitions, now);
       // Audit last: the chain lock is then held only for the commit, not for router calls.
       for (const entry of audits) await audit(entry);
-      return { release: { ...release, version }, state, gates, changed: version !== release.version, moreWaiting: inbox.length === INBOX_BATCH };
+      return { release: { ...release, version }, state, gates, changed: version !== release.version, moreWaiting: deferred || inbox.length === INBOX_BATCH };
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
@@ -173,21 +163,12 @@ async function applyRouterEffect(
   else await router.rollback(target, ctx);
 }
 
-/** The stable version is what last succeeded in this environment. */
-async function trafficTarget(
-  tx: Prisma.TransactionClient,
-  release: { id: string; environmentId: string; service: { name: string }; artifact: { version: string; digest: string } },
-): Promise<TrafficTarget> {
-  const stable = await tx.release.findFirst({
-    where: { environmentId: release.environmentId, phase: 'succeeded', NOT: { id: release.id } },
-    orderBy: { finishedAt: 'desc' },
-    include: { artifact: true },
-  });
+function trafficTarget(release: LoadedRelease): TrafficTarget {
   return {
     releaseId: release.id,
     environmentId: release.environmentId,
-    service: release.service.name,
-    canary: { version: release.artifact.version, digest: release.artifact.digest },
-    stable: stable ? { version: stable.artifact.version, digest: stable.artifact.digest } : null,
+    service: release.serviceName,
+    canary: release.artifact,
+    stable: release.stable,
   };
 }

@@ -108,7 +108,7 @@ class Machine {
     Object.assign(s, { status: 'running', attempt: s.attempt + 1, startedAt: this.iso, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
     switch (step.type) {
       case 'setWeight':
-        this.effects.push({ type: 'set-weight', weight: step.weight });
+        this.route({ type: 'set-weight', weight: step.weight });
         this.state.canaryWeight = step.weight;
         return this.complete();
       case 'pause':
@@ -128,6 +128,17 @@ class Machine {
       default:
         this.runGate(step, s);
     }
+  }
+
+  /**
+   * Router effects are absolute, so a transition keeps only its last one: consecutive weights
+   * applied milliseconds apart change nothing anyone can observe, and with one router effect per
+   * transition a crash before the commit can only re-apply that same effect, never send traffic
+   * back to an earlier split after a later one.
+   */
+  route(effect: Exclude<Effect, { type: 'run-gate' }>): void {
+    this.effects = this.effects.filter((e) => e.type === 'run-gate');
+    this.effects.push(effect);
   }
 
   runGate(step: Step, s: StepState): void {
@@ -150,7 +161,7 @@ class Machine {
   }
 
   finish(): void {
-    this.effects.push({ type: 'promote' });
+    this.route({ type: 'promote' });
     this.state.canaryWeight = 100;
     this.state.phase = 'succeeded';
     this.state.finishedAt = this.iso;
@@ -161,7 +172,7 @@ class Machine {
     if (s && (s.status === 'running' || s.status === 'pending'))
       Object.assign(s, { status: s.status === 'running' ? 'failed' : 'skipped', finishedAt: this.iso, wakeAt: null });
     // A release that never shifted traffic has nothing to undo.
-    if (this.state.phase !== 'pending') this.effects.push({ type: 'rollback' });
+    if (this.state.phase !== 'pending') this.route({ type: 'rollback' });
     this.state.canaryWeight = 0;
     this.state.phase = phase;
     this.state.reason = reason;
@@ -233,7 +244,7 @@ class Machine {
       Object.assign(this.state.steps[i]!, { status: 'pending', startedAt: null, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
     // Restore the traffic split the plan had reached before that step.
     const weight = [...this.state.plan.steps.slice(0, fromStep)].reverse().find((s) => s.type === 'setWeight') as { weight: number } | undefined;
-    this.effects.push({ type: 'set-weight', weight: weight?.weight ?? 0 });
+    this.route({ type: 'set-weight', weight: weight?.weight ?? 0 });
     this.state.canaryWeight = weight?.weight ?? 0;
     Object.assign(this.state, { phase: 'progressing', reason, finishedAt: null });
     this.enter(fromStep);

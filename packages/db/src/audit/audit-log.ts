@@ -4,9 +4,6 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../prisma-client.ts';
 import { GENESIS_HASH, auditHash } from './audit-hash.ts';
 
-/** Serialises appenders across processes so the chain never forks. */
-const AUDIT_CHAIN_LOCK_KEY = 7_201_246_118_400_002n;
-
 export type ActorType = 'user' | 'token' | 'system';
 export interface Actor {
   type: ActorType;
@@ -29,14 +26,16 @@ export type { AuditEvent };
 
 /**
  * Appends one event to the chain. Call it inside the transaction that makes the change it
- * records: the advisory lock is held until that transaction ends, so concurrent appenders
- * from any process queue up and each links to the event committed just before it.
+ * records: the lock on the chain head is held until that transaction ends, so concurrent
+ * appenders from any process queue up and each links to the event committed just before it.
+ * Raw statements because every audited change pays for them while holding that lock.
  */
 export async function appendAuditEvent(tx: Prisma.TransactionClient, input: AuditInput): Promise<AuditEvent> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`;
-  const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
+  // FOR UPDATE waits for the previous appender's commit, then returns the row as that commit left it.
+  const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head FOR UPDATE`;
+  if (!head) throw new Error('audit_chain_head has no row: the audit_chain_head migration did not run');
   const fields = {
-    seq: (last?.seq ?? 0n) + 1n,
+    seq: head.seq + 1n,
     id: randomUUID(),
     actorType: input.actor.type,
     actorId: input.actor.id,
@@ -52,20 +51,22 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
     requestId: input.requestId ?? null,
     createdAt: new Date(),
   };
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  return tx.auditEvent.create({
-    data: {
-      ...fields,
-      before: fields.before ?? Prisma.DbNull,
-      after: fields.after ?? Prisma.DbNull,
-      payload: fields.payload ?? Prisma.DbNull,
-      prevHash,
-      hash: auditHash(prevHash, fields),
-    },
-  });
+  const event: AuditEvent = { ...fields, prevHash: head.hash, hash: auditHash(head.hash, fields) };
+  await tx.$executeRaw`
+    INSERT INTO audit_event (seq, id, actor_type, actor_id, action, subject_type, subject_id, environment_id,
+                             before, after, payload, reason, request_id, created_at, prev_hash, hash)
+    VALUES (${event.seq}, ${event.id}::uuid, ${event.actorType}::"ActorType", ${event.actorId}, ${event.action},
+            ${event.subjectType}, ${event.subjectId}, ${event.environmentId}, ${jsonb(event.before)}::jsonb,
+            ${jsonb(event.after)}::jsonb, ${jsonb(event.payload)}::jsonb, ${event.reason}, ${event.requestId},
+            ${event.createdAt}, ${event.prevHash}, ${event.hash})`;
+  return event;
 }
 
-function toJson(value: unknown): Prisma.InputJsonValue | null {
+function jsonb(value: Prisma.JsonValue | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function toJson(value: unknown): Prisma.JsonValue | null {
   if (value === undefined || value === null) return null;
   return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
 }
