@@ -34,7 +34,8 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await migrate({ databaseUrl: config.databaseUrl, migrationsDir: MIGRATIONS_DIR, createDatabase: config.createDatabase, log: (m) => log.info(m) });
   // A job may hold one connection in its release transaction while a provider (the recording
   // router, pushed metrics) needs a second: two per job, or the pool deadlocks under load.
-  const prisma = createPrismaClient(config.databaseUrl, config.concurrency * 2 + 5);
+  // A job that waits 5 s for a row or the audit chain fails and is retried rather than hanging.
+  const prisma = createPrismaClient(config.databaseUrl, config.concurrency * 2 + 5, { lockTimeoutMs: 5000 });
   const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'), config.queuePrefix);
   const deps: WorkerDeps = {
     prisma,

@@ -9,7 +9,7 @@ import {
   type ReleaseEvent,
   type ReleaseState,
 } from '@glidepath/core';
-import type { Actor, AuditedTransaction, JobQueue, PrismaClient } from '@glidepath/db';
+import type { Actor, AuditedTransaction, JobQueue, Prisma, PrismaClient } from '@glidepath/db';
 import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
@@ -34,8 +34,8 @@ export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-ve
 export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();
 
-  async function load(id: string) {
-    const release = await deps.prisma.release.findUnique({ where: { id }, include: RELEASE_INCLUDE });
+  async function load(id: string, db: Prisma.TransactionClient = deps.prisma) {
+    const release = await db.release.findUnique({ where: { id }, include: RELEASE_INCLUDE });
     if (!release) throw new AppError('not_found', `release ${id} does not exist`);
     return release;
   }
@@ -239,10 +239,17 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
      * Waits up to `waitMs` for that, so a caller usually gets the outcome in one request.
      */
     async control(id: string, event: Extract<ReleaseEvent, { type: Control }>, ctx: RequestContext, waitMs: number) {
-      const release = await load(id);
       // Judge the control against the state the worker will see: after the events already queued
       // (a just-created release has its `start` queued, and its traffic may already be shifting).
-      const queued = await deps.prisma.releaseInbox.findMany({ where: { releaseId: id, processedAt: null }, orderBy: { id: 'asc' } });
+      // One snapshot for both reads, or a reconcile committing between them would hide the event
+      // it just applied from both.
+      const { release, queued } = await deps.prisma.$transaction(
+        async (tx) => ({
+          release: await load(id, tx),
+          queued: await tx.releaseInbox.findMany({ where: { releaseId: id, processedAt: null }, orderBy: { id: 'asc' } }),
+        }),
+        { isolationLevel: 'RepeatableRead' },
+      );
       let expected = release.state as unknown as ReleaseState;
       for (const row of queued) {
         const result = transition(expected, row.event as unknown as ReleaseEvent, now());

@@ -47,7 +47,6 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
   const now = deps.now?.() ?? Date.now();
   const committed = await deps.audited(
     async (tx, audit) => {
-      await tx.$executeRaw`SET LOCAL lock_timeout = '5s'`;
       const release = await lockAndLoadRelease(tx, releaseId, INBOX_BATCH);
       if (!release) return null;
       const { inbox } = release;

@@ -19,7 +19,8 @@ export interface EventBus {
 /** `prefix` keeps installations that share one Redis (GLIDEPATH_QUEUE_PREFIX) apart. */
 export function createRedisEventBus(redisUrl: string, onError: (error: Error) => void, prefix = 'glidepath'): EventBus {
   const channel = `${prefix}:events`;
-  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  // Auto-pipelining sends the events of many jobs finishing together in one write.
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, enableAutoPipelining: true });
   publisher.on('error', onError);
   let subscriber: Redis | undefined;
   const listeners = new Set<(event: GlidepathEvent) => void>();
