@@ -12,7 +12,7 @@
 // 3. seeds N releases of one service, one recording-router environment each (only one active release
 //    per environment is allowed), plan `setWeight 10 → pause 10s → setWeight 50 → pause 10s →
 //    setWeight 100`, started the way the API does it: release row + `start` in the inbox + a reconcile
-//    job. Rows go in with createMany (createManyAndReturn for the inbox) in chunks of 500 and jobs with
+//    job with the start priority (behind running releases' wake-ups). Rows go in with createMany (createManyAndReturn for the inbox) in chunks of 500 and jobs with
 //    Queue.addBulk, while the worker already consumes them;
 // 4. waits until every release is terminal or the size's time is up (--max-wait-s, and the share of
 //    the watchdog budget left), sampling pg_stat_activity (what the worker's connections wait on) and
@@ -43,7 +43,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { initialReleaseState, JOB, reconcileJobId, TERMINAL_PHASES, validatePlan, type PlanSpec } from '@glidepath/core';
-import { createJobQueue, createPrismaClient, migrate, MIGRATIONS_DIR, type JobQueue, type PrismaClient } from '@glidepath/db';
+import { createJobQueue, createPrismaClient, migrate, MIGRATIONS_DIR, Prisma, START_PRIORITY, type JobQueue, type PrismaClient } from '@glidepath/db';
 import { createEmptyDatabase, startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
 
@@ -395,7 +395,7 @@ async function seed(prisma: PrismaClient, jobs: JobQueue, service: string, spec:
       inbox.map((row) => ({
         name: JOB.reconcileRelease,
         data: { releaseId: row.releaseId },
-        opts: { jobId: reconcileJobId(row.releaseId, `inbox-${row.id}`) },
+        opts: { jobId: reconcileJobId(row.releaseId, `inbox-${row.id}`), priority: START_PRIORITY },
       })),
     );
     releaseIds.push(...chunk.map((c) => c.releaseId));
@@ -490,11 +490,14 @@ async function queueStats(jobs: JobQueue, releaseIds: Set<string>) {
   return { counts, wakeDelays, failureReasons };
 }
 
+/** A wait for the audit chain: on the chain head row appenders lock (the statement says which row). */
+const AUDIT_LOCK_WAIT = Prisma.sql`(wait_event = 'advisory' OR query LIKE '%FROM audit_chain_head%')`;
+
 /** What the worker's connections are doing right now (the bench's own connections are left out). */
 async function sampleWaits(db: PrismaClient, dbName: string, into: WaitProfile): Promise<void> {
   const rows = await db.$queryRaw<Array<Record<'advisory' | 'row_lock' | 'wal' | 'active' | 'idle_in_tx' | 'connections', bigint>>>`
-    SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory') AS advisory,
-           count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event <> 'advisory') AS row_lock,
+    SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND ${AUDIT_LOCK_WAIT}) AS advisory,
+           count(*) FILTER (WHERE wait_event_type = 'Lock' AND NOT ${AUDIT_LOCK_WAIT}) AS row_lock,
            count(*) FILTER (WHERE state = 'active' AND wait_event IN ('WALWrite', 'WALSync', 'WALInsert')) AS wal,
            count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock'
                               AND coalesce(wait_event, '') NOT IN ('WALWrite', 'WALSync', 'WALInsert')) AS active,
@@ -807,12 +810,10 @@ function parseArgs(argv: string[]) {
   if (sizes.some((v) => !Number.isInteger(v) || v < 1 || v > 20_000)) throw new Error('--sizes takes a comma-separated list of integers 1–20000');
   return {
     sizes,
-    // Throughput is bound by the worker's CPU per reconcile and the global audit-chain lock, not by
-    // parallelism: 4, 10 and 20 gave the same tail, 30 piles connections onto the lock, and from 35 on
-    // the pool (min(c + 5, 40)) cannot also serve the recording router's own insert (see README).
+    // Throughput is bound by the worker's CPU per reconcile, not by parallelism: 4, 10 and 20 gave the
+    // same time to start 2,000 releases (README).
     concurrency: int('concurrency', 10, 1, 1000),
-    // The sweeper re-enqueues every due release each round, duplicating queued wake-up jobs when the
-    // worker is behind; at 300 releases 30 s instead of 5 s halved lag p99 (README).
+    // The worker's default is 5 s; at 2,000 both gave the same lag (README).
     sweepMs: int('sweep-ms', 30_000, 100, 600_000),
     pauseSeconds: int('pause-s', 10, 1, 600),
     /** Longest wait for one size's releases to finish after seeding; the watchdog budget may cut it shorter. */

@@ -157,7 +157,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
           });
           return { release, inboxId: inbox.id };
         });
-        await deps.jobs.reconcile(release.id, `inbox-${inboxId}`);
+        await deps.jobs.startRelease(release.id, `inbox-${inboxId}`);
         return { created: true, release: releaseJson(release) };
       } catch (error) {
         if (idempotencyKey && isUniqueViolation(error, 'idempotency_key')) {

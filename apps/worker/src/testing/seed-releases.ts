@@ -50,7 +50,7 @@ export async function seedReleases(
       },
     });
     const inbox = await prisma.releaseInbox.create({ data: { releaseId: release.id, event: { type: 'start' }, actorType: 'token', actorId: 'ci' } });
-    await jobs.reconcile(release.id, `inbox-${inbox.id}`);
+    await jobs.startRelease(release.id, `inbox-${inbox.id}`);
     ids.push(release.id);
   }
   return ids;

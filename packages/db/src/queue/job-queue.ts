@@ -15,6 +15,12 @@ export interface JobQueueOptions {
 }
 
 /**
+ * BullMQ runs jobs without a priority before any prioritised one. Starts get one, so a burst of
+ * new releases from CI never delays a running release's next step or an operator's rollback.
+ */
+export const START_PRIORITY = 10;
+
+/**
  * Enqueues the release jobs. Ids are deterministic so that a repeated trigger is a no-op;
  * finished jobs are kept for an hour, long enough for that de-duplication to matter.
  */
@@ -51,6 +57,10 @@ export function createJobQueue(options: JobQueueOptions) {
     queue,
     reconcile(releaseId: string, trigger: string, delayMs = 0) {
       return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), delay: Math.max(0, delayMs) }));
+    },
+    /** The first reconcile of a new release: it waits behind timers, verdicts and controls of releases already running. */
+    startRelease(releaseId: string, trigger: string) {
+      return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), priority: START_PRIORITY }));
     },
     /** `round` tells repeated runs of one gate apart: an analysis' next look, a lease that ran out. */
     runGate(releaseId: string, stepIndex: number, attempt: number, round?: string, delayMs = 0) {
