@@ -80,8 +80,8 @@ export interface TransitionRow {
 
 /**
  * Stores the new state and the transitions that led to it in one statement, only if the release
- * is still at `expectedVersion`. The row lock makes that check redundant today; it keeps two
- * writers impossible if that ever changes.
+ * is still at the version it was loaded with. The row lock makes that check redundant today; it
+ * keeps two writers impossible if that ever changes.
  */
 export async function saveRelease(
   tx: Prisma.TransactionClient,
