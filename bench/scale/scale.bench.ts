@@ -12,8 +12,9 @@
 // 3. seeds N releases of one service, one recording-router environment each (only one active release
 //    per environment is allowed), plan `setWeight 10 → pause 10s → setWeight 50 → pause 10s →
 //    setWeight 100`, started the way the API does it: release row + `start` in the inbox + a reconcile
-//    job with the start priority (behind running releases' wake-ups). Rows go in with createMany (createManyAndReturn for the inbox) in chunks of 500 and jobs with
-//    Queue.addBulk, while the worker already consumes them;
+//    job with the start priority (behind running releases' wake-ups). Rows go in with createMany
+//    (createManyAndReturn for the inbox) in chunks of 500 and jobs with Queue.addBulk, while the
+//    worker already consumes them;
 // 4. waits until every release is terminal or the size's time is up (--max-wait-s, and the share of
 //    the watchdog budget left), sampling pg_stat_activity (what the worker's connections wait on) and
 //    the CPU of the worker, of its PostgreSQL backends and of the whole machine;

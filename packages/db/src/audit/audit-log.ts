@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../generated/prisma/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../prisma-client.ts';
 import { GENESIS_HASH, auditHash } from './audit-hash.ts';
 
@@ -31,6 +31,8 @@ export type { AuditEvent };
  * Raw statements because every audited change pays for them while holding that lock.
  */
 export async function appendAuditEvent(tx: Prisma.TransactionClient, input: AuditInput): Promise<AuditEvent> {
+  // Serialised before taking the lock, which every audited change in every process waits on.
+  const json = { before: jsonText(input.before), after: jsonText(input.after), payload: jsonText(input.payload) };
   // FOR UPDATE waits for the previous appender's commit, then returns the row as that commit left it.
   const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head FOR UPDATE`;
   if (!head) throw new Error('audit_chain_head has no row: the audit_chain_head migration did not run');
@@ -43,10 +45,10 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
     subjectType: input.subject.type,
     subjectId: input.subject.id,
     environmentId: input.environmentId ?? null,
-    // Round-trip through JSON so the hashed value is exactly what jsonb will give back.
-    before: toJson(input.before),
-    after: toJson(input.after),
-    payload: toJson(input.payload),
+    // Parsed back from the stored text so the hashed value is exactly what jsonb will give back.
+    before: parseJson(json.before),
+    after: parseJson(json.after),
+    payload: parseJson(json.payload),
     reason: input.reason ?? null,
     requestId: input.requestId ?? null,
     createdAt: new Date(),
@@ -56,19 +58,19 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
     INSERT INTO audit_event (seq, id, actor_type, actor_id, action, subject_type, subject_id, environment_id,
                              before, after, payload, reason, request_id, created_at, prev_hash, hash)
     VALUES (${event.seq}, ${event.id}::uuid, ${event.actorType}::"ActorType", ${event.actorId}, ${event.action},
-            ${event.subjectType}, ${event.subjectId}, ${event.environmentId}, ${jsonb(event.before)}::jsonb,
-            ${jsonb(event.after)}::jsonb, ${jsonb(event.payload)}::jsonb, ${event.reason}, ${event.requestId},
+            ${event.subjectType}, ${event.subjectId}, ${event.environmentId}, ${json.before}::jsonb,
+            ${json.after}::jsonb, ${json.payload}::jsonb, ${event.reason}, ${event.requestId},
             ${event.createdAt}, ${event.prevHash}, ${event.hash})`;
   return event;
 }
 
-function jsonb(value: Prisma.JsonValue | null): string | null {
-  return value === null ? null : JSON.stringify(value);
+function jsonText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-function toJson(value: unknown): Prisma.JsonValue | null {
-  if (value === undefined || value === null) return null;
-  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+function parseJson(text: string | null): Prisma.JsonValue | null {
+  return text === null ? null : (JSON.parse(text) as Prisma.JsonValue);
 }
 
 export interface ChainVerification {

@@ -53,14 +53,16 @@ export function createJobQueue(options: JobQueueOptions) {
       clearTimeout(timer);
     }
   };
+  const addReconcile = (releaseId: string, trigger: string, options: { delay?: number; priority?: number }) =>
+    enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), ...options }));
   return {
     queue,
     reconcile(releaseId: string, trigger: string, delayMs = 0) {
-      return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), delay: Math.max(0, delayMs) }));
+      return addReconcile(releaseId, trigger, { delay: Math.max(0, delayMs) });
     },
     /** The first reconcile of a new release: it waits behind timers, verdicts and controls of releases already running. */
     startRelease(releaseId: string, trigger: string) {
-      return enqueue(() => queue.add(JOB.reconcileRelease, { releaseId }, { jobId: reconcileJobId(releaseId, trigger), priority: START_PRIORITY }));
+      return addReconcile(releaseId, trigger, { priority: START_PRIORITY });
     },
     /** `round` tells repeated runs of one gate apart: an analysis' next look, a lease that ran out. */
     runGate(releaseId: string, stepIndex: number, attempt: number, round?: string, delayMs = 0) {
