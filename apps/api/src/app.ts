@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -10,7 +13,7 @@ import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { installAuth } from './http/auth.ts';
+import { AppError } from './http/app-error.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { ErrorReply } from './http/schemas.ts';
 import { createApiMetrics } from './metrics.ts';
@@ -22,6 +25,10 @@ import { environmentsRoutes } from './routes/environments.routes.ts';
 import { plansRoutes } from './routes/plans.routes.ts';
 import { releasesRoutes } from './routes/releases.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
+import { identityRoutes } from './identity/identity.routes.ts';
+import type { OidcClient } from './identity/oidc-client.ts';
+import { installAccessControl } from './identity/route-access.ts';
+import { signInRoutes } from './identity/sign-in.routes.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -33,6 +40,19 @@ export interface AppDeps {
   routers: RouterRegistry;
   metricSources: MetricRegistry;
   webDist?: string;
+  access: AccessDeps;
+}
+
+export interface AccessDeps {
+  /** Single sign-on; absent when only API tokens are used. */
+  oidc?: OidcClient;
+  sessions: { idleMs: number; absoluteMs: number };
+  /** Where people reach Glidepath: its origin is the one cookie-authenticated requests must come from. */
+  publicUrl: string;
+  metricsToken?: string;
+  publicApiDocs?: boolean;
+  /** Redis key prefix for the rate limiter's counters. */
+  rateLimitPrefix?: string;
 }
 
 export interface AppOptions {
@@ -66,7 +86,44 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     );
   });
   installErrorHandling(app);
-  installAuth(app, deps.prisma);
+  const { access } = deps;
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    // The dashboard loads only its own scripts; Recharts and React set inline styles.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  // Counters in Redis so that several API instances share one limit; a Redis outage lets requests through.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    hook: 'preHandler',
+    redis: deps.redis,
+    nameSpace: `${access.rateLimitPrefix ?? 'glidepath'}:rate-limit:`,
+    skipOnError: true,
+    keyGenerator: (request) => (request.identity ? `${request.identity.kind}:${request.identity.id}` : request.ip),
+    errorResponseBuilder: (_request, context) =>
+      new AppError('rate_limited', `too many requests: at most ${context.max} per ${context.after}; try again in ${Math.ceil(context.ttl / 1000)} s`),
+  });
+  installAccessControl(app, {
+    prisma: deps.prisma,
+    sessions: access.sessions,
+    publicUrl: access.publicUrl,
+    metricsToken: access.metricsToken,
+    publicApiDocs: access.publicApiDocs ?? false,
+  });
   // Plans may be written in YAML; they are validated exactly like JSON once parsed.
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -81,12 +138,34 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Glidepath API', version: '0.1.0', description: 'Deployment control plane: artifacts, releases, audit log.' },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'a service-account token (POST /api/v1/tokens, or pnpm token:create)' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'glidepath_session',
+            description: 'the dashboard session after single sign-on (/auth/login); state-changing requests also need x-csrf-token',
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
   await app.register(fastifyWebsocket);
 
   await app.register(healthRoutes({ ...deps, metrics }));
+  await app.register(
+    signInRoutes({
+      prisma: deps.prisma,
+      audited: deps.audited,
+      oidc: access.oidc,
+      sessions: access.sessions,
+      secureCookies: access.publicUrl.startsWith('https:'),
+    }),
+  );
+  await app.register(identityRoutes({ ...deps, sessions: access.sessions }), { prefix: '/api/v1' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1' });
   await app.register(servicesRoutes(deps), { prefix: '/api/v1' });
   await app.register(environmentsRoutes(deps), { prefix: '/api/v1' });
@@ -94,7 +173,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
   await app.register(releasesRoutes(deps), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics }), { prefix: '/api/v1' });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/api/openapi.json',
+    { config: { access: access.publicApiDocs ? 'public' : { permission: 'read', scope: 'any' } }, schema: { hide: true } },
+    async () => app.swagger(),
+  );
 
   const serveDashboard = Boolean(deps.webDist && existsSync(deps.webDist));
   if (serveDashboard) await app.register(fastifyStatic, { root: deps.webDist!, wildcard: false });

@@ -14,15 +14,42 @@ export interface ApiConfig {
   queuePrefix: string;
   /** Becomes the admin token named "bootstrap" (for first setup and the demo). */
   bootstrapToken: string | undefined;
+  /** Where people reach Glidepath; https makes session cookies Secure. */
+  publicUrl: string;
+  /** Single sign-on; absent when no issuer is configured (API tokens only). */
+  oidc: OidcConfig | undefined;
+  sessions: { idleMs: number; absoluteMs: number };
+  /** A bearer token Prometheus may scrape /metrics with, besides any identity allowed to read it. */
+  metricsToken: string | undefined;
+  /** Serve /api/docs and /api/openapi.json without sign-in. */
+  publicApiDocs: boolean;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  redirectUrl: string;
+  scopes: string;
+  groupsClaim: string;
+  /** Plain http, allowed only for an issuer on this machine (dev and tests). */
+  allowInsecure: boolean;
 }
 
 export class ConfigError extends Error {}
 
 /** The only place the API reads the environment. */
 export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
+  const host = env.GLIDEPATH_HOST ?? '127.0.0.1';
+  const listenPort = port(env, 'GLIDEPATH_PORT', 3000);
+  const publicUrl = url(env, 'GLIDEPATH_PUBLIC_URL', `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${listenPort}`, [
+    'http:',
+    'https:',
+  ]).replace(/\/$/, '');
   return {
-    host: env.GLIDEPATH_HOST ?? '127.0.0.1',
-    port: port(env, 'GLIDEPATH_PORT', 3000),
+    host,
+    port: listenPort,
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/glidepath', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -31,7 +58,51 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     production: oneOf(env, 'GLIDEPATH_ENV', 'development', ['development', 'test', 'production']) === 'production',
     queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',
     bootstrapToken: token(env, 'GLIDEPATH_BOOTSTRAP_TOKEN'),
+    publicUrl,
+    oidc: oidcConfig(env, publicUrl),
+    sessions: {
+      idleMs: int(env, 'GLIDEPATH_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60) * 60_000,
+      absoluteMs: int(env, 'GLIDEPATH_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3_600_000,
+    },
+    metricsToken: token(env, 'GLIDEPATH_METRICS_TOKEN'),
+    publicApiDocs: bool(env, 'GLIDEPATH_PUBLIC_API_DOCS', false),
   };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only hosts a plain-http issuer may be on. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv, publicUrl: string): OidcConfig | undefined {
+  if (!env.GLIDEPATH_OIDC_ISSUER) return undefined;
+  const issuer = url(env, 'GLIDEPATH_OIDC_ISSUER', '', ['https:', 'http:']);
+  const parsed = new URL(issuer);
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname))
+    throw new ConfigError(`GLIDEPATH_OIDC_ISSUER must be https (plain http only for an issuer on loopback), got "${redact(issuer)}"`);
+  const clientId = env.GLIDEPATH_OIDC_CLIENT_ID;
+  if (!clientId) throw new ConfigError('GLIDEPATH_OIDC_CLIENT_ID must be set when GLIDEPATH_OIDC_ISSUER is');
+  const redirectUrl = url(env, 'GLIDEPATH_OIDC_REDIRECT_URL', `${publicUrl}/auth/callback`, ['http:', 'https:']);
+  const groupsClaim = env.GLIDEPATH_OIDC_GROUPS_CLAIM || 'groups';
+  const scopes = env.GLIDEPATH_OIDC_SCOPES || 'openid email profile';
+  if (!scopes.split(' ').includes('openid')) throw new ConfigError(`GLIDEPATH_OIDC_SCOPES must include openid, got "${scopes}"`);
+  return {
+    issuer,
+    clientId,
+    clientSecret: env.GLIDEPATH_OIDC_CLIENT_SECRET || undefined,
+    redirectUrl,
+    scopes,
+    groupsClaim,
+    allowInsecure: parsed.protocol === 'http:',
+  };
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer ${min}-${max}, got "${raw}"`);
+  return value;
 }
 
 export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

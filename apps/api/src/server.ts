@@ -11,6 +11,7 @@ import { createApiMetricSources, createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { createOidcClient } from './identity/oidc-client.ts';
 import { loadConfig, type ApiConfig } from './config.ts';
 
 async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
@@ -35,7 +36,16 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   });
   const routers = createApiRouters({ production: config.production });
   const metricSources = createApiMetricSources();
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist }, { logger });
+  const access = {
+    oidc: config.oidc ? createOidcClient(config.oidc) : undefined,
+    sessions: config.sessions,
+    publicUrl: config.publicUrl,
+    metricsToken: config.metricsToken,
+    publicApiDocs: config.publicApiDocs,
+    rateLimitPrefix: config.queuePrefix,
+  };
+  if (!config.oidc) logger.warn('no GLIDEPATH_OIDC_ISSUER: single sign-on is off, only API tokens can call the API');
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access }, { logger });
 
   let closing = false;
   const shutdown = async (signal: string) => {

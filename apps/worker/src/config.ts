@@ -6,6 +6,8 @@ export interface WorkerConfig {
   logLevel: string;
   metricsHost: string;
   metricsPort: number;
+  /** When set, /metrics answers only "Authorization: Bearer <it>" (the same GLIDEPATH_METRICS_TOKEN as the API's). */
+  metricsToken: string | undefined;
   concurrency: number;
   auditVerifyEveryMs: number;
   createDatabase: boolean;
@@ -26,6 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     logLevel: env.LOG_LEVEL || 'info',
     metricsHost: env.GLIDEPATH_WORKER_METRICS_HOST || '127.0.0.1',
     metricsPort: int(env, 'GLIDEPATH_WORKER_METRICS_PORT', 3001, 0, 65535),
+    metricsToken: env.GLIDEPATH_METRICS_TOKEN || undefined,
     concurrency: int(env, 'GLIDEPATH_WORKER_CONCURRENCY', 10, 1, 200),
     auditVerifyEveryMs: int(env, 'GLIDEPATH_AUDIT_VERIFY_EVERY_MS', 300_000, 1000, 86_400_000),
     createDatabase: env.GLIDEPATH_CREATE_DATABASE !== 'false',

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface WorkerMetrics {
@@ -20,9 +21,23 @@ export function createWorkerMetrics(): WorkerMetrics {
   };
 }
 
-export function serveMetrics(metrics: WorkerMetrics, host: string, port: number): Promise<Server> {
+function hasScrapeToken(req: IncomingMessage, token: string): boolean {
+  const given = Buffer.from(/^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The worker's /metrics listens on loopback unless GLIDEPATH_WORKER_METRICS_HOST says otherwise;
+ * with GLIDEPATH_METRICS_TOKEN set it also wants that bearer token.
+ */
+export function serveMetrics(metrics: WorkerMetrics, host: string, port: number, token?: string): Promise<Server> {
   const server = createServer(async (req, res) => {
-    if (req.url === '/metrics') {
+    if (req.url === '/metrics' && token && !hasScrapeToken(req, token)) {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', 'Bearer');
+      res.end('{"error":{"code":"unauthorized","message":"send Authorization: Bearer <GLIDEPATH_METRICS_TOKEN>"}}');
+    } else if (req.url === '/metrics') {
       res.setHeader('content-type', metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
     } else if (req.url === '/livez') {

@@ -63,7 +63,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   };
   await scheduleVerification();
   const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
-  const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort);
+  const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort, config.metricsToken);
   log.info({ concurrency: config.concurrency, metricsPort: (metricsServer.address() as AddressInfo).port }, 'worker started');
 
   return {

@@ -9,3 +9,4 @@ export * from './policy/environment-policy.ts';
 export * from './jobs/job-names.ts';
 export * from './ports/metric-provider.ts';
 export * from './judge/index.ts';
+export * from './access/access.ts';

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '@glidepath/db';
+import { actorOf } from '../identity/request-identity.ts';
 import { AppError } from './app-error.ts';
 
-/** Who made a state-changing request; the auth hook guarantees there is one. */
+/** Who made a request; the access hook guarantees there is one on every route that needs it. */
 export function requestActor(request: FastifyRequest): Actor {
-  if (!request.actor) throw new AppError('unauthorized', 'this request needs "Authorization: Bearer <token>"');
-  return { type: request.actor.type, id: request.actor.id };
+  if (!request.identity) throw new AppError('unauthorized', 'sign in (session cookie), or send "Authorization: Bearer <token>"');
+  return actorOf(request.identity);
 }

@@ -12,9 +12,9 @@ export const ErrorReply = Type.Object(
   { $id: 'ErrorReply' },
 );
 
-/** Error replies every route may give, for the OpenAPI document. */
+/** Error replies every route may give, for the OpenAPI document (401 and 403 from the access hook). */
 export function withErrors<T extends Record<number, TSchema>>(ok: T) {
-  return { ...ok, 400: ErrorReply, 404: ErrorReply, 409: ErrorReply, 422: ErrorReply, 500: ErrorReply };
+  return { ...ok, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply, 422: ErrorReply, 429: ErrorReply, 500: ErrorReply };
 }
 
 export const Uuid = Type.String({ format: 'uuid' });

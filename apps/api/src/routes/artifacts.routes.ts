@@ -50,7 +50,7 @@ export function artifactsRoutes(deps: { prisma: PrismaClient; audited: AuditedTr
     app.post(
       '/artifacts',
       {
-        config: { role: 'deployer' },
+        config: { access: { permission: 'artifact:register', scope: 'service-name' } },
         schema: {
           tags: ['artifacts'],
           summary: 'Register an immutable build (the same version and digest again is a no-op)',
@@ -66,6 +66,7 @@ export function artifactsRoutes(deps: { prisma: PrismaClient; audited: AuditedTr
     app.get(
       '/artifacts',
       {
+        config: { access: { permission: 'read', scope: 'any' } },
         schema: {
           tags: ['artifacts'],
           summary: 'Artifacts, newest first',
@@ -81,7 +82,10 @@ export function artifactsRoutes(deps: { prisma: PrismaClient; audited: AuditedTr
     );
     app.get(
       '/artifacts/:id',
-      { schema: { tags: ['artifacts'], summary: 'One artifact', params: Type.Object({ id: Uuid }), response: withErrors({ 200: Type.Ref('Artifact') }) } },
+      {
+        config: { access: { permission: 'read', scope: 'artifact-id' } },
+        schema: { tags: ['artifacts'], summary: 'One artifact', params: Type.Object({ id: Uuid }), response: withErrors({ 200: Type.Ref('Artifact') }) },
+      },
       async (request) => registry.get(request.params.id),
     );
   };

@@ -21,7 +21,7 @@ describe('GET /api/v1/audit', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.app.inject({ url: `/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}` });
+      const res = await t.app.inject({ url: `/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}`, headers: t.admin });
       expect(res.statusCode).toBe(200);
       const body = res.json() as { items: Array<{ seq: string }>; nextCursor: string | null };
       seen.push(...body.items.map((e) => e.seq));
@@ -32,22 +32,24 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('filters by action, subject, actor and time range, and records the request id', async () => {
-    const all = (await t.app.inject({ url: '/api/v1/audit?action=service.created' })).json() as {
+    const all = (await t.app.inject({ url: '/api/v1/audit?action=service.created', headers: t.admin })).json() as {
       items: Array<{ subject: { id: string }; requestId: string; createdAt: string }>;
     };
     expect(all.items).toHaveLength(7);
     expect(all.items[6]!.requestId).toBe('req-0');
-    const one = (await t.app.inject({ url: `/api/v1/audit?subjectType=service&subjectId=${all.items[0]!.subject.id}&actorId=test-admin` })).json() as {
+    const one = (
+      await t.app.inject({ url: `/api/v1/audit?subjectType=service&subjectId=${all.items[0]!.subject.id}&actorId=test-admin`, headers: t.admin })
+    ).json() as {
       items: unknown[];
     };
     expect(one.items).toHaveLength(1);
     const future = new Date(Date.now() + 60_000).toISOString();
-    const none = (await t.app.inject({ url: `/api/v1/audit?from=${future}` })).json() as { items: unknown[] };
+    const none = (await t.app.inject({ url: `/api/v1/audit?from=${future}`, headers: t.admin })).json() as { items: unknown[] };
     expect(none.items).toHaveLength(0);
   });
 
   it('names the field and the problem for bad filters', async () => {
-    const res = await t.app.inject({ url: '/api/v1/audit?limit=0&cursor=abc&from=yesterday' });
+    const res = await t.app.inject({ url: '/api/v1/audit?limit=0&cursor=abc&from=yesterday', headers: t.admin });
     expect(res.statusCode).toBe(400);
     const { error } = res.json() as { error: { code: string; details: Array<{ field: string }>; requestId: string } };
     expect(error.code).toBe('validation_failed');
@@ -56,8 +58,8 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('verifies the chain and exports it as NDJSON, oldest first', async () => {
-    expect((await t.app.inject({ url: '/api/v1/audit/verify' })).json()).toEqual({ ok: true, checked: 9, lastSeq: '9' });
-    const res = await t.app.inject({ url: '/api/v1/audit/export' });
+    expect((await t.app.inject({ url: '/api/v1/audit/verify', headers: t.admin })).json()).toEqual({ ok: true, checked: 9, lastSeq: '9' });
+    const res = await t.app.inject({ url: '/api/v1/audit/export', headers: t.admin });
     expect(res.headers['content-type']).toContain('application/x-ndjson');
     const lines = res.body
       .trim()

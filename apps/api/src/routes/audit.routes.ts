@@ -43,6 +43,9 @@ const ListQuery = Type.Object({
   cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$', description: 'nextCursor of the previous page' })),
 });
 
+/** Verify walks the whole chain and export streams all of it: a few a minute per caller is plenty. */
+const EXPENSIVE_READ = { max: 10, timeWindow: '1 minute' };
+
 function toFilter(query: Static<typeof AuditFilterQuery>): AuditFilter {
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
@@ -59,6 +62,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
     app.get(
       '/audit',
       {
+        config: { access: { permission: 'audit:read', scope: 'global' } },
         schema: {
           tags: ['audit'],
           summary: 'Audit events, newest first',
@@ -78,6 +82,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
     app.get(
       '/audit/verify',
       {
+        config: { access: { permission: 'audit:read', scope: 'global' }, rateLimit: EXPENSIVE_READ },
         schema: {
           tags: ['audit'],
           summary: 'Walk the hash chain and report the first broken event',
@@ -97,6 +102,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
     app.get(
       '/audit/export',
       {
+        config: { access: { permission: 'audit:read', scope: 'global' }, rateLimit: EXPENSIVE_READ },
         schema: { tags: ['audit'], summary: 'All matching events as NDJSON, oldest first', querystring: AuditFilterQuery, produces: ['application/x-ndjson'] },
       },
       async (request, reply) => {

@@ -112,6 +112,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.post(
       '/environments',
       {
+        config: { access: { permission: 'environment:write', scope: 'service-name' } },
         schema: {
           tags: ['environments'],
           summary: 'Register an environment of a service',
@@ -127,6 +128,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.get(
       '/environments',
       {
+        config: { access: { permission: 'read', scope: 'any' } },
         schema: {
           tags: ['environments'],
           summary: 'Environments, by service and promotion order',
@@ -139,6 +141,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.get(
       '/environments/:id',
       {
+        config: { access: { permission: 'read', scope: 'environment-id' } },
         schema: {
           tags: ['environments'],
           summary: 'One environment',
@@ -151,6 +154,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.post(
       '/environments/:id/ingest-key',
       {
+        config: { access: { permission: 'environment:write', scope: 'environment-id' } },
         schema: {
           tags: ['environments'],
           summary: 'Create or rotate the key an agent uses to push metrics (shown once)',
@@ -164,7 +168,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.post(
       '/environments/:id/metrics',
       {
-        config: { ingestKey: true },
+        config: { access: 'ingest-key' },
         schema: {
           tags: ['environments'],
           summary: 'Push per-version counts for intervals (header x-glidepath-ingest-key)',
@@ -200,6 +204,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
     app.patch(
       '/environments/:id',
       {
+        config: { access: { permission: 'environment:write', scope: 'environment-id' } },
         schema: {
           tags: ['environments'],
           summary: 'Change target, metrics or policy',

@@ -18,13 +18,13 @@ describe('health', () => {
 
   it('serves Prometheus metrics and the OpenAPI 3.1 document with its docs page', async () => {
     await t.app.inject({ url: '/livez' });
-    const metrics = await t.app.inject({ url: '/metrics' });
+    const metrics = await t.app.inject({ url: '/metrics', headers: t.admin });
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toMatch(/glidepath_http_request_duration_seconds_count\{method="GET",route="\/livez",status="200"\} \d+/);
-    const doc = (await t.app.inject({ url: '/api/openapi.json' })).json() as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await t.app.inject({ url: '/api/openapi.json', headers: t.admin })).json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/services', '/readyz']));
-    expect((await t.app.inject({ url: '/api/docs/' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/api/docs/', headers: t.admin })).statusCode).toBe(200);
   });
 
   it('answers unknown routes with the error model', async () => {

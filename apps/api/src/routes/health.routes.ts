@@ -31,15 +31,15 @@ async function timed(probe: () => Promise<unknown>): Promise<Check> {
 
 export function healthRoutes(deps: { prisma: PrismaClient; redis: Redis; metrics: ApiMetrics }) {
   return async (app: FastifyInstance) => {
-    app.get('/livez', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+    app.get('/livez', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
-    app.get('/readyz', { schema: { tags: ['health'], summary: 'PostgreSQL and Redis answer' } }, async (_request, reply) => {
+    app.get('/readyz', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'PostgreSQL and Redis answer' } }, async (_request, reply) => {
       const [postgres, redis] = await Promise.all([timed(() => deps.prisma.$queryRaw`SELECT 1`), timed(() => deps.redis.ping())]);
       const ok = postgres.ok && redis.ok;
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { postgres, redis } });
     });
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { config: { access: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });
   };

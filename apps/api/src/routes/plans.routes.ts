@@ -33,6 +33,7 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
     app.post(
       '/plans',
       {
+        config: { access: { permission: 'plan:write', scope: 'global' } },
         schema: {
           tags: ['plans'],
           summary: 'Create a release plan (version 1)',
@@ -56,6 +57,7 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
     app.put(
       '/plans/:name',
       {
+        config: { access: { permission: 'plan:write', scope: 'global' } },
         schema: {
           tags: ['plans'],
           summary: 'Save a new version of a plan (earlier versions never change)',
@@ -80,6 +82,7 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
     app.get(
       '/plans',
       {
+        config: { access: { permission: 'read', scope: 'any' } },
         schema: {
           tags: ['plans'],
           summary: 'The latest version of every plan',
@@ -93,6 +96,7 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
     app.get(
       '/plans/:name',
       {
+        config: { access: { permission: 'read', scope: 'any' } },
         schema: {
           tags: ['plans'],
           summary: 'A plan: its latest version, or ?version=N',

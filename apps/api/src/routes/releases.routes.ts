@@ -94,7 +94,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.post(
       '/releases',
       {
-        config: { role: 'deployer' },
+        config: { access: { permission: 'release:start', scope: 'environment-name' } },
         schema: {
           tags: ['releases'],
           summary: 'Start a release of an artifact into an environment with a plan',
@@ -116,6 +116,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.get(
       '/releases',
       {
+        config: { access: { permission: 'read', scope: 'any' } },
         schema: {
           tags: ['releases'],
           summary: 'Releases, newest first',
@@ -137,6 +138,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.get(
       '/releases/:id',
       {
+        config: { access: { permission: 'read', scope: 'release-id' } },
         schema: {
           tags: ['releases'],
           summary: 'A release with its steps, timings, evidence and history',
@@ -158,6 +160,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       app.post(
         `/releases/:id/${control}`,
         {
+          config: { access: { permission: 'release:control', scope: 'release-id' } },
           schema: {
             tags: ['releases'],
             summary,
@@ -182,7 +185,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.post(
       '/releases/:id/retry',
       {
-        config: { role: 'deployer' },
+        config: { access: { permission: 'release:control', scope: 'release-id' } },
         schema: {
           tags: ['releases'],
           summary: 'Run a failed, rolled-back or aborted release again from a step',
@@ -209,6 +212,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     app.post(
       '/releases/:id/approve',
       {
+        config: { access: { permission: 'release:approve', scope: 'release-id' } },
         schema: {
           tags: ['releases'],
           summary: 'Approve the current approval step (never by the requester)',

@@ -24,12 +24,12 @@ describe('services', () => {
       headers: { ...t.admin },
     });
     expect(updated.json()).toMatchObject({ name: 'checkout-api', description: 'Checkout', owners: ['payments'] });
-    const { items } = (await t.app.inject({ url: `/api/v1/audit?subjectId=${service.id}` })).json() as {
+    const { items } = (await t.app.inject({ url: `/api/v1/audit?subjectId=${service.id}`, headers: t.admin })).json() as {
       items: Array<{ action: string; before: unknown; after: unknown; reason: string | null }>;
     };
     expect(items.map((e) => e.action)).toEqual(['service.updated', 'service.created']);
     expect(items[0]).toMatchObject({ before: { description: null }, after: { description: 'Checkout' }, reason: 'documenting' });
-    expect((await t.app.inject({ url: `/api/v1/services/${service.id}` })).json()).toMatchObject({ description: 'Checkout' });
+    expect((await t.app.inject({ url: `/api/v1/services/${service.id}`, headers: t.admin })).json()).toMatchObject({ description: 'Checkout' });
   });
 
   it('refuses a duplicate name with 409 and changes nothing', async () => {
@@ -51,8 +51,8 @@ describe('services', () => {
     expect(res.statusCode).toBe(400);
     const fields = (res.json() as { error: { details: Array<{ field: string }> } }).error.details.map((d) => d.field).sort();
     expect(fields).toEqual(['body.colour', 'body.name', 'body.owners.0']);
-    const missing = await t.app.inject({ url: '/api/v1/services/00000000-0000-4000-8000-000000000000' });
+    const missing = await t.app.inject({ url: '/api/v1/services/00000000-0000-4000-8000-000000000000', headers: t.admin });
     expect(missing.statusCode).toBe(404);
-    expect((await t.app.inject({ url: '/api/v1/services/not-a-uuid' })).statusCode).toBe(400);
+    expect((await t.app.inject({ url: '/api/v1/services/not-a-uuid', headers: t.admin })).statusCode).toBe(400);
   });
 });

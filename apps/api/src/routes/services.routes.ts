@@ -33,7 +33,10 @@ export function servicesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
 
     app.post(
       '/services',
-      { schema: { tags: ['services'], summary: 'Register a service', body: CreateService, response: withErrors({ 201: Type.Ref('Service') }) } },
+      {
+        config: { access: { permission: 'service:write', scope: 'global' } },
+        schema: { tags: ['services'], summary: 'Register a service', body: CreateService, response: withErrors({ 201: Type.Ref('Service') }) },
+      },
       async (request, reply) => {
         const service = await catalog.create(request.body, { actor: requestActor(request), requestId: request.id });
         return reply.status(201).send(service);
@@ -41,17 +44,24 @@ export function servicesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
     );
     app.get(
       '/services',
-      { schema: { tags: ['services'], summary: 'All services', response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Service')) }) }) } },
+      {
+        config: { access: { permission: 'read', scope: 'any' } },
+        schema: { tags: ['services'], summary: 'All services', response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Service')) }) }) },
+      },
       async () => ({ items: await catalog.list() }),
     );
     app.get(
       '/services/:id',
-      { schema: { tags: ['services'], summary: 'One service', params: IdParams, response: withErrors({ 200: Type.Ref('Service') }) } },
+      {
+        config: { access: { permission: 'read', scope: 'service-id' } },
+        schema: { tags: ['services'], summary: 'One service', params: IdParams, response: withErrors({ 200: Type.Ref('Service') }) },
+      },
       async (request) => catalog.get(request.params.id),
     );
     app.patch(
       '/services/:id',
       {
+        config: { access: { permission: 'service:write', scope: 'service-id' } },
         schema: { tags: ['services'], summary: 'Change a service', params: IdParams, body: UpdateService, response: withErrors({ 200: Type.Ref('Service') }) },
       },
       async (request) => {

@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 function connect(): Promise<{ socket: WebSocket; received: Array<{ type: string; data: { action: string; subject: { id: string } } }> }> {
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream`);
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream`, { headers: t.admin });
   const received: Array<{ type: string; data: { action: string; subject: { id: string } } }> = [];
   socket.on('message', (raw) => received.push(JSON.parse(String(raw))));
   return new Promise((resolve, reject) => {

@@ -19,13 +19,21 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics }) {
       for (const socket of clients) socket.close(1001, 'server shutting down');
     });
 
-    app.get('/stream', { websocket: true, schema: { tags: ['stream'], summary: 'Websocket of live events ({ type, data } JSON messages)' } }, (socket) => {
-      clients.add(socket);
-      deps.metrics.streamClients.inc({ event: 'opened' });
-      socket.on('close', () => {
-        clients.delete(socket);
-        deps.metrics.streamClients.inc({ event: 'closed' });
-      });
-    });
+    app.get(
+      '/stream',
+      {
+        websocket: true,
+        config: { access: { permission: 'read', scope: 'any' } },
+        schema: { tags: ['stream'], summary: 'Websocket of live events ({ type, data } JSON messages)' },
+      },
+      (socket) => {
+        clients.add(socket);
+        deps.metrics.streamClients.inc({ event: 'opened' });
+        socket.on('close', () => {
+          clients.delete(socket);
+          deps.metrics.streamClients.inc({ event: 'closed' });
+        });
+      },
+    );
   };
 }

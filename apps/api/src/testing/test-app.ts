@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus } from '@glidepath/db';
+import type { Role } from '@glidepath/core';
+import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus, type Actor } from '@glidepath/db';
 import { createApiMetricSources, createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
-import { buildApp } from '../app.ts';
+import { buildApp, type AccessDeps } from '../app.ts';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The real API on a database of its own, real Redis; `inject` drives it without a port. */
-export async function createTestApp(options: { redisUrl?: string; queuePrefix?: string } = {}) {
+export async function createTestApp(options: { redisUrl?: string; queuePrefix?: string; access?: Partial<AccessDeps> } = {}) {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const db = await createTestDatabase();
   const prisma = createPrismaClient(db.url);
@@ -19,19 +20,31 @@ export async function createTestApp(options: { redisUrl?: string; queuePrefix?: 
   const bus = createRedisEventBus(redisUrl, () => {}, queuePrefix);
   const audited = createAuditedTransaction(prisma, bus, () => {});
   const jobs = createJobQueue({ redisUrl, prefix: queuePrefix, bestEffortMs: 1000 });
+  const access: AccessDeps = {
+    sessions: { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 },
+    publicUrl: 'http://127.0.0.1:3000',
+    rateLimitPrefix: queuePrefix,
+    ...options.access,
+  };
   const app = await buildApp(
-    { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources() },
+    { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources(), access },
     { logLevel: 'silent' },
   );
-  const system = { type: 'system' as const, id: 'test' };
-  const adminToken = (await createApiToken(audited, { name: 'test-admin', role: 'admin' }, system)).token;
-  const deployerToken = (await createApiToken(audited, { name: 'test-ci', role: 'deployer' }, system)).token;
+  const system: Actor = { type: 'system', id: 'test' };
+  /** A service-account token holding `role` everywhere, or only where the ids say. */
+  const tokenWith = async (name: string, role: Role, where: { serviceId?: string; environmentId?: string } = {}) =>
+    (await createApiToken(audited, { name, roles: [{ role, serviceId: where.serviceId ?? null, environmentId: where.environmentId ?? null }] }, system)).secret;
+  const adminToken = await tokenWith('test-admin', 'admin');
+  const deployerToken = await tokenWith('test-ci', 'deployer');
   return {
     app,
     adminToken,
     deployerToken,
+    tokenWith,
     admin: { authorization: `Bearer ${adminToken}` },
     prisma,
+    redis,
+    audited,
     jobs,
     databaseUrl: db.url,
     queuePrefix,

@@ -21,12 +21,7 @@ const PLAN: PlanSpec = {
   ],
 };
 /** 80 and 100 come at once: only where traffic ends up (the promote) reaches the router. */
-const HAPPY_PATH = [
-  { type: 'set-weight', weight: 10 },
-  { type: 'set-weight', weight: 30 },
-  { type: 'set-weight', weight: 60 },
-  { type: 'promote' },
-];
+const HAPPY_PATH = [{ type: 'set-weight', weight: 10 }, { type: 'set-weight', weight: 30 }, { type: 'set-weight', weight: 60 }, { type: 'promote' }];
 
 const SEED_ROUNDS = 5;
 const KILL_ROUNDS = 8;

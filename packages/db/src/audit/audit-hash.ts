@@ -9,6 +9,7 @@ export interface HashedAuditFields {
   id: string;
   actorType: string;
   actorId: string;
+  actorName?: string | null;
   action: string;
   subjectType: string;
   subjectId: string;
@@ -29,6 +30,8 @@ export function auditHash(prevHash: string, event: HashedAuditFields): string {
     id: event.id,
     actorType: event.actorType,
     actorId: event.actorId,
+    // Only when present: events from before people signed in carry none and must still verify.
+    ...(event.actorName ? { actorName: event.actorName } : {}),
     action: event.action,
     subjectType: event.subjectType,
     subjectId: event.subjectId,

@@ -7,7 +7,10 @@ import { GENESIS_HASH, auditHash } from './audit-hash.ts';
 export type ActorType = 'user' | 'token' | 'system';
 export interface Actor {
   type: ActorType;
+  /** user id, token name, or the system part */
   id: string;
+  /** a person's email (or name), recorded beside their id */
+  name?: string | null;
 }
 
 export interface AuditInput {
@@ -41,6 +44,7 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
     id: randomUUID(),
     actorType: input.actor.type,
     actorId: input.actor.id,
+    actorName: input.actor.name ?? null,
     action: input.action,
     subjectType: input.subject.type,
     subjectId: input.subject.id,
@@ -55,9 +59,9 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
   };
   const event: AuditEvent = { ...fields, prevHash: head.hash, hash: auditHash(head.hash, fields) };
   await tx.$executeRaw`
-    INSERT INTO audit_event (seq, id, actor_type, actor_id, action, subject_type, subject_id, environment_id,
+    INSERT INTO audit_event (seq, id, actor_type, actor_id, actor_name, action, subject_type, subject_id, environment_id,
                              before, after, payload, reason, request_id, created_at, prev_hash, hash)
-    VALUES (${event.seq}, ${event.id}::uuid, ${event.actorType}::"ActorType", ${event.actorId}, ${event.action},
+    VALUES (${event.seq}, ${event.id}::uuid, ${event.actorType}::"ActorType", ${event.actorId}, ${event.actorName}, ${event.action},
             ${event.subjectType}, ${event.subjectId}, ${event.environmentId}, ${json.before}::jsonb,
             ${json.after}::jsonb, ${json.payload}::jsonb, ${event.reason}, ${event.requestId},
             ${event.createdAt}, ${event.prevHash}, ${event.hash})`;
@@ -148,7 +152,7 @@ export function auditEventJson(event: AuditEvent) {
   return {
     seq: event.seq.toString(),
     id: event.id,
-    actor: { type: event.actorType, id: event.actorId },
+    actor: { type: event.actorType, id: event.actorId, ...(event.actorName ? { name: event.actorName } : {}) },
     action: event.action,
     subject: { type: event.subjectType, id: event.subjectId },
     environmentId: event.environmentId,

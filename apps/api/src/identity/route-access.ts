@@ -1,0 +1,136 @@
+import { timingSafeEqual } from 'node:crypto';
+import { authorize, visibleScopes, type Permission } from '@glidepath/core';
+import type { PrismaClient, SessionLimits } from '@glidepath/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../http/app-error.ts';
+import { createAuthenticator } from './authenticate.ts';
+import type { RequestIdentity } from './request-identity.ts';
+import { resolveScope, type ScopeKind } from './scope-resolver.ts';
+
+/**
+ * What a route needs, declared on the route itself and checked on the route that matched:
+ * - `public`: nothing (health probes, the sign-in endpoints);
+ * - `ingest-key`: the environment's metrics ingest key, which the handler checks;
+ * - `signed-in`: any identity, no role (who am I, sign out everywhere);
+ * - `metrics`: the scrape token, or an identity with audit:read globally;
+ * - a permission at a scope (see scope-resolver.ts).
+ * A route under /api, /auth or /metrics that declares nothing makes the API refuse to start.
+ */
+export type RouteAccess = 'public' | 'ingest-key' | 'signed-in' | 'metrics' | { permission: Permission; scope: ScopeKind };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: RequestIdentity;
+  }
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const METRICS_ACCESS = { permission: 'audit:read', scope: 'global' } as const;
+
+function needsDeclaration(url: string): boolean {
+  return url.startsWith('/api') || url.startsWith('/auth') || url === '/metrics' || url === '/livez' || url === '/readyz';
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface AccessControlOptions {
+  prisma: PrismaClient;
+  sessions: SessionLimits;
+  publicUrl: string;
+  metricsToken?: string;
+  publicApiDocs: boolean;
+}
+
+export function installAccessControl(app: FastifyInstance, options: AccessControlOptions): void {
+  const authenticate = createAuthenticator(options);
+  const publicOrigin = new URL(options.publicUrl).origin;
+
+  app.addHook('onRoute', (route) => {
+    route.config ??= {};
+    const config = route.config as { access?: RouteAccess };
+    // Swagger UI's own routes (/api/docs/*) serve the OpenAPI document too.
+    if (!config.access && (route.url.startsWith('/api/docs') || route.url === '/api/openapi.json'))
+      config.access = options.publicApiDocs ? 'public' : { permission: 'read', scope: 'any' };
+    const access = config.access;
+    if (!access) {
+      if (needsDeclaration(route.url)) throw new Error(`${String(route.method)} ${route.url} declares no config.access: say who may call it`);
+      return; // the dashboard's static files: public, they hold no data
+    }
+    if (route.schema && !route.schema.hide) {
+      const schema = route.schema as Record<string, unknown>;
+      schema['x-glidepath-access'] = typeof access === 'string' ? { kind: access } : { kind: 'permission', ...access };
+      schema.security = access === 'public' || access === 'ingest-key' ? [] : [{ bearerAuth: [] }, { sessionCookie: [] }];
+    }
+  });
+
+  /** A cookie rides along on any request a browser makes: prove this one came from the dashboard. */
+  function checkCookieRequest(request: FastifyRequest, identity: RequestIdentity) {
+    const origin = request.headers.origin;
+    const ownOrigin = `${request.protocol}://${request.host}`;
+    const isWebsocket = request.headers.upgrade?.toLowerCase() === 'websocket';
+    if (origin !== undefined && origin !== publicOrigin && origin !== ownOrigin)
+      throw new AppError(
+        'forbidden',
+        `header.origin: ${origin} is not this Glidepath's origin (${publicOrigin}); cookie-authenticated requests must come from the dashboard`,
+      );
+    if (isWebsocket && origin === undefined) throw new AppError('forbidden', 'header.origin: a websocket opened with a session cookie must say its origin');
+    if (SAFE_METHODS.has(request.method)) return;
+    const given = request.headers['x-csrf-token'];
+    if (typeof given !== 'string' || !sameSecret(given, identity.session!.csrfToken))
+      throw new AppError(
+        'forbidden',
+        'header.x-csrf-token: a request that changes state with a session cookie must send the csrfToken from GET /api/v1/me in x-csrf-token',
+      );
+  }
+
+  function forbidden(identity: RequestIdentity, permission: Permission, where: string | null, roles: string[]): AppError {
+    const who = identity.kind === 'user' ? `${identity.name}` : `token "${identity.name}"`;
+    const scope = where === null ? 'granted globally' : `for ${where} (granted globally, for its service or for its environment)`;
+    return new AppError('forbidden', `${who} may not ${permission}: that needs the ${roles.join(' or ')} role ${scope}`, {
+      permission,
+      roles,
+      scope: where ?? 'global',
+    });
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public' || access === 'ingest-key') return;
+    if (access === 'metrics' && options.metricsToken) {
+      const bearer = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (bearer && sameSecret(bearer, options.metricsToken)) return;
+    }
+    const identity = await authenticate(request, reply);
+    if (!identity) throw new AppError('unauthorized', 'sign in (session cookie), or send "Authorization: Bearer <token>"', { signIn: '/login' });
+    request.identity = identity;
+    if (identity.via === 'session') checkCookieRequest(request, identity);
+    if (access === 'signed-in') return;
+    const needed = access === 'metrics' ? METRICS_ACCESS : access;
+    // Held nowhere means refused before the body is even validated; where exactly is decided once the route's resource is known.
+    const scope = needed.scope === 'global' ? ({ kind: 'global' } as const) : ({ kind: 'any' } as const);
+    const decision = authorize(identity.grants, needed.permission, scope);
+    if (!decision.allowed) throw forbidden(identity, needed.permission, null, decision.rolesThatWould);
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = request.routeOptions.config.access;
+    const identity = request.identity;
+    if (!identity || typeof access !== 'object' || access.scope === 'global' || access.scope === 'any') return;
+    const resolved = await resolveScope(options.prisma, access.scope, request);
+    if (!resolved) return; // no such resource: the handler answers 404 as it would for anyone allowed somewhere
+    const decision = authorize(identity.grants, access.permission, resolved.scope);
+    if (!decision.allowed) throw forbidden(identity, access.permission, resolved.label, decision.rolesThatWould);
+  });
+}
+
+/** The services and environments whose data the caller may read, for filtering lists. */
+export function readableScopes(request: FastifyRequest) {
+  return request.identity ? visibleScopes(request.identity.grants, 'read') : { serviceIds: new Set<string>(), environmentIds: new Set<string>() };
+}
