@@ -103,7 +103,13 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
       '/audit/export',
       {
         config: { access: { permission: 'audit:read', scope: 'global' }, rateLimit: EXPENSIVE_READ },
-        schema: { tags: ['audit'], summary: 'All matching events as NDJSON, oldest first', querystring: AuditFilterQuery, produces: ['application/x-ndjson'] },
+        schema: {
+          tags: ['audit'],
+          summary: 'All matching events as NDJSON, oldest first',
+          querystring: AuditFilterQuery,
+          produces: ['application/x-ndjson'],
+          response: withErrors({ 200: Type.String({ description: 'one AuditEvent JSON object per line' }) }),
+        },
       },
       async (request, reply) => {
         const filter = toFilter(request.query);
