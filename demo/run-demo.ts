@@ -225,6 +225,19 @@ export function describeEvidence(evidence: unknown): string[] {
   return lines;
 }
 
+/** Roles for the demo groups: who asks, who approves prod, who administers, who reads. */
+function demoRoleBindings() {
+  const group = (id: string) => ({ type: 'group', id });
+  return [
+    { subject: group('engineering'), role: 'viewer' },
+    { subject: group('release-managers'), role: 'deployer', service: DEMO_SERVICE },
+    { subject: group('release-managers'), role: 'viewer' },
+    { subject: group('prod-approvers'), role: 'approver', service: DEMO_SERVICE, environment: 'prod' },
+    { subject: group('prod-approvers'), role: 'viewer' },
+    { subject: group('glidepath-admins'), role: 'admin' },
+  ];
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { stack, signal } = options;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -253,7 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const [position, name] of DEMO_ENVIRONMENTS.entries()) {
       const target = targetOf(name);
       const metrics = stack.prometheusMetrics();
-      const policy = name === 'prod' ? { protected: true, requiredApprovals: 1 } : {};
+      const policy = name === 'prod' ? { protected: true, requiredApprovals: 1, approverGroup: 'prod-approvers' } : {};
       const found = existing.items.find((e) => e.name === name);
       try {
         if (!found) {
@@ -274,6 +287,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         throw error;
       }
     }
+
+    // The groups of the development OpenID provider's demo people (packages/dev-oidc) get their roles.
+    for (const grant of demoRoleBindings()) {
+      const reply = await client.call('POST', '/api/v1/role-bindings', { ...grant, reason: 'demo people' });
+      if (reply.status !== 201 && reply.status !== 409)
+        throw new GlidepathError(`POST /api/v1/role-bindings answered ${reply.status}: ${errorOf(reply.body).message}`, reply.status, reply.body);
+    }
+    log('  people: release-managers deploy, prod-approvers approve prod, glidepath-admins administer, everyone signed in reads');
 
     const plan = await client.call('POST', '/api/v1/plans', { name: DEMO_PLAN, spec: DEMO_PLAN_SPEC, reason: 'demo' });
     if (plan.status === 201) log(`  plan ${DEMO_PLAN}: created (version ${(plan.body as { version: number }).version})`);

@@ -13,6 +13,11 @@ export const test = base.extend<Fixtures>({
     if (!url) throw new Error('GLIDEPATH_E2E_URL is not set: run the tests through playwright.config.ts (its globalSetup starts the API)');
     await use(url);
   },
+  // Every test starts signed in as a viewer (global-setup.ts); the sign-in spec starts signed out.
+  // eslint-disable-next-line no-empty-pattern
+  storageState: async ({}, use) => {
+    await use(process.env.GLIDEPATH_E2E_STORAGE_STATE);
+  },
   apiPost: async ({ baseURL }, use) => {
     await use(async (path, body) => {
       const response = await fetch(new URL(path, baseURL), {

@@ -1,55 +1,93 @@
-// Runs the real system for the browser tests: builds the dashboard, then starts the API on a
-// free port against a fresh database (the API creates and migrates it), which it serves the
-// dashboard from. Tests find it at process.env.GLIDEPATH_E2E_URL. The returned function stops
-// the API and drops the database.
+// Runs the real system for the browser tests: builds the dashboard, starts the development
+// OpenID provider and the API on free ports against a fresh database (the API creates and
+// migrates it), which it serves the dashboard from. Victor (group engineering) gets the viewer
+// role and signs in once in a real browser; tests start signed in as him (storage state). Tests
+// find the API at process.env.GLIDEPATH_E2E_URL. The returned function stops everything and
+// drops the database.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { launchOptions } from './playwright.config.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const adminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const logFile = fileURLToPath(new URL('api.log', import.meta.url));
+export const storageStateFile = fileURLToPath(new URL('test-results/signed-in-viewer.json', import.meta.url));
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   execFileSync('pnpm', ['--filter', '@glidepath/web', 'build'], { cwd: root, stdio: 'inherit' });
 
-  const port = await freePort();
+  const [port, oidcPort] = [await freePort(), await freePort()];
   const database = `gp_e2e_${randomBytes(6).toString('hex')}`;
   // The admin token the tests write with; the dashboard itself only reads.
   const token = randomBytes(32).toString('hex');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    GLIDEPATH_PORT: String(port),
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${database}`,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    GLIDEPATH_WEB_DIST: `${root}apps/web/dist`,
+    GLIDEPATH_BOOTSTRAP_TOKEN: token,
+    GLIDEPATH_QUEUE_PREFIX: database,
+    GLIDEPATH_DEV_OIDC_PORT: String(oidcPort),
+    GLIDEPATH_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+    GLIDEPATH_OIDC_CLIENT_ID: 'glidepath-e2e',
+    GLIDEPATH_OIDC_CLIENT_SECRET: randomBytes(24).toString('hex'),
+    GLIDEPATH_OIDC_REDIRECT_URL: `${baseUrl}/auth/callback`,
+  };
   const log = createWriteStream(logFile);
-  const api = spawn(`${root}node_modules/.bin/tsx`, ['apps/api/src/server.ts'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      GLIDEPATH_PORT: String(port),
-      DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${database}`,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      GLIDEPATH_WEB_DIST: `${root}apps/web/dist`,
-      GLIDEPATH_BOOTSTRAP_TOKEN: token,
-      GLIDEPATH_QUEUE_PREFIX: database,
-    },
-  });
-  api.stdout.pipe(log);
-  api.stderr.pipe(log);
+  const processes = [spawn(`${root}node_modules/.bin/tsx`, ['packages/dev-oidc/src/main.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env })];
+  const api = spawn(`${root}node_modules/.bin/tsx`, ['apps/api/src/server.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+  processes.push(api);
+  for (const child of processes) {
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
 
   const teardown = async () => {
-    await stop(api);
+    await Promise.all(processes.map(stop));
     execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`], { stdio: 'inherit' });
   };
-  const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(baseUrl, api);
+    const granted = await fetch(`${baseUrl}/api/v1/role-bindings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: { type: 'group', id: 'engineering' }, role: 'viewer' }),
+    });
+    if (granted.status !== 201) throw new Error(`granting the viewer role answered ${granted.status}: ${await granted.text()}`);
+    await signInOnce(baseUrl, 'victor');
   } catch (error) {
     await teardown();
-    throw new Error(`${(error as Error).message}; API log: ${logFile}`);
+    throw new Error(`${(error as Error).message}; API and OpenID provider log: ${logFile}`);
   }
   process.env.GLIDEPATH_E2E_URL = baseUrl;
   process.env.GLIDEPATH_E2E_TOKEN = token;
+  process.env.GLIDEPATH_E2E_STORAGE_STATE = storageStateFile;
   return teardown;
+}
+
+/** Signs in through the real sign-in page and provider, and keeps the browser's cookies for the tests. */
+async function signInOnce(baseUrl: string, login: string): Promise<void> {
+  const browser = await chromium.launch(launchOptions);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/`);
+    await page.waitForURL(/\/login\?returnTo=/);
+    await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+    await page.locator('input[name=login]').fill(login);
+    await page.locator('input[name=password]').fill('any');
+    await page.locator('button[type=submit]').click();
+    await page.waitForURL(`${baseUrl}/`);
+    await page.getByTestId('whoami').waitFor();
+    await page.context().storageState({ path: storageStateFile });
+  } finally {
+    await browser.close();
+  }
 }
 
 function freePort(): Promise<number> {

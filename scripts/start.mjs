@@ -16,6 +16,16 @@ let stopping = false;
 const env = { ...process.env };
 // With the demo, request logs would bury its story; LOG_LEVEL still wins when set.
 if (withDemo && !env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
+// The demo brings its own OpenID provider with demo people, unless a real issuer is configured.
+const devOidc = withDemo && !env.GLIDEPATH_OIDC_ISSUER;
+if (devOidc) {
+  const apiPort = Number(env.GLIDEPATH_PORT ?? 3000);
+  env.GLIDEPATH_DEV_OIDC_PORT ??= String(apiPort === 0 ? 0 : apiPort + 2);
+  env.GLIDEPATH_OIDC_ISSUER = `http://127.0.0.1:${env.GLIDEPATH_DEV_OIDC_PORT}`;
+  env.GLIDEPATH_OIDC_CLIENT_ID = 'glidepath-demo';
+  env.GLIDEPATH_OIDC_CLIENT_SECRET = randomBytes(24).toString('hex');
+  env.GLIDEPATH_OIDC_REDIRECT_URL = `${env.GLIDEPATH_PUBLIC_URL ?? `http://127.0.0.1:${apiPort}`}/auth/callback`;
+}
 if (!env.GLIDEPATH_BOOTSTRAP_TOKEN) {
   env.GLIDEPATH_BOOTSTRAP_TOKEN = randomBytes(32).toString('hex');
   console.log(`admin API token for this run (set GLIDEPATH_BOOTSTRAP_TOKEN to choose your own): ${env.GLIDEPATH_BOOTSTRAP_TOKEN}`);
@@ -50,6 +60,7 @@ function stop(code = 0) {
 
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+if (devOidc) start('oidc', 'packages/dev-oidc/src/main.ts');
 start('api', 'apps/api/src/server.ts');
 start('worker', 'apps/worker/src/main.ts');
 if (withDemo) {
@@ -61,3 +72,5 @@ if (withDemo) {
 }
 const port = env.GLIDEPATH_PORT ?? '3000';
 console.log(`Glidepath starting: dashboard and API on http://127.0.0.1:${port} (API docs: /api/docs). Ctrl-C stops it.`);
+if (devOidc)
+  console.log('Sign in with the demo OpenID provider as alice (deploys), bob or carol (approve prod), dana (admin) or victor (reads), with any password.');

@@ -9,6 +9,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target: api, ws: true },
+      '/auth': api,
       '/livez': api,
       '/readyz': api,
     },

@@ -1,5 +1,7 @@
 import { NavLink, Outlet } from 'react-router';
 import { useLiveStream, type StreamStatus } from './api/use-live-stream.ts';
+import { useMe } from './api/session.ts';
+import { SignedInUser } from './components/signed-in-user.tsx';
 
 const nav = [
   { to: '/', label: 'Overview', end: true },
@@ -9,13 +11,19 @@ const nav = [
 const statusLabel: Record<StreamStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
 
 export function AppLayout() {
-  const stream = useLiveStream();
+  const me = useMe();
+  if (!me.data) return <p className="muted page-loading">{me.isError ? 'Could not load who you are.' : 'Loading…'}</p>;
+  return <SignedInLayout noRole={me.data.roles.length === 0}>{<SignedInUser me={me.data} />}</SignedInLayout>;
+}
+
+function SignedInLayout({ children, noRole }: { children: React.ReactNode; noRole: boolean }) {
   return (
     <div className="shell">
       <header className="topbar">
         <span className="brand">Glidepath</span>
-        <span className={`stream stream-${stream}`} data-testid="stream-status" title="Live updates from /api/v1/stream">
-          {statusLabel[stream]}
+        <span className="topbar-right">
+          {!noRole && <LiveStreamStatus />}
+          {children}
         </span>
       </header>
       <nav className="sidenav">
@@ -26,8 +34,25 @@ export function AppLayout() {
         ))}
       </nav>
       <main className="content">
-        <Outlet />
+        {noRole ? (
+          <div className="card" data-testid="no-role">
+            <h1>You are signed in, but have no role yet</h1>
+            <p>Ask a Glidepath administrator to grant you a role (viewer, deployer, approver or admin), for you or for one of your groups.</p>
+          </div>
+        ) : (
+          <Outlet />
+        )}
       </main>
     </div>
+  );
+}
+
+/** Opens the live stream (only for people who may read what it carries) and shows its state. */
+function LiveStreamStatus() {
+  const stream = useLiveStream();
+  return (
+    <span className={`stream stream-${stream}`} data-testid="stream-status" title="Live updates from /api/v1/stream">
+      {statusLabel[stream]}
+    </span>
   );
 }

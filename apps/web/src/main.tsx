@@ -1,8 +1,11 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { AppLayout } from './app-layout.tsx';
+import { ApiError } from './api/http.ts';
+import { signInPath } from './api/session.ts';
+import { LoginPage } from './pages/login.page.tsx';
 import { NotFoundPage } from './pages/not-found.page.tsx';
 import { OverviewPage } from './pages/overview.page.tsx';
 import { ReleasesPage } from './pages/releases.page.tsx';
@@ -11,13 +14,22 @@ import './styles.css';
 // The detail page carries the charts (Recharts): loaded when first opened.
 const ReleaseDetailPage = lazy(() => import('./pages/release-detail.page.tsx').then((m) => ({ default: m.ReleaseDetailPage })));
 
-const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1 } } });
+// Any 401 (never signed in, signed out elsewhere, session expired) goes to the sign-in page and back.
+const queryClient = new QueryClient({
+  queryCache: new QueryCache({
+    onError: (error) => {
+      if (error instanceof ApiError && error.status === 401 && location.pathname !== '/login') location.assign(signInPath());
+    },
+  }),
+  defaultOptions: { queries: { retry: (failures, error) => failures < 1 && !(error instanceof ApiError && error.status < 500) } },
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <BrowserRouter>
         <Routes>
+          <Route path="login" element={<LoginPage />} />
           <Route element={<AppLayout />}>
             <Route index element={<OverviewPage />} />
             <Route path="releases" element={<ReleasesPage />} />

@@ -4,6 +4,12 @@
 import { DEMO_PEOPLE, startDevOidcProvider } from './dev-oidc-provider.ts';
 
 const env = process.env;
+for (const name of ['GLIDEPATH_OIDC_CLIENT_ID', 'GLIDEPATH_OIDC_CLIENT_SECRET', 'GLIDEPATH_OIDC_REDIRECT_URL']) {
+  if (!env[name]) {
+    console.error(`dev OpenID provider: ${name} must be set`);
+    process.exit(2);
+  }
+}
 const provider = await startDevOidcProvider({
   port: Number(env.GLIDEPATH_DEV_OIDC_PORT ?? 3002),
   clients: [{ clientId: env.GLIDEPATH_OIDC_CLIENT_ID!, clientSecret: env.GLIDEPATH_OIDC_CLIENT_SECRET!, redirectUris: [env.GLIDEPATH_OIDC_REDIRECT_URL!] }],

@@ -212,7 +212,7 @@ describe('RBAC matrix generated from the OpenAPI document', () => {
           tally.allowed += 1;
           continue;
         }
-        const { permission, scope } = op.access;
+        const { permission, scope } = op.access as Extract<Access, { kind: 'permission' }>;
         const holds = ROLE_PERMISSIONS[role].includes(permission);
         const { inScope, outOfScope } = placesFor(scope);
         for (const place of inScope) {

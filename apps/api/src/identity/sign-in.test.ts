@@ -75,6 +75,11 @@ async function signIn(login: string) {
   return { session, done, me: (await me.json()) as { id: string; name: string; groups: string[]; roles: unknown[]; session: { csrfToken: string } } };
 }
 
+/** The error message of a reply. */
+async function message(response: Response | Promise<Response>): Promise<string> {
+  return ((await (await response).json()) as { error: { message: string } }).error.message;
+}
+
 function api(method: string, path: string, session: string | undefined, options: { csrf?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   return fetch(`${base}${path}`, {
     method,
@@ -113,9 +118,7 @@ describe('single sign-on with OpenID Connect', () => {
     const { session, me } = await signIn('carol');
     const denied = await api('GET', '/api/v1/services', session);
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.message).toBe(
-      'carol@example.test may not read: that needs the viewer or deployer or approver or admin role granted globally',
-    );
+    expect(await message(denied)).toBe('carol@example.test may not read: that needs the viewer or deployer or approver or admin role granted globally');
     const granted = await t.app.inject({
       method: 'POST',
       url: '/api/v1/role-bindings',
@@ -136,7 +139,7 @@ describe('single sign-on with OpenID Connect', () => {
     await t.app.inject({ method: 'POST', url: '/api/v1/role-bindings', headers: t.admin, payload: { subject: { type: 'user', id: me.id }, role: 'admin' } });
     const noToken = await api('POST', '/api/v1/services', session, { body: { name: 'csrf-a' } });
     expect(noToken.status).toBe(403);
-    expect((await noToken.json()).error.message).toMatch(/^header\.x-csrf-token:/);
+    expect(await message(noToken)).toMatch(/^header\.x-csrf-token:/);
     const otherSite = await api('POST', '/api/v1/services', session, {
       csrf: me.session.csrfToken,
       body: { name: 'csrf-b' },
@@ -160,24 +163,24 @@ describe('single sign-on with OpenID Connect', () => {
     expect(await out.json()).toEqual({ signedOut: true });
     const after = await api('GET', '/api/v1/me', session);
     expect(after.status).toBe(401);
-    expect((await after.json()).error.message).toMatch(/the session was ended/);
+    expect(await message(after)).toMatch(/the session was ended/);
   });
 
   it('refuses expired, idle and tampered sessions, each saying which', async () => {
     const a = await signIn('alice');
     await t.prisma.userSession.updateMany({ where: { userId: a.me.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect((await (await api('GET', '/api/v1/me', a.session)).json()).error.message).toMatch(/the session has expired/);
+    expect(await message(api('GET', '/api/v1/me', a.session))).toMatch(/the session has expired/);
     const b = await signIn('alice');
     await t.prisma.userSession.updateMany({
       where: { userId: b.me.id, revokedAt: null, expiresAt: { gt: new Date() } },
       data: { lastSeenAt: new Date(Date.now() - 31 * 60_000) },
     });
-    expect((await (await api('GET', '/api/v1/me', b.session)).json()).error.message).toMatch(/period without use/);
+    expect(await message(api('GET', '/api/v1/me', b.session))).toMatch(/period without use/);
     const c = await signIn('alice');
     const tampered = c.session.slice(0, -2) + (c.session.endsWith('AA') ? 'BB' : 'AA');
     const res = await api('GET', '/api/v1/me', tampered);
     expect(res.status).toBe(401);
-    expect((await res.json()).error.message).toMatch(/not a valid session/);
+    expect(await message(res)).toMatch(/not a valid session/);
     expect((await api('GET', '/api/v1/me', c.session)).status).toBe(200);
   });
 
@@ -222,9 +225,9 @@ describe('single sign-on with OpenID Connect', () => {
 
     const off = await t.app.inject({ method: 'POST', url: `/api/v1/users/${me.id}/deactivate`, headers: t.admin, payload: { reason: 'left the company' } });
     expect(off.json()).toMatchObject({ active: false });
-    expect((await (await api('GET', '/api/v1/me', session)).json()).error.message).toMatch(/the session was ended|deactivated/);
+    expect(await message(api('GET', '/api/v1/me', session))).toMatch(/the session was ended|deactivated/);
     const tokenAfter = await fetch(`${base}/api/v1/services`, { headers: { authorization: `Bearer ${token}` } });
-    expect((await tokenAfter.json()).error.message).toBe('header.authorization: the token belongs to a deactivated user');
+    expect(await message(tokenAfter)).toBe('header.authorization: the token belongs to a deactivated user');
     const { loginCookie, callbackUrl } = await beginSignIn('erin');
     expect((await callback(callbackUrl, loginCookie)).headers.get('location')).toBe('/login?error=account_deactivated');
     const audit = await t.prisma.auditEvent.findFirstOrThrow({ where: { action: 'user.deactivated', subjectId: me.id } });

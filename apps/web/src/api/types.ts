@@ -3,7 +3,8 @@
 export interface AuditEvent {
   seq: string;
   id: string;
-  actor: { type: 'user' | 'token' | 'system'; id: string };
+  /** A person: their user id and email (name); a token: its name (id). */
+  actor: { type: 'user' | 'token' | 'system'; id: string; name?: string };
   action: string;
   subject: { type: string; id: string };
   environmentId: string | null;

@@ -51,7 +51,14 @@ function AuditRow({ event }: { event: AuditEvent }) {
         {time.format(new Date(event.createdAt))}
       </td>
       <td>
-        <Id kind={event.actor.type} id={event.actor.id} />
+        {event.actor.name ? (
+          <span className="id" title={`${event.actor.type} ${event.actor.id}`}>
+            <span className="kind">{event.actor.type}</span>
+            {event.actor.name}
+          </span>
+        ) : (
+          <Id kind={event.actor.type} id={event.actor.id} />
+        )}
       </td>
       <td>
         <code className="action">{event.action}</code>

@@ -1,0 +1,49 @@
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, getJson } from './http.ts';
+
+export interface ScopedRole {
+  role: 'viewer' | 'deployer' | 'approver' | 'admin';
+  service: string | null;
+  environment: string | null;
+}
+
+export interface Me {
+  kind: 'user' | 'token';
+  id: string;
+  name: string;
+  groups: string[];
+  roles: ScopedRole[];
+  session: { csrfToken: string; authTime: string } | null;
+}
+
+export interface SsoStatus {
+  sso: 'not-configured' | 'available' | 'unreachable';
+  issuer: string | null;
+  problem: string | null;
+}
+
+export const meKey = ['me'] as const;
+
+/** The signed-in person; a 401 sends the browser to the sign-in page (see main.tsx). */
+export function useMe() {
+  return useQuery({ queryKey: meKey, queryFn: () => getJson<Me>('/api/v1/me'), staleTime: 5 * 60_000, retry: false });
+}
+
+export function useSsoStatus() {
+  return useQuery({ queryKey: ['sso-status'], queryFn: () => getJson<SsoStatus>('/auth/status'), retry: false });
+}
+
+/** "admin", "approver of checkout-api/prod": how a role reads in the header. */
+export function describeRole(r: ScopedRole): string {
+  if (!r.service) return r.role;
+  return `${r.role} of ${r.service}${r.environment ? `/${r.environment}` : ''}`;
+}
+
+export function signInPath(returnTo = `${location.pathname}${location.search}`): string {
+  return `/login?returnTo=${encodeURIComponent(returnTo)}`;
+}
+
+export async function signOut(csrfToken: string): Promise<void> {
+  const response = await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken } });
+  if (!response.ok) throw new ApiError(response.status, 'sign_out_failed', `sign-out failed: ${response.status}`);
+}
