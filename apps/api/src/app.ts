@@ -8,6 +8,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { redactUrlCredentials } from '@glidepath/core';
 import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import YAML from 'yaml';
@@ -76,6 +77,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = createApiMetrics();
+  // Credentials inside stored URLs (https://user:pass@…) are used, never shown: not in any reply.
+  app.addHook('preSerialization', async (_request, _reply, payload) => redactUrlCredentials(payload));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -88,6 +91,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   installErrorHandling(app);
   const { access } = deps;
   await app.register(fastifyCookie);
+  // Before the access hook: its own onRequest marks upgrades, so a refused one gets its socket closed.
+  await app.register(fastifyWebsocket);
   await app.register(fastifyHelmet, {
     // The dashboard loads only its own scripts; Recharts and React set inline styles.
     contentSecurityPolicy: {
@@ -153,7 +158,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
-  await app.register(fastifyWebsocket);
 
   await app.register(healthRoutes({ ...deps, metrics }));
   await app.register(
@@ -172,7 +176,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(artifactsRoutes(deps), { prefix: '/api/v1' });
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
   await app.register(releasesRoutes(deps), { prefix: '/api/v1' });
-  await app.register(streamRoutes({ bus: deps.bus, metrics }), { prefix: '/api/v1' });
+  await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
   app.get(
     '/api/openapi.json',
     { config: { access: access.publicApiDocs ? 'public' : { permission: 'read', scope: 'any' } }, schema: { hide: true } },

@@ -10,3 +10,4 @@ export * from './jobs/job-names.ts';
 export * from './ports/metric-provider.ts';
 export * from './judge/index.ts';
 export * from './access/access.ts';
+export * from './security/redact-url-credentials.ts';

@@ -3,6 +3,7 @@ import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
 import type { ChangeContext } from './service-catalog.ts';
+import type { Readable } from '../identity/route-access.ts';
 
 export interface ArtifactInput {
   service: string;
@@ -81,9 +82,13 @@ export function createArtifactRegistry(deps: { prisma: PrismaClient; audited: Au
       }
     },
 
-    async list(filter: { service?: string; digest?: string }, limit: number) {
+    async list(filter: { service?: string; digest?: string }, limit: number, visible: Readable = 'all') {
       const rows = await deps.prisma.artifact.findMany({
-        where: { service: filter.service ? { name: filter.service } : undefined, digest: filter.digest },
+        where: {
+          service: filter.service ? { name: filter.service } : undefined,
+          digest: filter.digest,
+          ...(visible === 'all' ? {} : { serviceId: { in: visible.serviceIds } }),
+        },
         include: { service: true },
         orderBy: { createdAt: 'desc' },
         take: limit,

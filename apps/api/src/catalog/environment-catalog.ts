@@ -5,6 +5,7 @@ import type { MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/prov
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation, unprocessable } from '../http/problems.ts';
 import type { ChangeContext } from './service-catalog.ts';
+import type { Readable } from '../identity/route-access.ts';
 
 export interface EnvironmentInput {
   service: string;
@@ -120,9 +121,9 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
       return key;
     },
 
-    async list(filter: { service?: string }) {
+    async list(filter: { service?: string }, visible: Readable = 'all') {
       const rows = await deps.prisma.environment.findMany({
-        where: filter.service ? { service: { name: filter.service } } : {},
+        where: { ...(filter.service ? { service: { name: filter.service } } : {}), ...(visible === 'all' ? {} : { id: { in: visible.environmentIds } }) },
         orderBy: [{ serviceId: 'asc' }, { position: 'asc' }],
       });
       return rows.map(environmentJson);

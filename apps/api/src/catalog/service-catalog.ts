@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type Actor, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
 import { Type } from 'typebox';
 import { AppError } from '../http/app-error.ts';
+import type { Readable } from '../identity/route-access.ts';
 
 export const ServiceJson = Type.Object(
   {
@@ -52,8 +53,9 @@ export function createServiceCatalog(deps: { prisma: PrismaClient; audited: Audi
         throw error;
       }
     },
-    async list() {
-      return (await deps.prisma.service.findMany({ orderBy: { name: 'asc' } })).map(toJson);
+    async list(visible: Readable = 'all') {
+      const where = visible === 'all' ? {} : { id: { in: visible.serviceIds } };
+      return (await deps.prisma.service.findMany({ where, orderBy: { name: 'asc' } })).map(toJson);
     },
     async get(id: string) {
       const service = await deps.prisma.service.findUnique({ where: { id } });

@@ -130,7 +130,17 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
   });
 }
 
-/** The services and environments whose data the caller may read, for filtering lists. */
-export function readableScopes(request: FastifyRequest) {
-  return request.identity ? visibleScopes(request.identity.grants, 'read') : { serviceIds: new Set<string>(), environmentIds: new Set<string>() };
+/** What a caller may read, for filtering lists: everything, or these services and environments. */
+export type Readable = 'all' | { serviceIds: string[]; environmentIds: string[] };
+
+/** A grant for a service covers its environments; a grant for an environment shows its service too. */
+export async function readableResources(prisma: PrismaClient, request: FastifyRequest): Promise<Readable> {
+  if (!request.identity) return { serviceIds: [], environmentIds: [] };
+  const scopes = visibleScopes(request.identity.grants, 'read');
+  if (scopes === 'all') return 'all';
+  const envs = await prisma.environment.findMany({
+    where: { OR: [{ serviceId: { in: [...scopes.serviceIds] } }, { id: { in: [...scopes.environmentIds] } }] },
+    select: { id: true, serviceId: true },
+  });
+  return { serviceIds: [...new Set([...scopes.serviceIds, ...envs.map((e) => e.serviceId)])], environmentIds: envs.map((e) => e.id) };
 }

@@ -14,6 +14,7 @@ import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
 import { RELEASE_INCLUDE, releaseJson } from './release-json.ts';
+import type { Readable } from '../identity/route-access.ts';
 
 export interface CreateReleaseInput {
   service: string;
@@ -215,13 +216,14 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       };
     },
 
-    async list(filter: { service?: string; environment?: string; phase?: string; cursor?: string }, limit: number) {
+    async list(filter: { service?: string; environment?: string; phase?: string; cursor?: string }, limit: number, visible: Readable = 'all') {
       const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
       const rows = await deps.prisma.release.findMany({
         where: {
           service: filter.service ? { name: filter.service } : undefined,
           environment: filter.environment ? { name: filter.environment } : undefined,
           phase: filter.phase,
+          ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }),
           OR: cursor ? [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] : undefined,
         },
         include: RELEASE_INCLUDE,

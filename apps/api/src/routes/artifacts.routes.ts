@@ -3,6 +3,7 @@ import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createArtifactRegistry } from '../catalog/artifact-registry.ts';
+import { readableResources } from '../identity/route-access.ts';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 
@@ -78,7 +79,7 @@ export function artifactsRoutes(deps: { prisma: PrismaClient; audited: AuditedTr
           response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Artifact')) }) }),
         },
       },
-      async (request) => ({ items: await registry.list(request.query, request.query.limit ?? 50) }),
+      async (request) => ({ items: await registry.list(request.query, request.query.limit ?? 50, await readableResources(deps.prisma, request)) }),
     );
     app.get(
       '/artifacts/:id',

@@ -6,6 +6,7 @@ import { AppError } from '../http/app-error.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createEnvironmentCatalog } from '../catalog/environment-catalog.ts';
+import { readableResources } from '../identity/route-access.ts';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 
@@ -136,7 +137,7 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
           response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Environment')) }) }),
         },
       },
-      async (request) => ({ items: await catalog.list(request.query) }),
+      async (request) => ({ items: await catalog.list(request.query, await readableResources(deps.prisma, request)) }),
     );
     app.get(
       '/environments/:id',

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 import { createReleaseService, type Control } from '../releases/release-service.ts';
+import { readableResources } from '../identity/route-access.ts';
 
 const Step = Type.Object({
   index: Type.Integer(),
@@ -132,7 +133,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       },
       async (request) => {
         const { limit = 50, ...filter } = request.query;
-        return releases.list(filter, limit);
+        return releases.list(filter, limit, await readableResources(deps.prisma, request));
       },
     );
     app.get(

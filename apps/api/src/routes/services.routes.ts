@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 import { createServiceCatalog, ServiceJson } from '../catalog/service-catalog.ts';
+import { readableResources } from '../identity/route-access.ts';
 
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes, at most 63' });
 const CreateService = Type.Object(
@@ -48,7 +49,7 @@ export function servicesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
         config: { access: { permission: 'read', scope: 'any' } },
         schema: { tags: ['services'], summary: 'All services', response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Service')) }) }) },
       },
-      async () => ({ items: await catalog.list() }),
+      async (request) => ({ items: await catalog.list(await readableResources(deps.prisma, request)) }),
     );
     app.get(
       '/services/:id',

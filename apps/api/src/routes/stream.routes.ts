@@ -1,22 +1,83 @@
-import type { EventBus } from '@glidepath/db';
-import type { FastifyInstance } from 'fastify';
+import { redactUrlCredentials, visibleScopes } from '@glidepath/core';
+import { checkApiToken, checkSession, type EventBus, type GlidepathEvent, type PrismaClient, type SessionLimits } from '@glidepath/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { SESSION_COOKIE } from '../identity/authenticate.ts';
+import { readableResources, type Readable } from '../identity/route-access.ts';
 import type { ApiMetrics } from '../metrics.ts';
+
+/** Audit actions after which an open stream's credential and rights are checked again. */
+const IDENTITY_CHANGES = new Set([
+  'user.deactivated',
+  'user.signed-out',
+  'user.signed-out-everywhere',
+  'token.revoked',
+  'role.granted',
+  'role.revoked',
+  'group.member-added',
+  'group.member-removed',
+]);
+const CLOSE_UNAUTHORIZED = 4401;
+
+interface Client {
+  socket: WebSocket;
+  request: FastifyRequest;
+  readable: Readable;
+}
 
 /**
  * Live events for dashboards. Every API instance subscribes to the Redis channel and
- * forwards what any process published to its own websocket clients.
+ * forwards what any process published to its own websocket clients, each seeing only what it
+ * may read. When a credential is revoked or rights change, open streams are checked again.
  */
-export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics }) {
+export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma: PrismaClient; sessions: SessionLimits }) {
   return async (app: FastifyInstance) => {
-    const clients = new Set<WebSocket>();
+    const clients = new Set<Client>();
+    const releaseEnvironment = new Map<string, string>();
+
+    async function environmentOfRelease(releaseId: string): Promise<string | undefined> {
+      if (!releaseEnvironment.has(releaseId)) {
+        const release = await deps.prisma.release.findUnique({ where: { id: releaseId }, select: { environmentId: true } }).catch(() => null);
+        if (!release) return undefined;
+        if (releaseEnvironment.size > 10_000) releaseEnvironment.clear();
+        releaseEnvironment.set(releaseId, release.environmentId);
+      }
+      return releaseEnvironment.get(releaseId);
+    }
+
+    async function visibleTo(readable: Readable, event: GlidepathEvent): Promise<boolean> {
+      if (readable === 'all') return true;
+      const data = event.data as { environmentId?: string; releaseId?: string };
+      // The audit log is for global readers only.
+      if (event.type === 'audit.appended') return false;
+      const environmentId = data.environmentId ?? (data.releaseId ? await environmentOfRelease(data.releaseId) : undefined);
+      return environmentId !== undefined && readable.environmentIds.includes(environmentId);
+    }
+
+    /** Still the same valid identity with the same rights? Closes the stream when not. */
+    async function recheck(client: Client) {
+      const { request } = client;
+      const bearer = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      const cookie = request.cookies[SESSION_COOKIE];
+      const check = bearer ? await checkApiToken(deps.prisma, bearer) : cookie ? await checkSession(deps.prisma, cookie, deps.sessions) : null;
+      if (!check?.ok) return client.socket.close(CLOSE_UNAUTHORIZED, 'credential no longer valid');
+      request.identity = { ...request.identity!, grants: check.grants };
+      client.readable = await readableResources(deps.prisma, request);
+    }
+
     const unsubscribe = await deps.bus.subscribe((event) => {
-      const message = JSON.stringify(event);
-      for (const socket of clients) if (socket.readyState === socket.OPEN) socket.send(message);
+      const message = JSON.stringify(redactUrlCredentials(event));
+      for (const client of clients) {
+        if (client.socket.readyState !== client.socket.OPEN) continue;
+        void visibleTo(client.readable, event).then((visible) => visible && client.socket.send(message));
+      }
+      if (event.type === 'audit.appended' && IDENTITY_CHANGES.has((event.data as { action?: string }).action ?? '')) {
+        for (const client of clients) void recheck(client).catch(() => client.socket.close(CLOSE_UNAUTHORIZED, 'could not check the credential again'));
+      }
     });
     app.addHook('onClose', async () => {
       await unsubscribe();
-      for (const socket of clients) socket.close(1001, 'server shutting down');
+      for (const { socket } of clients) socket.close(1001, 'server shutting down');
     });
 
     app.get(
@@ -24,15 +85,19 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics }) {
       {
         websocket: true,
         config: { access: { permission: 'read', scope: 'any' } },
-        schema: { tags: ['stream'], summary: 'Websocket of live events ({ type, data } JSON messages)' },
+        schema: { tags: ['stream'], summary: 'Websocket of live events ({ type, data } JSON messages), each only if the caller may read it' },
       },
-      (socket) => {
-        clients.add(socket);
+      async (socket, request) => {
+        // A global reader sees everything at once; a scoped one once its environments are looked up.
+        const global = visibleScopes(request.identity!.grants, 'read') === 'all';
+        const client: Client = { socket, request, readable: global ? 'all' : { serviceIds: [], environmentIds: [] } };
+        clients.add(client);
         deps.metrics.streamClients.inc({ event: 'opened' });
         socket.on('close', () => {
-          clients.delete(socket);
+          clients.delete(client);
           deps.metrics.streamClients.inc({ event: 'closed' });
         });
+        if (!global) client.readable = await readableResources(deps.prisma, request);
       },
     );
   };

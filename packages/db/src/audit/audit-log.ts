@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { redactUrlCredentials } from '@glidepath/core';
 import type { AuditEvent } from '../generated/prisma/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from '../prisma-client.ts';
@@ -35,7 +36,12 @@ export type { AuditEvent };
  */
 export async function appendAuditEvent(tx: Prisma.TransactionClient, input: AuditInput): Promise<AuditEvent> {
   // Serialised before taking the lock, which every audited change in every process waits on.
-  const json = { before: jsonText(input.before), after: jsonText(input.after), payload: jsonText(input.payload) };
+  // Credentials inside URLs (a Prometheus or webhook URL) never reach the audit log.
+  const json = {
+    before: jsonText(redactUrlCredentials(input.before)),
+    after: jsonText(redactUrlCredentials(input.after)),
+    payload: jsonText(redactUrlCredentials(input.payload)),
+  };
   // FOR UPDATE waits for the previous appender's commit, then returns the row as that commit left it.
   const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head FOR UPDATE`;
   if (!head) throw new Error('audit_chain_head has no row: the audit_chain_head migration did not run');
@@ -53,7 +59,7 @@ export async function appendAuditEvent(tx: Prisma.TransactionClient, input: Audi
     before: parseJson(json.before),
     after: parseJson(json.after),
     payload: parseJson(json.payload),
-    reason: input.reason ?? null,
+    reason: input.reason ? redactUrlCredentials(input.reason) : null,
     requestId: input.requestId ?? null,
     createdAt: new Date(),
   };

@@ -44,11 +44,20 @@ export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConf
     validateConfig: configChecker(PrometheusConfig),
     create(config): MetricProvider {
       const queries = { ...DEFAULT_QUERIES, ...config.queries };
-      const base = config.url.replace(/\/$/, '');
+      // fetch refuses URLs with credentials: https://user:pass@prom/ becomes basic auth, and the
+      // URL that errors and evidence name carries none.
+      const parsed = new URL(config.url);
+      const authorization =
+        parsed.username || parsed.password
+          ? `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`
+          : undefined;
+      parsed.username = '';
+      parsed.password = '';
+      const base = parsed.toString().replace(/\/$/, '');
 
       async function instant(query: string, at: Date): Promise<PromVectorSample[]> {
         const url = `${base}/api/v1/query?${new URLSearchParams({ query, time: (at.getTime() / 1000).toFixed(3) })}`;
-        const response = await fetch(url, { signal: AbortSignal.timeout(config.timeoutMs ?? 5000) });
+        const response = await fetch(url, { signal: AbortSignal.timeout(config.timeoutMs ?? 5000), headers: authorization ? { authorization } : {} });
         const body = (await response.json().catch(() => null)) as {
           status?: string;
           error?: string;
