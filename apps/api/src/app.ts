@@ -29,6 +29,8 @@ import { streamRoutes } from './routes/stream.routes.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import type { OidcClient } from './identity/oidc-client.ts';
 import { installAccessControl } from './identity/route-access.ts';
+import type { KnownCredential } from './identity/authenticate.ts';
+import { createIdentityCache, isIdentityChange } from './identity/identity-cache.ts';
 import { signInRoutes } from './identity/sign-in.routes.ts';
 
 export interface AppDeps {
@@ -54,6 +56,8 @@ export interface AccessDeps {
   publicApiDocs?: boolean;
   /** Redis key prefix for the rate limiter's counters. */
   rateLimitPrefix?: string;
+  /** How long a valid credential is remembered (default 10 s); tests that edit sessions in the database set 0. */
+  identityCacheTtlMs?: number;
 }
 
 export interface AppOptions {
@@ -122,7 +126,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `too many requests: at most ${context.max} per ${context.after}; try again in ${Math.ceil(context.ttl / 1000)} s`),
   });
+  // Valid credentials are remembered briefly; any change to people, tokens or roles empties the cache.
+  const identityCache = createIdentityCache<KnownCredential>({ ttlMs: access.identityCacheTtlMs });
+  const unsubscribeIdentity = await deps.bus.subscribe((event) => isIdentityChange(event) && identityCache.clear());
+  app.addHook('onClose', unsubscribeIdentity);
   installAccessControl(app, {
+    cache: identityCache,
     prisma: deps.prisma,
     sessions: access.sessions,
     publicUrl: access.publicUrl,
@@ -167,9 +176,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       oidc: access.oidc,
       sessions: access.sessions,
       secureCookies: access.publicUrl.startsWith('https:'),
+      onIdentityChange: identityCache.clear,
     }),
   );
-  await app.register(identityRoutes({ ...deps, sessions: access.sessions }), { prefix: '/api/v1' });
+  await app.register(identityRoutes({ ...deps, onIdentityChange: identityCache.clear }), { prefix: '/api/v1' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1' });
   await app.register(servicesRoutes(deps), { prefix: '/api/v1' });
   await app.register(environmentsRoutes(deps), { prefix: '/api/v1' });

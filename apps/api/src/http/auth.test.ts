@@ -1,5 +1,6 @@
+import { createAuditedTransaction, createRedisEventBus, revokeApiToken } from '@glidepath/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
+import { createTestApp, TEST_REDIS_URL } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
 beforeAll(async () => {
@@ -85,6 +86,22 @@ describe('API tokens', () => {
     await t.prisma.apiToken.update({ where: { name: 'expiring' }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const expired = await t.app.inject({ url: '/api/v1/services', headers: { authorization: `Bearer ${expiringSecret}` } });
     expect(expired.json().error.message).toBe('header.authorization: the token has expired');
+  });
+
+  it('forgets a remembered token at once when another process revokes it', async () => {
+    const secret = await t.tokenWith('other-process', 'viewer');
+    const headers = { authorization: `Bearer ${secret}` };
+    expect((await t.app.inject({ url: '/api/v1/services', headers })).statusCode).toBe(200);
+    // Another API instance (or the CLI) revokes it: the event reaches this one through Redis.
+    const bus = createRedisEventBus(TEST_REDIS_URL, () => {}, t.queuePrefix);
+    const { id } = await t.prisma.apiToken.findUniqueOrThrow({ where: { name: 'other-process' } });
+    await revokeApiToken(
+      createAuditedTransaction(t.prisma, bus, () => {}),
+      id,
+      { type: 'system', id: 'elsewhere' },
+    );
+    await expect.poll(async () => (await t.app.inject({ url: '/api/v1/services', headers })).statusCode, { timeout: 2000, interval: 10 }).toBe(401);
+    await bus.close();
   });
 
   it('stores only a hash of each token', async () => {

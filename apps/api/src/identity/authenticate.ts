@@ -1,6 +1,7 @@
 import { checkApiToken, checkSession, recordTokenUse, touchSession, type PrismaClient, type SessionLimits } from '@glidepath/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/app-error.ts';
+import type { IdentityCache } from './identity-cache.ts';
 import type { RequestIdentity } from './request-identity.ts';
 
 export const SESSION_COOKIE = 'glidepath_session';
@@ -21,45 +22,82 @@ const SESSION_PROBLEMS = {
   'user deactivated': 'your account is deactivated: ask an admin',
 } as const;
 
+/** A valid credential as remembered: who it is, until when it holds, when its use was last written. */
+export interface KnownCredential {
+  identity: RequestIdentity;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 /**
  * Finds the identity a request carries, or none. A credential that is present but worth
  * nothing is refused with 401 saying why, never treated as anonymous.
  */
-export function createAuthenticator(deps: { prisma: PrismaClient; sessions: SessionLimits }) {
+export function createAuthenticator(deps: { prisma: PrismaClient; sessions: SessionLimits; cache: IdentityCache<KnownCredential> }) {
+  async function bearer(secret: string, request: FastifyRequest): Promise<RequestIdentity> {
+    const key = `token:${secret}`;
+    let known = deps.cache.get(key);
+    if (!known || (known.expiresAt && known.expiresAt <= new Date())) {
+      const check = await checkApiToken(deps.prisma, secret);
+      if (!check.ok) throw new AppError('unauthorized', `header.authorization: ${TOKEN_PROBLEMS[check.problem]}`);
+      const { token } = check;
+      known = {
+        identity: { kind: 'token', id: token.id, name: token.name, groups: [], grants: check.grants, via: 'bearer' },
+        expiresAt: token.expiresAt,
+        lastUsedAt: token.lastUsedAt,
+      };
+      deps.cache.set(key, known);
+    }
+    if (!known.lastUsedAt || Date.now() - known.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      known.lastUsedAt = new Date();
+      recordTokenUse(deps.prisma, known.identity.id).catch((error: Error) => request.log.warn({ err: error }, 'could not record token use'));
+    }
+    return known.identity;
+  }
+
+  async function session(secret: string, request: FastifyRequest, reply: FastifyReply): Promise<RequestIdentity> {
+    const key = `session:${secret}`;
+    let known = deps.cache.get(key);
+    if (!known || (known.expiresAt && known.expiresAt <= new Date())) {
+      const check = await checkSession(deps.prisma, secret, deps.sessions);
+      if (!check.ok) {
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        throw new AppError('unauthorized', `cookie.${SESSION_COOKIE}: ${SESSION_PROBLEMS[check.problem]}`, { signIn: '/login' });
+      }
+      const { session: row, user } = check;
+      known = {
+        identity: {
+          kind: 'user',
+          id: user.id,
+          name: user.email ?? user.name ?? user.subject,
+          groups: check.groups,
+          grants: check.grants,
+          via: 'session',
+          session: { id: row.id, csrfToken: row.csrfToken, authTime: row.authTime },
+        },
+        expiresAt: row.expiresAt,
+        lastUsedAt: row.lastSeenAt,
+      };
+      deps.cache.set(key, known);
+    }
+    // Idle expiry counts from the last use; writing it at most once a minute (or a tenth of the idle time) keeps reads cheap.
+    if (!known.lastUsedAt || Date.now() - known.lastUsedAt.getTime() > Math.min(LAST_USED_GRANULARITY_MS, deps.sessions.idleMs / 10)) {
+      known.lastUsedAt = new Date();
+      touchSession(deps.prisma, known.identity.session!.id).catch((error: Error) => request.log.warn({ err: error }, 'could not record session use'));
+    }
+    return known.identity;
+  }
+
   return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestIdentity | undefined> => {
     const header = request.headers.authorization;
     if (header !== undefined) {
       // The scheme is case-insensitive (RFC 9110 §11.1).
       const match = /^bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
       if (!match) throw new AppError('unauthorized', 'header.authorization: must be "Bearer <token>"');
-      const check = await checkApiToken(deps.prisma, match[1]!);
-      if (!check.ok) throw new AppError('unauthorized', `header.authorization: ${TOKEN_PROBLEMS[check.problem]}`);
-      const { token } = check;
-      if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
-        recordTokenUse(deps.prisma, token.id).catch((error: Error) => request.log.warn({ err: error }, 'could not record token use'));
-      }
-      return { kind: 'token', id: token.id, name: token.name, groups: [], grants: check.grants, via: 'bearer' };
+      return bearer(match[1]!, request);
     }
     const cookie = request.cookies[SESSION_COOKIE];
     if (cookie === undefined || cookie === '') return undefined;
-    const check = await checkSession(deps.prisma, cookie, deps.sessions);
-    if (!check.ok) {
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      throw new AppError('unauthorized', `cookie.${SESSION_COOKIE}: ${SESSION_PROBLEMS[check.problem]}`, { signIn: '/login' });
-    }
-    const { session, user } = check;
-    // Idle expiry counts from the last use; writing it at most once a minute (or a tenth of the idle time) keeps reads cheap.
-    if (Date.now() - session.lastSeenAt.getTime() > Math.min(LAST_USED_GRANULARITY_MS, deps.sessions.idleMs / 10)) {
-      touchSession(deps.prisma, session.id).catch((error: Error) => request.log.warn({ err: error }, 'could not record session use'));
-    }
-    return {
-      kind: 'user',
-      id: user.id,
-      name: user.email ?? user.name ?? user.subject,
-      groups: check.groups,
-      grants: check.grants,
-      via: 'session',
-      session: { id: session.id, csrfToken: session.csrfToken, authTime: session.authTime },
-    };
+    return session(cookie, request, reply);
   };
 }

@@ -13,7 +13,7 @@ const IdParams = Type.Object({ id: Uuid });
 const SubjectType = Type.Union([Type.Literal('user'), Type.Literal('group'), Type.Literal('token')]);
 
 /** Who am I; users and groups; role bindings; service-account tokens. */
-export function identityRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; sessions: { idleMs: number } }) {
+export function identityRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; onIdentityChange: () => void }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const identity = createIdentityService(deps);

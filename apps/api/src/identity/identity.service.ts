@@ -59,8 +59,16 @@ function bindingJson(b: RoleBindingWithNames) {
 }
 
 /** Users, groups, role bindings and service-account tokens; every change audited. */
-export function createIdentityService(deps: { prisma: PrismaClient; audited: AuditedTransaction }) {
-  const { prisma, audited } = deps;
+export function createIdentityService(deps: { prisma: PrismaClient; audited: AuditedTransaction; onIdentityChange: () => void }) {
+  const { prisma } = deps;
+  /** Every change here can make a credential worth less: the identity cache forgets them all once it commits. */
+  const audited: AuditedTransaction = async (work, timing) => {
+    try {
+      return await deps.audited(work, timing);
+    } finally {
+      deps.onIdentityChange();
+    }
+  };
 
   /** Names to ids, with the field named when one does not exist. */
   async function resolveScope(input: ScopedRoleInput, field: string): Promise<{ serviceId: string | null; environmentId: string | null }> {

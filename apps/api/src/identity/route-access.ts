@@ -3,7 +3,8 @@ import { authorize, visibleScopes, type Permission } from '@glidepath/core';
 import type { PrismaClient, SessionLimits } from '@glidepath/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../http/app-error.ts';
-import { createAuthenticator } from './authenticate.ts';
+import { createAuthenticator, type KnownCredential } from './authenticate.ts';
+import type { IdentityCache } from './identity-cache.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import { resolveScope, type ScopeKind } from './scope-resolver.ts';
 
@@ -46,6 +47,7 @@ export interface AccessControlOptions {
   publicUrl: string;
   metricsToken?: string;
   publicApiDocs: boolean;
+  cache: IdentityCache<KnownCredential>;
 }
 
 export function installAccessControl(app: FastifyInstance, options: AccessControlOptions): void {

@@ -37,6 +37,8 @@ export function signInRoutes(deps: {
   oidc: OidcClient | undefined;
   sessions: SessionLimits;
   secureCookies: boolean;
+  /** Empties the identity cache of this process, so a sign-out holds at once. */
+  onIdentityChange: () => void;
 }) {
   const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies };
   const toLoginPage = (reply: FastifyReply, error: SignInError) => reply.redirect(`/login?error=${error}`);
@@ -189,6 +191,7 @@ export function signInRoutes(deps: {
               requestId: request.id,
             });
           });
+          deps.onIdentityChange();
         }
         reply.clearCookie(SESSION_COOKIE, { ...cookieBase, path: '/' });
         return { signedOut: Boolean(check?.ok) };

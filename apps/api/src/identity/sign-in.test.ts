@@ -38,7 +38,8 @@ beforeAll(async () => {
     },
     { probeCacheMs: 0 },
   );
-  t = await createTestApp({ access: { oidc, publicUrl: base } });
+  // No identity cache: these tests age and revoke sessions in the database behind the API's back.
+  t = await createTestApp({ access: { oidc, publicUrl: base, identityCacheTtlMs: 0 } });
   await t.app.listen({ host: '127.0.0.1', port });
 });
 afterAll(async () => {

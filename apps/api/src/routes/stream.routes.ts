@@ -3,20 +3,10 @@ import { checkApiToken, checkSession, type EventBus, type GlidepathEvent, type P
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { SESSION_COOKIE } from '../identity/authenticate.ts';
+import { isIdentityChange } from '../identity/identity-cache.ts';
 import { readableResources, type Readable } from '../identity/route-access.ts';
 import type { ApiMetrics } from '../metrics.ts';
 
-/** Audit actions after which an open stream's credential and rights are checked again. */
-const IDENTITY_CHANGES = new Set([
-  'user.deactivated',
-  'user.signed-out',
-  'user.signed-out-everywhere',
-  'token.revoked',
-  'role.granted',
-  'role.revoked',
-  'group.member-added',
-  'group.member-removed',
-]);
 const CLOSE_UNAUTHORIZED = 4401;
 
 interface Client {
@@ -71,7 +61,8 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma:
         if (client.socket.readyState !== client.socket.OPEN) continue;
         void visibleTo(client.readable, event).then((visible) => visible && client.socket.send(message));
       }
-      if (event.type === 'audit.appended' && IDENTITY_CHANGES.has((event.data as { action?: string }).action ?? '')) {
+      // A credential revoked or rights changed: open streams are checked again.
+      if (isIdentityChange(event)) {
         for (const client of clients) void recheck(client).catch(() => client.socket.close(CLOSE_UNAUTHORIZED, 'could not check the credential again'));
       }
     });

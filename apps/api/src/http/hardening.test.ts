@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp } from '../testing/test-app.ts';
+
+const metricsToken = 'scrape_0123456789abcdef0123456789abcdef';
+let t: Awaited<ReturnType<typeof createTestApp>>;
+beforeAll(async () => {
+  t = await createTestApp({ access: { metricsToken } });
+});
+afterAll(() => t.close());
+
+describe('hardening', () => {
+  it('sends security headers and a content security policy', async () => {
+    const res = await t.app.inject({ url: '/livez' });
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('limits the rate of expensive reads and of sign-in, per caller, with a 429 that says when to come back', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await t.app.inject({ url: '/api/v1/audit/verify', headers: t.admin })).statusCode);
+    expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
+    const limited = await t.app.inject({ url: '/api/v1/audit/verify', headers: t.admin });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringMatching(/^too many requests: at most 10 per 1 minute; try again in \d+ s$/),
+    });
+    // Another caller has a budget of its own.
+    expect((await t.app.inject({ url: '/api/v1/audit/verify', headers: { authorization: `Bearer ${t.deployerToken}` } })).statusCode).toBe(200);
+
+    let last = 0;
+    for (let i = 0; i < 31; i++) last = (await t.app.inject({ url: '/auth/login' })).statusCode;
+    expect(last).toBe(429);
+  });
+
+  it('lets Prometheus scrape /metrics with the scrape token, and people with audit rights', async () => {
+    expect((await t.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${metricsToken}` } })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/metrics', headers: { authorization: `bearer ${t.deployerToken}` } })).statusCode).toBe(200);
+    const service = await t.app.inject({ method: 'POST', url: '/api/v1/services', headers: t.admin, payload: { name: 'scraped' } });
+    const scoped = await t.tokenWith('scoped-viewer', 'viewer', { serviceId: service.json().id });
+    expect((await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${scoped}` } })).statusCode).toBe(403);
+  });
+});
