@@ -58,6 +58,8 @@ export interface AccessDeps {
   rateLimitPrefix?: string;
   /** How long a valid credential is remembered (default 10 s); tests that edit sessions in the database set 0. */
   identityCacheTtlMs?: number;
+  /** How recent an approver's sign-in must be in a protected environment (default 15 minutes). */
+  approvalMaxAuthAgeMs?: number;
 }
 
 export interface AppOptions {
@@ -185,7 +187,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(environmentsRoutes(deps), { prefix: '/api/v1' });
   await app.register(artifactsRoutes(deps), { prefix: '/api/v1' });
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
-  await app.register(releasesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
   app.get(
     '/api/openapi.json',

@@ -23,6 +23,8 @@ export interface ApiConfig {
   metricsToken: string | undefined;
   /** Serve /api/docs and /api/openapi.json without sign-in. */
   publicApiDocs: boolean;
+  /** How recent an approver's sign-in must be to approve in a protected environment. */
+  approvalMaxAuthAgeMs: number;
 }
 
 export interface OidcConfig {
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     },
     metricsToken: token(env, 'GLIDEPATH_METRICS_TOKEN'),
     publicApiDocs: bool(env, 'GLIDEPATH_PUBLIC_API_DOCS', false),
+    approvalMaxAuthAgeMs: int(env, 'GLIDEPATH_APPROVAL_MAX_AUTH_AGE_MINUTES', 15, 1, 24 * 60) * 60_000,
   };
 }
 

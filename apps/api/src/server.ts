@@ -43,6 +43,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
     metricsToken: config.metricsToken,
     publicApiDocs: config.publicApiDocs,
     rateLimitPrefix: config.queuePrefix,
+    approvalMaxAuthAgeMs: config.approvalMaxAuthAgeMs,
   };
   if (!config.oidc) logger.warn('no GLIDEPATH_OIDC_ISSUER: single sign-on is off, only API tokens can call the API');
   const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access }, { logger });

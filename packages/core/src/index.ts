@@ -11,3 +11,5 @@ export * from './ports/metric-provider.ts';
 export * from './judge/index.ts';
 export * from './access/access.ts';
 export * from './security/redact-url-credentials.ts';
+export * from './policy/approval-policy.ts';
+export * from './release/approval-binding.ts';

@@ -13,6 +13,8 @@ export const STATUS_BY_CODE = {
   bad_request: 400,
   validation_failed: 400,
   unauthorized: 401,
+  /** Signed in, but not recently enough for this action: sign in again (details.signIn). */
+  reauthentication_required: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -42,7 +42,7 @@ export function createAuthenticator(deps: { prisma: PrismaClient; sessions: Sess
       if (!check.ok) throw new AppError('unauthorized', `header.authorization: ${TOKEN_PROBLEMS[check.problem]}`);
       const { token } = check;
       known = {
-        identity: { kind: 'token', id: token.id, name: token.name, groups: [], grants: check.grants, via: 'bearer' },
+        identity: { kind: 'token', id: token.id, name: token.name, groups: [], grants: check.grants, via: 'bearer', ownerUserId: token.ownerUserId },
         expiresAt: token.expiresAt,
         lastUsedAt: token.lastUsedAt,
       };

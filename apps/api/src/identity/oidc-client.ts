@@ -91,7 +91,7 @@ export function createOidcClient(config: OidcConfig, options: { probeCacheMs?: n
     },
 
     /** Exchanges the code and validates everything; throws on any mismatch. */
-    async complete(callbackQuery: string, expected: { state: string; nonce: string; codeVerifier: string }): Promise<SignedInPerson> {
+    async complete(callbackQuery: string, expected: { state: string; nonce: string; codeVerifier: string; maxAge: number | null }): Promise<SignedInPerson> {
       const oidc = await configuration();
       const currentUrl = new URL(config.redirectUrl);
       currentUrl.search = callbackQuery;
@@ -100,6 +100,8 @@ export function createOidcClient(config: OidcConfig, options: { probeCacheMs?: n
         expectedState: expected.state,
         expectedNonce: expected.nonce,
         idTokenExpected: true,
+        // Asked for a recent sign-in: the ID token's auth_time must be within it.
+        ...(expected.maxAge !== null ? { maxAge: expected.maxAge } : {}),
       });
       const claims = tokens.claims()!;
       let info: Record<string, unknown> = {};

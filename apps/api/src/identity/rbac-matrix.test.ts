@@ -94,6 +94,8 @@ function requestFor(op: Operation): Call | undefined {
     'GET /api/v1/releases/{id}': () => ({ url: `/api/v1/releases/${rid}` }),
     'POST /api/v1/releases/{id}/retry': () => ({ url: `/api/v1/releases/${rid}/retry?wait=0`, payload: { fromStep: 0 } }),
     'GET /api/v1/stream': () => ({ url: '/api/v1/stream' }),
+    'GET /api/v1/approvals': () => ({ url: '/api/v1/approvals' }),
+    'POST /api/v1/releases/{id}/reject': () => ({ url: `/api/v1/releases/${rid}/reject?wait=0`, payload: { comment: 'no' } }),
   };
   for (const control of ['pause', 'resume', 'promote', 'abort', 'rollback', 'approve'])
     calls[`POST /api/v1/releases/{id}/${control}`] = () => ({ url: `/api/v1/releases/${rid}/${control}?wait=0`, payload: {} });

@@ -12,6 +12,8 @@ export interface RequestIdentity {
   grants: Grant[];
   via: 'session' | 'bearer';
   session?: { id: string; csrfToken: string; authTime: Date };
+  /** For a token a person created: that person (they and their token are one approver, one requester). */
+  ownerUserId?: string | null;
 }
 
 /** How the audit log names the caller: a person by user id and email, a token by its name. */

@@ -115,6 +115,8 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     if (identity.via === 'session') checkCookieRequest(request, identity);
     if (access === 'signed-in') return;
     const needed = access === 'metrics' ? METRICS_ACCESS : access;
+    // Who may approve also depends on the environment's policy (its approverGroup) and the step: the approvals service decides.
+    if (needed.permission === 'release:approve') return;
     // Held nowhere means refused before the body is even validated; where exactly is decided once the route's resource is known.
     const scope = needed.scope === 'global' ? ({ kind: 'global' } as const) : ({ kind: 'any' } as const);
     const decision = authorize(identity.grants, needed.permission, scope);
@@ -125,6 +127,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const access = request.routeOptions.config.access;
     const identity = request.identity;
     if (!identity || typeof access !== 'object' || access.scope === 'global' || access.scope === 'any') return;
+    if (access.permission === 'release:approve') return; // decided by the approvals service (core's mayApprove)
     const resolved = await resolveScope(options.prisma, access.scope, request);
     if (!resolved) return; // no such resource: the handler answers 404 as it would for anyone allowed somewhere
     const decision = authorize(identity.grants, access.permission, resolved.scope);

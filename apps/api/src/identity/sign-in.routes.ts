@@ -76,7 +76,12 @@ export function signInRoutes(deps: {
         schema: {
           tags: ['sign-in'],
           summary: 'Start single sign-on: redirects to the OpenID provider',
-          querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 2000, description: 'a path of the dashboard to come back to' })) }),
+          querystring: Type.Object({
+            returnTo: Type.Optional(Type.String({ maxLength: 2000, description: 'a path of the dashboard to come back to' })),
+            maxAge: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: 86_400, description: 'seconds: sign in again unless the last sign-in at the provider is this recent' }),
+            ),
+          }),
         },
       },
       async (request, reply) => {
@@ -85,7 +90,7 @@ export function signInRoutes(deps: {
         try {
           const problem = await deps.oidc.problem();
           if (problem) throw new Error(problem);
-          authorization = await deps.oidc.authorizationRequest();
+          authorization = await deps.oidc.authorizationRequest({ maxAgeSeconds: request.query.maxAge });
         } catch (error) {
           request.log.warn({ err: error }, 'the OpenID provider did not answer');
           return toLoginPage(reply, 'issuer_unreachable');
@@ -93,7 +98,12 @@ export function signInRoutes(deps: {
         // The pending sign-in is bound to this browser by a cookie only it holds (against login CSRF).
         const browserSecret = newSecret('');
         const { state, nonce, codeVerifier } = authorization;
-        await savePendingLogin(deps.prisma, browserSecret, { state, nonce, codeVerifier, returnTo: safeReturnTo(request.query.returnTo) }, LOGIN_MAX_AGE_MS);
+        await savePendingLogin(
+          deps.prisma,
+          browserSecret,
+          { state, nonce, codeVerifier, returnTo: safeReturnTo(request.query.returnTo), maxAge: request.query.maxAge ?? null },
+          LOGIN_MAX_AGE_MS,
+        );
         reply.setCookie(LOGIN_COOKIE, browserSecret, { ...cookieBase, path: '/auth', maxAge: LOGIN_MAX_AGE_MS / 1000 });
         return reply.redirect(authorization.url.toString());
       },

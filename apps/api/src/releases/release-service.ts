@@ -5,7 +5,8 @@ import {
   isGate,
   transition,
   type CompiledPlan,
-  type EnvironmentPolicy,
+  approvalExpiryMs,
+  storedPolicy,
   type ReleaseEvent,
   type ReleaseState,
 } from '@glidepath/core';
@@ -28,6 +29,8 @@ export interface CreateReleaseInput {
 export interface RequestContext {
   actor: Actor;
   requestId: string;
+  /** The person behind the request (core's personKeyOf): recorded as the requester of a new release. */
+  personKey?: string;
 }
 
 export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict'>;
@@ -58,7 +61,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     if (!plan)
       throw new AppError('not_found', `plan "${input.plan}"${input.planVersion ? ` version ${input.planVersion}` : ''} does not exist`, { field: 'body.plan' });
 
-    const policy = environment.policy as unknown as EnvironmentPolicy;
+    const policy = storedPolicy(environment.policy);
     const freeze = activeFreeze(policy, now());
     if (freeze) throw new AppError('conflict', `environment ${environment.name} is frozen until ${freeze.to}: ${freeze.reason}`, { freeze });
 
@@ -100,7 +103,10 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     // A protected environment's approvals come first, whatever the plan says.
     const steps =
       policy.requiredApprovals > 0
-        ? [{ type: 'approval' as const, group: policy.approverGroup, count: policy.requiredApprovals, expiresAfterMs: null }, ...compiled.steps]
+        ? [
+            { type: 'approval' as const, group: policy.approverGroup, count: policy.requiredApprovals, expiresAfterMs: approvalExpiryMs(policy) },
+            ...compiled.steps,
+          ]
         : compiled.steps;
     return { service, environment, artifact, plan, compiled: { ...compiled, steps } };
   }
@@ -117,7 +123,11 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       }
       const admitted = await admit(input);
       const actorId = `${ctx.actor.type}:${ctx.actor.id}`;
-      const state: ReleaseState = initialReleaseState(admitted.compiled, actorId);
+      const state: ReleaseState = {
+        ...initialReleaseState(admitted.compiled, actorId),
+        requesterKey: ctx.personKey ?? actorId,
+        subject: { digest: admitted.artifact.digest, environmentId: admitted.environment.id, planVersion: admitted.plan.version },
+      };
       try {
         const { release, inboxId } = await deps.audited(async (tx, audit) => {
           const release = await tx.release.create({

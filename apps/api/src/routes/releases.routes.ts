@@ -3,10 +3,13 @@ import { PHASES } from '@glidepath/core';
 import type { AuditedTransaction, JobQueue, PrismaClient } from '@glidepath/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { personKeyOf } from '@glidepath/core';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 import { createReleaseService, type Control } from '../releases/release-service.ts';
 import { readableResources } from '../identity/route-access.ts';
+import { approvalRoutes } from '../approvals/approval.routes.ts';
+import { ControlQuery, ControlReply } from '../releases/release.schemas.ts';
 
 const Step = Type.Object({
   index: Type.Integer(),
@@ -16,7 +19,20 @@ const Step = Type.Object({
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   wakeAt: Type.Union([Type.String(), Type.Null()]),
   evidence: Type.Unknown(),
-  approvals: Type.Array(Type.Object({ actorId: Type.String(), comment: Type.Union([Type.String(), Type.Null()]), at: Type.String() })),
+  approvals: Type.Array(
+    Type.Object({
+      actorId: Type.String({ description: 'user:<id>, or token:<id> for a service account' }),
+      display: Type.Optional(Type.String({ description: 'email or token name' })),
+      comment: Type.Union([Type.String(), Type.Null()]),
+      at: Type.String(),
+      binding: Type.Optional(
+        Type.Object(
+          { digest: Type.String(), environmentId: Type.String(), planVersion: Type.Integer(), evidenceHash: Type.String() },
+          { description: 'what was approved' },
+        ),
+      ),
+    }),
+  ),
   spec: Type.Unknown(),
 });
 const ReleaseProps = {
@@ -80,17 +96,13 @@ const CreateRelease = Type.Object(
   { additionalProperties: false },
 );
 const ControlBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
-const ControlQuery = Type.Object({
-  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 5000, description: 'ms to wait for the worker to apply it' })),
-});
-const ControlReply = Type.Object({ accepted: Type.Boolean({ description: 'true: queued, not applied yet within wait' }), release: Type.Ref('Release') });
-
-export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue }) {
+export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; approvalMaxAuthAgeMs: number }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const releases = createReleaseService(deps);
     app.addSchema(Release);
     app.addSchema(ReleaseDetail);
+    await app.register(approvalRoutes({ prisma: deps.prisma, releases, maxAuthAgeMs: deps.approvalMaxAuthAgeMs }));
 
     app.post(
       '/releases',
@@ -108,7 +120,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       async (request, reply) => {
         const { created, release } = await releases.create(
           request.body,
-          { actor: requestActor(request), requestId: request.id },
+          { actor: requestActor(request), requestId: request.id, personKey: personKeyOf(request.identity!) },
           request.headers['idempotency-key'],
         );
         return reply.status(created ? 201 : 200).send(release);
@@ -150,7 +162,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       async (request) => releases.get(request.params.id),
     );
 
-    const controls: Array<[Exclude<Control, 'retry' | 'approve'>, string]> = [
+    const controls: Array<[Exclude<Control, 'retry' | 'approve' | 'reject'>, string]> = [
       ['pause', 'Pause a progressing release'],
       ['resume', 'Resume a paused release'],
       ['promote', 'Skip the remaining steps and promote to 100%'],
@@ -204,30 +216,6 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
         const result = await releases.control(
           request.params.id,
           { type: 'retry', fromStep: request.body.fromStep, actorId: `${actor.type}:${actor.id}`, reason: request.body.reason },
-          { actor, requestId: request.id },
-          request.query.wait ?? 5000,
-        );
-        return reply.status(result.accepted ? 202 : 200).send(result);
-      },
-    );
-    app.post(
-      '/releases/:id/approve',
-      {
-        config: { access: { permission: 'release:approve', scope: 'release-id' } },
-        schema: {
-          tags: ['releases'],
-          summary: 'Approve the current approval step (never by the requester)',
-          params: Type.Object({ id: Uuid }),
-          querystring: ControlQuery,
-          body: Type.Optional(Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
-          response: withErrors({ 200: ControlReply, 202: ControlReply }),
-        },
-      },
-      async (request, reply) => {
-        const actor = requestActor(request);
-        const result = await releases.control(
-          request.params.id,
-          { type: 'approve', actorId: `${actor.type}:${actor.id}`, comment: request.body?.comment ?? null },
           { actor, requestId: request.id },
           request.query.wait ?? 5000,
         );

@@ -28,6 +28,7 @@ const ACTION: Record<ReleaseEvent['type'], string> = {
   rollback: 'release.rolled-back',
   retry: 'release.retried',
   approve: 'release.approved',
+  reject: 'release.rejected',
 };
 
 /**

@@ -31,6 +31,7 @@ describe('authorize', () => {
     ['deployers cannot approve', [global('deployer')], 'release:approve', inProd, false],
     ['approvers cannot deploy', [global('approver')], 'release:control', inProd, false],
     ['approver of prod approves in prod', [env('approver')], 'release:approve', inProd, true],
+    ['admins do not approve by being admins', [global('admin')], 'release:approve', inProd, false],
     ['a scoped grant counts for `any`', [env('viewer')], 'read', { kind: 'any' }, true],
     ['`any` still needs the permission', [env('viewer')], 'release:start', { kind: 'any' }, false],
     ['the audit log needs a global grant', [service('admin')], 'audit:read', { kind: 'global' }, false],
@@ -41,7 +42,8 @@ describe('authorize', () => {
   });
 
   it('names the roles that would allow a denied action', () => {
-    expect(authorize([], 'release:approve', inProd)).toEqual({ allowed: false, rolesThatWould: ['approver', 'admin'] });
+    expect(authorize([], 'release:start', inProd)).toEqual({ allowed: false, rolesThatWould: ['deployer', 'admin'] });
+    expect(authorize([], 'release:approve', inProd)).toEqual({ allowed: false, rolesThatWould: ['approver'] });
   });
 });
 

@@ -26,12 +26,15 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** Separation of duties: deployers cannot approve, approvers cannot deploy; admins can do all. */
+/**
+ * Separation of duties: deployers cannot approve, approvers cannot deploy, and admins, who
+ * can do everything else, approve only if they also hold the approver role.
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ['read', 'audit:read'],
   deployer: ['read', 'audit:read', 'artifact:register', 'release:start', 'release:control'],
   approver: ['read', 'audit:read', 'release:approve'],
-  admin: PERMISSIONS,
+  admin: PERMISSIONS.filter((p) => p !== 'release:approve'),
 };
 
 export interface Grant {

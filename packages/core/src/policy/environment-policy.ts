@@ -1,3 +1,4 @@
+import { parseDuration } from '../plan/duration.ts';
 import type { ConfigCheck, ConfigProblem } from '../ports/traffic-router.ts';
 
 export interface Freeze {
@@ -7,14 +8,39 @@ export interface Freeze {
 }
 
 export interface EnvironmentPolicy {
-  /** Protected environments need approvals; the requester can never approve their own release. */
+  /** Protected environments need approvals from signed-in people; the requester can never approve their own release. */
   protected: boolean;
   requiredApprovals: number;
+  /** A group (from the identity provider's groups claim, or assigned in Glidepath) whose members may approve here. */
   approverGroup: string | null;
+  /** How long an approval stays valid, and the longest the approval step waits ("24h"); null: no limit. */
+  approvalExpiresAfter: string | null;
+  /** Names of service-account tokens allowed to approve in a protected environment (none by default). */
+  serviceAccountApprovers: string[];
   freezes: Freeze[];
 }
 
-export const DEFAULT_POLICY: EnvironmentPolicy = { protected: false, requiredApprovals: 0, approverGroup: null, freezes: [] };
+/** Protected environments' approvals expire after a day unless the policy says otherwise. */
+const PROTECTED_APPROVAL_EXPIRY = '24h';
+const MAX_APPROVAL_EXPIRY_MS = 30 * 24 * 3_600_000;
+
+export const DEFAULT_POLICY: EnvironmentPolicy = {
+  protected: false,
+  requiredApprovals: 0,
+  approverGroup: null,
+  approvalExpiresAfter: null,
+  serviceAccountApprovers: [],
+  freezes: [],
+};
+
+/** A policy as stored, with the defaults of fields added since it was saved. */
+export function storedPolicy(value: unknown): EnvironmentPolicy {
+  return { ...DEFAULT_POLICY, ...(value as Partial<EnvironmentPolicy>) };
+}
+
+export function approvalExpiryMs(policy: EnvironmentPolicy): number | null {
+  return policy.approvalExpiresAfter === null ? null : parseDuration(policy.approvalExpiresAfter);
+}
 
 export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   if (value === undefined || value === null) return { ok: true, config: DEFAULT_POLICY };
@@ -22,7 +48,7 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: [{ path: 'policy', message: 'must be an object' }] };
   const p = value as Record<string, unknown>;
   for (const key of Object.keys(p)) {
-    if (!['protected', 'requiredApprovals', 'approverGroup', 'freezes'].includes(key))
+    if (!['protected', 'requiredApprovals', 'approverGroup', 'approvalExpiresAfter', 'serviceAccountApprovers', 'freezes'].includes(key))
       problems.push({ path: `policy.${key}`, message: 'is not a known field' });
   }
   const isProtected = p.protected ?? false;
@@ -36,6 +62,13 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   const approverGroup = p.approverGroup ?? null;
   if (approverGroup !== null && (typeof approverGroup !== 'string' || !approverGroup))
     problems.push({ path: 'policy.approverGroup', message: 'must be a non-empty string' });
+  const expiry = p.approvalExpiresAfter ?? (isProtected === true ? PROTECTED_APPROVAL_EXPIRY : null);
+  const approvalExpiresAfterMs = expiry === null ? null : parseDuration(expiry);
+  if (expiry !== null && (approvalExpiresAfterMs === null || approvalExpiresAfterMs < 60_000 || approvalExpiresAfterMs > MAX_APPROVAL_EXPIRY_MS))
+    problems.push({ path: 'policy.approvalExpiresAfter', message: 'must be a duration from 1m to 720h, such as "4h"' });
+  const serviceAccountApprovers = p.serviceAccountApprovers ?? [];
+  if (!Array.isArray(serviceAccountApprovers) || serviceAccountApprovers.some((n) => typeof n !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(n)))
+    problems.push({ path: 'policy.serviceAccountApprovers', message: 'must be a list of token names' });
   const freezes = p.freezes ?? [];
   if (!Array.isArray(freezes)) problems.push({ path: 'policy.freezes', message: 'must be a list of { from, to, reason }' });
   else
@@ -54,6 +87,8 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
       protected: isProtected as boolean,
       requiredApprovals: requiredApprovals as number,
       approverGroup: approverGroup as string | null,
+      approvalExpiresAfter: expiry as string | null,
+      serviceAccountApprovers: serviceAccountApprovers as string[],
       freezes: freezes as Freeze[],
     },
   };

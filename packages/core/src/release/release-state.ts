@@ -7,9 +7,22 @@ export const ACTIVE_PHASES: readonly Phase[] = ['pending', 'awaiting-approval', 
 export const TERMINAL_PHASES: readonly Phase[] = ['succeeded', 'rolled-back', 'aborted'];
 
 export interface Approval {
+  /** The approving person (personKey: `user:<id>`, or `token:<id>` for an unowned service account). */
   actorId: string;
+  /** Their email or token name, for people reading the record. */
+  display?: string;
   comment: string | null;
   at: string;
+  /** What was approved; an approval counts only while the release still matches it. */
+  binding?: ApprovalBinding;
+}
+
+/** The release as the approver saw it: the artifact, where it goes, the plan, and the evidence so far. */
+export interface ApprovalBinding {
+  digest: string;
+  environmentId: string;
+  planVersion: number;
+  evidenceHash: string;
 }
 
 export interface StepState {
@@ -33,6 +46,12 @@ export interface ReleaseState {
   /** The canary weight last asked of the router (absolute, 0–100). */
   canaryWeight: number;
   requestedBy: string;
+  /** personKey of whoever asked for the release: they never approve it, through any credential. */
+  requesterKey?: string;
+  /** What the release moves, fixed at creation; approvals are bound to it. */
+  subject?: { digest: string; environmentId: string; planVersion: number };
+  /** After a retry past an approval step: the step to go on from once fresh approvals are in. */
+  resumeFrom?: number | null;
   /** Why the release is paused or ended, in words for people. */
   reason: string | null;
   startedAt: string | null;
@@ -50,9 +69,10 @@ export type ReleaseEvent =
   | { type: 'gate-verdict'; stepIndex: number; attempt: number; outcome: 'pass' | 'fail' | 'inconclusive'; evidence?: unknown; summary?: string }
   | ({ type: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' } & ControlActor)
   | ({ type: 'retry'; fromStep: number } & ControlActor)
-  | ({ type: 'approve'; comment?: string | null } & ControlActor);
+  | ({ type: 'approve'; comment?: string | null; display?: string; binding?: ApprovalBinding } & ControlActor)
+  | ({ type: 'reject'; comment: string; display?: string } & ControlActor);
 
-export type ControlType = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve';
+export type ControlType = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve' | 'reject';
 
 /** Instructions to providers. Always absolute ("weight 25"), so applying one twice is harmless. */
 export type Effect =

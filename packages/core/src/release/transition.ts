@@ -1,4 +1,5 @@
 import { isGate, type Step } from '../plan/compiled-plan.ts';
+import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
 import type { ControlType, Effect, Phase, ReleaseEvent, ReleaseState, StepState } from './release-state.ts';
 
 export type TransitionResult = { ok: true; changed: boolean; state: ReleaseState; effects: Effect[] } | { ok: false; reason: string };
@@ -12,6 +13,7 @@ export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
   rollback: ['awaiting-approval', 'progressing', 'paused', 'failed'],
   retry: ['failed', 'rolled-back', 'aborted'],
   approve: ['awaiting-approval'],
+  reject: ['awaiting-approval'],
 };
 
 const GATE_LEASE_GRACE_MS = 30_000;
@@ -95,7 +97,9 @@ class Machine {
       case 'retry':
         return this.retry(event.fromStep, event.reason ?? `retried from step ${event.fromStep} by ${event.actorId}`);
       case 'approve':
-        return this.approve(event.actorId, event.comment ?? null);
+        return this.approve(event);
+      case 'reject':
+        return this.reject(event);
     }
   }
 
@@ -156,6 +160,15 @@ class Machine {
     if (this.state.phase === 'awaiting-approval') {
       this.state.phase = 'progressing';
       this.state.reason = null;
+    }
+    // Fresh approvals after a retry past them: go on from where the retry asked, with the split the plan had there.
+    const resumeFrom = this.state.resumeFrom;
+    if (resumeFrom != null && resumeFrom > this.state.stepIndex) {
+      this.state.resumeFrom = null;
+      const weight = weightBefore(this.state, resumeFrom);
+      this.route({ type: 'set-weight', weight });
+      this.state.canaryWeight = weight;
+      return this.enter(resumeFrom);
     }
     this.enter(this.state.stepIndex + 1);
   }
@@ -240,31 +253,58 @@ class Machine {
   retry(fromStep: number, reason: string): string | undefined {
     const count = this.state.plan.steps.length;
     if (!Number.isInteger(fromStep) || fromStep < 0 || fromStep >= count) return `fromStep must be a step index 0–${count - 1}`;
-    for (let i = fromStep; i < count; i++)
+    // Retrying past an approval step needs fresh approvals: that step runs again first, with the
+    // split it had, and the release goes on from fromStep once they are in.
+    const approvalBefore = this.state.plan.steps.slice(0, fromStep).findLastIndex((s) => s.type === 'approval');
+    const restart = approvalBefore >= 0 ? approvalBefore : fromStep;
+    for (let i = restart; i < count; i++) {
+      if (i > restart && i < fromStep) continue; // steps between the approval and fromStep keep their results
       Object.assign(this.state.steps[i]!, { status: 'pending', startedAt: null, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
-    // Restore the traffic split the plan had reached before that step.
-    const weight = [...this.state.plan.steps.slice(0, fromStep)].reverse().find((s) => s.type === 'setWeight') as { weight: number } | undefined;
-    this.route({ type: 'set-weight', weight: weight?.weight ?? 0 });
-    this.state.canaryWeight = weight?.weight ?? 0;
-    Object.assign(this.state, { phase: 'progressing', reason, finishedAt: null });
-    this.enter(fromStep);
+    }
+    // Restore the traffic split the plan had reached before the step that runs first.
+    const weight = weightBefore(this.state, restart);
+    this.route({ type: 'set-weight', weight });
+    this.state.canaryWeight = weight;
+    Object.assign(this.state, { phase: 'progressing', reason, finishedAt: null, resumeFrom: restart === fromStep ? null : fromStep });
+    this.enter(restart);
     return undefined;
   }
 
-  approve(actorId: string, comment: string | null): string | undefined {
+  approve(event: Extract<ReleaseEvent, { type: 'approve' }>): string | undefined {
     const step = this.step;
     const s = this.stepState;
     if (step?.type !== 'approval' || !s) return 'the current step is not an approval';
-    if (actorId === this.state.requestedBy) return 'the person who requested a release may not approve it';
-    if (s.approvals.some((a) => a.actorId === actorId)) return `${actorId} has already approved this step`;
-    s.approvals.push({ actorId, comment, at: this.iso });
+    if (event.actorId === (this.state.requesterKey ?? this.state.requestedBy)) return 'the person who requested a release may not approve it';
+    const current = approvalBinding(this.state);
+    if (event.binding && current && !sameBinding(event.binding, current))
+      return 'the release changed after you looked at it (its evidence, plan or artifact): look again before approving';
+    const counting = countingApprovals(this.state, step, s, this.now);
+    if (counting.some((a) => a.actorId === event.actorId)) return `${event.display ?? event.actorId} has already approved this step`;
+    // Approvals that no longer count (expired, or bound to something else) make way for this one.
+    s.approvals = [
+      ...counting,
+      { actorId: event.actorId, display: event.display, comment: event.comment ?? null, at: this.iso, ...(current ? { binding: current } : {}) },
+    ];
     if (s.approvals.length >= step.count) this.complete();
+    return undefined;
+  }
+
+  reject(event: Extract<ReleaseEvent, { type: 'reject' }>): string | undefined {
+    if (this.step?.type !== 'approval') return 'the current step is not an approval';
+    if (event.actorId === (this.state.requesterKey ?? this.state.requestedBy)) return 'the person who requested a release may not reject it; abort it instead';
+    this.failStep(`rejected by ${event.display ?? event.actorId}: ${event.comment}`);
     return undefined;
   }
 
   at(ms: number): string {
     return new Date(this.now + ms).toISOString();
   }
+}
+
+/** The canary weight the plan had reached before step `index` (0 before any setWeight). */
+function weightBefore(state: ReleaseState, index: number): number {
+  const step = state.plan.steps.slice(0, index).findLast((s) => s.type === 'setWeight') as { weight: number } | undefined;
+  return step?.weight ?? 0;
 }
 
 /** How long a gate may run before the reconciler assumes its job was lost and asks again. */

@@ -76,7 +76,7 @@ export async function listActiveSessions(prisma: PrismaClient, userId: string, n
 export async function savePendingLogin(
   prisma: PrismaClient,
   browserSecret: string,
-  login: { state: string; nonce: string; codeVerifier: string; returnTo: string },
+  login: { state: string; nonce: string; codeVerifier: string; returnTo: string; maxAge: number | null },
   maxAgeMs: number,
   now = new Date(),
 ): Promise<void> {
@@ -90,7 +90,7 @@ export async function savePendingLogin(
 export async function takePendingLogin(prisma: PrismaClient, browserSecret: string, maxAgeMs: number, now = new Date()): Promise<OidcLogin | null> {
   const [login] = await prisma.$queryRaw<OidcLogin[]>`
     DELETE FROM oidc_login WHERE id = ${hashToken(browserSecret)}
-    RETURNING id, state, nonce, code_verifier AS "codeVerifier", return_to AS "returnTo", created_at AS "createdAt"`;
+    RETURNING id, state, nonce, code_verifier AS "codeVerifier", return_to AS "returnTo", max_age AS "maxAge", created_at AS "createdAt"`;
   if (!login || login.createdAt.getTime() + maxAgeMs < now.getTime()) return null;
   return login;
 }

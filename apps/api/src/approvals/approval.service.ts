@@ -1,0 +1,172 @@
+import { approvalBinding, countingApprovals, mayApprove, personKeyOf, storedPolicy, type Approver, type ReleaseState, type Step } from '@glidepath/core';
+import type { PrismaClient } from '@glidepath/db';
+import { AppError } from '../http/app-error.ts';
+import { actorOf, type RequestIdentity } from '../identity/request-identity.ts';
+import type { Readable } from '../identity/route-access.ts';
+import type { createReleaseService } from '../releases/release-service.ts';
+
+type ReleaseService = ReturnType<typeof createReleaseService>;
+type ApprovalStep = Extract<Step, { type: 'approval' }>;
+
+const INCLUDE = {
+  service: { select: { name: true } },
+  environment: { select: { name: true, policy: true } },
+  artifact: { select: { version: true, digest: true } },
+  plan: { select: { name: true, version: true } },
+} as const;
+
+/**
+ * Approvals: who may give one is core's mayApprove over the environment's policy, the
+ * person's roles and groups and how recently they signed in; the release state machine keeps
+ * the count. This service loads the data, asks, and hands the approval to the reconciler.
+ */
+export function createApprovalService(deps: { prisma: PrismaClient; releases: ReleaseService; maxAuthAgeMs: number; now?: () => number }) {
+  const now = () => deps.now?.() ?? Date.now();
+
+  function approverOf(identity: RequestIdentity): Approver {
+    return {
+      kind: identity.kind,
+      personKey: personKeyOf(identity),
+      display: identity.name,
+      tokenName: identity.kind === 'token' ? identity.name : null,
+      groups: identity.groups,
+      grants: identity.grants,
+      authTime: identity.session?.authTime.getTime() ?? null,
+    };
+  }
+
+  async function load(id: string) {
+    const release = await deps.prisma.release.findUnique({ where: { id }, include: INCLUDE });
+    if (!release) throw new AppError('not_found', `release ${id} does not exist`);
+    const state = release.state as unknown as ReleaseState;
+    const step = state.plan.steps[state.stepIndex];
+    const stepState = state.steps[state.stepIndex];
+    const approvalStep = step?.type === 'approval' && stepState && state.phase === 'awaiting-approval' ? (step as ApprovalStep) : null;
+    const counting = approvalStep ? countingApprovals(state, approvalStep, stepState!, now()) : [];
+    return { release, state, policy: storedPolicy(release.environment.policy), approvalStep, stepState, counting };
+  }
+  type Loaded = Awaited<ReturnType<typeof load>>;
+
+  function decide(identity: RequestIdentity, loaded: Loaded, ignoreOwnApproval = false) {
+    const { release, state, policy, approvalStep, counting } = loaded;
+    return mayApprove(approverOf(identity), {
+      policy,
+      serviceId: release.serviceId,
+      environmentId: release.environmentId,
+      requesterKey: state.requesterKey ?? state.requestedBy,
+      stepGroup: approvalStep?.group ?? null,
+      approvedBy: ignoreOwnApproval ? [] : counting.map((a) => a.actorId),
+      maxAuthAgeMs: deps.maxAuthAgeMs,
+      now: now(),
+    });
+  }
+
+  /** Refuses with the status that says why: not allowed (403), already done (409), sign in again (401). */
+  function requireAllowed(identity: RequestIdentity, loaded: Loaded, ignoreOwnApproval = false) {
+    const decision = decide(identity, loaded, ignoreOwnApproval);
+    if (decision.allowed) return;
+    if (decision.refusal === 'already-approved') throw new AppError('conflict', decision.reason);
+    if (decision.refusal === 'reauthenticate') {
+      const maxAge = Math.floor(deps.maxAuthAgeMs / 1000);
+      const signIn = `/auth/login?maxAge=${maxAge}&returnTo=${encodeURIComponent(`/releases/${loaded.release.id}`)}`;
+      throw new AppError('reauthentication_required', `${decision.reason} (${signIn})`, { signIn, maxAgeSeconds: maxAge });
+    }
+    throw new AppError('forbidden', decision.reason, { refusal: decision.refusal });
+  }
+
+  function requireWaiting(loaded: Loaded) {
+    if (!loaded.approvalStep)
+      throw new AppError('conflict', `release ${loaded.release.id} is not waiting for approval (it is ${loaded.state.phase})`, { phase: loaded.state.phase });
+  }
+
+  return {
+    async approve(id: string, identity: RequestIdentity, comment: string | null, requestId: string, waitMs: number) {
+      const loaded = await load(id);
+      requireAllowed(identity, loaded);
+      requireWaiting(loaded);
+      const binding = approvalBinding(loaded.state);
+      return deps.releases.control(
+        id,
+        { type: 'approve', actorId: personKeyOf(identity), display: identity.name, comment, ...(binding ? { binding } : {}) },
+        { actor: actorOf(identity), requestId },
+        waitMs,
+      );
+    },
+
+    async reject(id: string, identity: RequestIdentity, comment: string, requestId: string, waitMs: number) {
+      const loaded = await load(id);
+      requireAllowed(identity, loaded, true);
+      requireWaiting(loaded);
+      return deps.releases.control(
+        id,
+        { type: 'reject', actorId: personKeyOf(identity), display: identity.name, comment },
+        { actor: actorOf(identity), requestId },
+        waitMs,
+      );
+    },
+
+    /** The releases waiting for an approval this caller may give, with what they would approve. */
+    async inbox(identity: RequestIdentity, visible: Readable) {
+      const waiting = await deps.prisma.release.findMany({
+        where: { phase: 'awaiting-approval', ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }) },
+        select: { id: true },
+        orderBy: { createdAt: 'asc' },
+        take: 500,
+      });
+      const items = [];
+      for (const { id } of waiting) {
+        const loaded = await load(id);
+        if (!loaded.approvalStep) continue;
+        const decision = decide(identity, loaded);
+        if (!decision.allowed && decision.refusal !== 'reauthenticate') continue;
+        items.push(await inboxItem(loaded, !decision.allowed));
+      }
+      return items;
+    },
+  };
+
+  async function inboxItem(loaded: Loaded, needsReauthentication: boolean) {
+    const { release, state, approvalStep, stepState, counting } = loaded;
+    return {
+      release: {
+        id: release.id,
+        service: release.service.name,
+        environment: release.environment.name,
+        version: release.artifact.version,
+        digest: release.artifact.digest,
+        plan: { name: release.plan.name, version: release.plan.version },
+        reason: release.reason,
+      },
+      requestedBy: await describeRequester(release.requestedBy),
+      stepIndex: state.stepIndex,
+      requiredApprovals: approvalStep!.count,
+      group: approvalStep!.group,
+      approvals: counting.map((a) => ({ by: a.display ?? a.actorId, comment: a.comment, at: a.at })),
+      waitingSince: stepState!.startedAt,
+      expiresAt: stepState!.wakeAt,
+      evidence: state.steps.slice(0, state.stepIndex).map((s, index) => ({
+        stepIndex: index,
+        type: state.plan.steps[index]!.type,
+        status: s.status,
+        summary: summaryOf(s.evidence),
+      })),
+      needsReauthentication,
+    };
+  }
+
+  /** `user:<id>` reads as the person's email; a token as its name. */
+  async function describeRequester(requestedBy: string): Promise<string> {
+    const [type, id] = [requestedBy.slice(0, requestedBy.indexOf(':')), requestedBy.slice(requestedBy.indexOf(':') + 1)];
+    if (type !== 'user') return requestedBy;
+    const user = await deps.prisma.appUser.findUnique({ where: { id }, select: { email: true, name: true } }).catch(() => null);
+    return user?.email ?? user?.name ?? requestedBy;
+  }
+}
+
+/** One line of a gate's evidence: its verdict or summary when it has one. */
+function summaryOf(evidence: unknown): string | null {
+  if (!evidence || typeof evidence !== 'object') return null;
+  const e = evidence as { summary?: unknown; outcome?: unknown; verdict?: { outcome?: unknown } };
+  const text = e.summary ?? e.outcome ?? e.verdict?.outcome;
+  return typeof text === 'string' ? text : null;
+}
