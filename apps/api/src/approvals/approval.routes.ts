@@ -3,7 +3,6 @@ import type { PrismaClient } from '@glidepath/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid, withErrors } from '../http/schemas.ts';
-import { readableResources } from '../identity/route-access.ts';
 import type { createReleaseService } from '../releases/release-service.ts';
 import { ControlQuery, ControlReply } from '../releases/release.schemas.ts';
 import { createApprovalService } from './approval.service.ts';
@@ -53,7 +52,7 @@ export function approvalRoutes(deps: { prisma: PrismaClient; releases: ReturnTyp
           response: withErrors({ 200: Type.Object({ items: Type.Array(InboxItem) }) }),
         },
       },
-      async (request) => ({ items: await approvals.inbox(request.identity!, await readableResources(deps.prisma, request)) }),
+      async (request) => ({ items: await approvals.inbox(request.identity!) }),
     );
     app.post(
       '/releases/:id/approve',

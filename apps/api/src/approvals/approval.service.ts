@@ -2,7 +2,6 @@ import { approvalBinding, countingApprovals, mayApprove, personKeyOf, storedPoli
 import type { PrismaClient } from '@glidepath/db';
 import { AppError } from '../http/app-error.ts';
 import { actorOf, type RequestIdentity } from '../identity/request-identity.ts';
-import type { Readable } from '../identity/route-access.ts';
 import type { createReleaseService } from '../releases/release-service.ts';
 
 type ReleaseService = ReturnType<typeof createReleaseService>;
@@ -105,10 +104,13 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
       );
     },
 
-    /** The releases waiting for an approval this caller may give, with what they would approve. */
-    async inbox(identity: RequestIdentity, visible: Readable) {
+    /**
+     * The releases waiting for an approval this caller may give, with what they would approve.
+     * Not filtered by read rights: an approver group's members see what they are asked to approve.
+     */
+    async inbox(identity: RequestIdentity) {
       const waiting = await deps.prisma.release.findMany({
-        where: { phase: 'awaiting-approval', ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }) },
+        where: { phase: 'awaiting-approval' },
         select: { id: true },
         orderBy: { createdAt: 'asc' },
         take: 500,

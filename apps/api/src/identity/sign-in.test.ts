@@ -1,97 +1,31 @@
-import { createServer } from 'node:net';
-import { signInAtProvider, startDevOidcProvider, type DevOidcProvider } from '@glidepath/dev-oidc';
+import type { DevOidcProvider } from '@glidepath/dev-oidc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp } from '../testing/test-app.ts';
-import { createOidcClient } from './oidc-client.ts';
+import { cookieFrom, createOidcHarness } from '../testing/oidc-harness.ts';
 
 // Sign-in against a real OpenID provider (oidc-provider on loopback), through a real port.
-let t: Awaited<ReturnType<typeof createTestApp>>;
+let h: Awaited<ReturnType<typeof createOidcHarness>>;
+let t: Awaited<ReturnType<typeof createOidcHarness>>['t'];
 let provider: DevOidcProvider;
 let base: string;
-let redirectUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+let api: Awaited<ReturnType<typeof createOidcHarness>>['api'];
+let beginSignIn: Awaited<ReturnType<typeof createOidcHarness>>['beginSignIn'];
+let callback: Awaited<ReturnType<typeof createOidcHarness>>['callback'];
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  redirectUrl = `${base}/auth/callback`;
-  provider = await startDevOidcProvider({
-    clients: [{ clientId: 'glidepath-test', clientSecret: 'test-client-secret-0123456789', redirectUris: [redirectUrl] }],
-  });
-  const oidc = createOidcClient(
-    {
-      issuer: provider.issuer,
-      clientId: 'glidepath-test',
-      clientSecret: 'test-client-secret-0123456789',
-      redirectUrl,
-      scopes: 'openid email profile',
-      groupsClaim: 'groups',
-      allowInsecure: true,
-    },
-    { probeCacheMs: 0 },
-  );
-  // No identity cache: these tests age and revoke sessions in the database behind the API's back.
-  t = await createTestApp({ access: { oidc, publicUrl: base, identityCacheTtlMs: 0 } });
-  await t.app.listen({ host: '127.0.0.1', port });
+  h = await createOidcHarness();
+  ({ t, provider, base, api, beginSignIn, callback } = h);
 });
-afterAll(async () => {
-  await t.close();
-  await provider.close();
-});
-
-function cookieFrom(response: Response, name: string): string | undefined {
-  const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  return line?.split(';')[0]!.slice(name.length + 1);
-}
-
-/** What a browser does: start at /auth/login, sign in at the provider, come back to the callback. */
-async function beginSignIn(login: string, returnTo = '/releases') {
-  const start = await fetch(`${base}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, { redirect: 'manual' });
-  expect(start.status).toBe(302);
-  const loginCookie = cookieFrom(start, 'glidepath_login')!;
-  const callbackUrl = await signInAtProvider(start.headers.get('location')!, login, redirectUrl);
-  return { loginCookie, callbackUrl };
-}
-
-async function callback(callbackUrl: string, loginCookie: string | undefined) {
-  return fetch(callbackUrl, { redirect: 'manual', headers: loginCookie ? { cookie: `glidepath_login=${loginCookie}` } : {} });
-}
+afterAll(() => h.close());
 
 async function signIn(login: string) {
-  const { loginCookie, callbackUrl } = await beginSignIn(login);
-  const done = await callback(callbackUrl, loginCookie);
-  expect(done.status).toBe(302);
+  const { session, me, done } = await h.signIn(login);
   expect(done.headers.get('location')).toBe('/releases');
-  const session = cookieFrom(done, 'glidepath_session')!;
-  expect(session).toBeTruthy();
-  const me = await api('GET', '/api/v1/me', session);
-  return { session, done, me: (await me.json()) as { id: string; name: string; groups: string[]; roles: unknown[]; session: { csrfToken: string } } };
+  return { session, me, done };
 }
 
 /** The error message of a reply. */
 async function message(response: Response | Promise<Response>): Promise<string> {
   return ((await (await response).json()) as { error: { message: string } }).error.message;
-}
-
-function api(method: string, path: string, session: string | undefined, options: { csrf?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  return fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(session ? { cookie: `glidepath_session=${session}` } : {}),
-      ...(options.csrf ? { 'x-csrf-token': options.csrf } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
 }
 
 describe('single sign-on with OpenID Connect', () => {
@@ -210,7 +144,7 @@ describe('single sign-on with OpenID Connect', () => {
 
   it('never redirects elsewhere after sign-in', async () => {
     for (const returnTo of ['//evil.example/x', 'https://evil.example', '/\\evil.example']) {
-      const { loginCookie, callbackUrl } = await beginSignIn('alice', returnTo);
+      const { loginCookie, callbackUrl } = await beginSignIn('alice', `returnTo=${encodeURIComponent(returnTo)}`);
       expect((await callback(callbackUrl, loginCookie)).headers.get('location')).toBe('/');
     }
   });

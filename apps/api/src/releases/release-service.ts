@@ -149,7 +149,14 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
             include: RELEASE_INCLUDE,
           });
           const inbox = await tx.releaseInbox.create({
-            data: { releaseId: release.id, event: { type: 'start' }, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },
+            data: {
+              releaseId: release.id,
+              event: { type: 'start' },
+              actorType: ctx.actor.type,
+              actorId: ctx.actor.id,
+              actorName: ctx.actor.name ?? null,
+              requestId: ctx.requestId,
+            },
           });
           await audit({
             actor: ctx.actor,
@@ -273,7 +280,14 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         throw new AppError('conflict', `${check.reason}${pending}`, { phase: release.phase, expectedPhase: expected.phase });
       }
       const inbox = await deps.prisma.releaseInbox.create({
-        data: { releaseId: id, event: event as object, actorType: ctx.actor.type, actorId: ctx.actor.id, requestId: ctx.requestId },
+        data: {
+          releaseId: id,
+          event: event as object,
+          actorType: ctx.actor.type,
+          actorId: ctx.actor.id,
+          actorName: ctx.actor.name ?? null,
+          requestId: ctx.requestId,
+        },
       });
       await deps.jobs.reconcile(id, `inbox-${inbox.id}`);
       const deadline = Date.now() + waitMs;

@@ -83,7 +83,7 @@ export interface ReleaseStep {
   /** When the engine looks again: end of a pause or hold, approval expiry. */
   wakeAt: string | null;
   evidence: unknown;
-  approvals: Array<{ actorId: string; comment: string | null; at: string }>;
+  approvals: Array<{ actorId: string; display?: string; comment: string | null; at: string }>;
   spec: StepSpec;
 }
 

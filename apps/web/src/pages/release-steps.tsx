@@ -36,7 +36,9 @@ function StepItem({ step, current }: { step: ReleaseStep; current: boolean }) {
           <ul className="approvals">
             {step.approvals.map((approval) => (
               <li key={`${approval.actorId}-${approval.at}`}>
-                approved by <Actor actorId={approval.actorId} /> <span className="muted">at {formatWhen(approval.at)}</span>
+                approved by {approval.display ? <span title={approval.actorId}>{approval.display}</span> : <Actor actorId={approval.actorId} />}{' '}
+                <span className="muted">at {formatWhen(approval.at)}</span>
+                {approval.comment && <span className="muted">: “{approval.comment}”</span>}
                 {approval.comment && <span>: “{approval.comment}”</span>}
               </li>
             ))}

@@ -68,7 +68,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         { event: { type: 'timer' } },
       ];
       for (const { event, inbox: row } of items) {
-        const actor: Actor = row ? { type: row.actorType, id: row.actorId } : SYSTEM;
+        const actor: Actor = row ? { type: row.actorType, id: row.actorId, name: row.actorName } : SYSTEM;
         const result = transition(state, event, now);
         if (!result.ok) {
           outcomes.push({ id: row!.id, outcome: `refused: ${result.reason}` });

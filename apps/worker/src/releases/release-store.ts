@@ -6,6 +6,7 @@ export interface PendingInboxRow {
   event: unknown;
   actorType: ActorType;
   actorId: string;
+  actorName: string | null;
   requestId: string | null;
 }
 
@@ -50,7 +51,7 @@ export async function lockAndLoadRelease(tx: Prisma.TransactionClient, releaseId
              WHERE sr.environment_id = r.environment_id AND sr.phase = 'succeeded' AND sr.id <> r.id
              ORDER BY sr.finished_at DESC NULLS LAST LIMIT 1) AS stable,
            (SELECT coalesce(json_agg(i ORDER BY i.id), '[]'::json)
-              FROM (SELECT id, event, actor_type AS "actorType", actor_id AS "actorId", request_id AS "requestId"
+              FROM (SELECT id, event, actor_type AS "actorType", actor_id AS "actorId", actor_name AS "actorName", request_id AS "requestId"
                       FROM release_inbox
                      WHERE release_id = r.id AND processed_at IS NULL
                      ORDER BY id LIMIT ${inboxBatch}) i) AS inbox

@@ -3,6 +3,7 @@ import type { StepSpec } from '../plan/plan-spec.ts';
 import { validatePlan } from '../plan/validate-plan.ts';
 import { initialReleaseState, nextWakeAt, type Phase, type ReleaseEvent, type ReleaseState } from './release-state.ts';
 import { transition } from './transition.ts';
+import { approvalBinding } from './approval-binding.ts';
 
 /** A fake clock: tests move time by hand. */
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
@@ -278,6 +279,84 @@ describe('transition: a release through time', () => {
     ({ state } = run(state, [[{ type: 'approve', actorId: 'carol' }, sec(4)]]));
     expect(state.phase).toBe('succeeded');
     expect(state.steps[0]!.approvals.map((a) => a.actorId)).toEqual(['bob', 'carol']);
+  });
+
+  describe('approvals bound to what was approved', () => {
+    const subject = { digest: `sha256:${'a'.repeat(64)}`, environmentId: 'env-prod', planVersion: 3 };
+    const protectedPlan = plan([
+      { type: 'approval', count: 2, expiresAfter: '1h' },
+      { type: 'setWeight', weight: 20 },
+      { type: 'webhook', url: 'http://127.0.0.1:1/gate' },
+      { type: 'setWeight', weight: 100 },
+    ]);
+    const started = () => run({ ...initialReleaseState(protectedPlan, 'token:ci'), requesterKey: 'user:alice', subject }, [[{ type: 'start' }, sec(0)]]).state;
+
+    it('the requester never approves, whatever credential they came through', () => {
+      expect(transition(started(), { type: 'approve', actorId: 'user:alice' }, sec(1))).toEqual({
+        ok: false,
+        reason: 'the person who requested a release may not approve it',
+      });
+      expect(transition(started(), { type: 'reject', actorId: 'user:alice', comment: 'no' }, sec(1))).toMatchObject({ ok: false });
+    });
+
+    it('records what each approval was given for, and refuses one given for another state of the release', () => {
+      const state = started();
+      const binding = approvalBinding(state)!;
+      expect(binding).toMatchObject(subject);
+      const { state: once } = run(state, [[{ type: 'approve', actorId: 'user:bob', display: 'bob@x', binding }, sec(1)]]);
+      expect(once.steps[0]!.approvals[0]).toEqual({ actorId: 'user:bob', display: 'bob@x', comment: null, at: new Date(sec(1)).toISOString(), binding });
+      const stale = { ...binding, evidenceHash: '0000000000000000' };
+      expect(transition(once, { type: 'approve', actorId: 'user:carol', binding: stale }, sec(2))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/changed after you looked/),
+      });
+    });
+
+    it('an approval expires: it stops counting after the step expiry even while the wait goes on', () => {
+      const p = plan([
+        { type: 'approval', count: 2, expiresAfter: '1h' },
+        { type: 'setWeight', weight: 100 },
+      ]);
+      let state = run({ ...initialReleaseState(p, 'x'), requesterKey: 'user:alice', subject }, [[{ type: 'start' }, sec(0)]]).state;
+      // Bob approves; the step is entered again later (a retry), so its wait restarts but bob's approval is older.
+      state = run(state, [[{ type: 'approve', actorId: 'user:bob' }, sec(10)]]).state;
+      const aged = structuredClone(state);
+      aged.steps[0]!.approvals[0]!.at = new Date(sec(10) - 3_600_000).toISOString();
+      const after = run(aged, [[{ type: 'approve', actorId: 'user:carol' }, sec(20)]]).state;
+      expect(after.phase).toBe('awaiting-approval');
+      expect(after.steps[0]!.approvals.map((a) => a.actorId)).toEqual(['user:carol']);
+    });
+
+    it('a reject with a comment fails the step at once', () => {
+      const { state } = run(started(), [[{ type: 'reject', actorId: 'user:bob', display: 'bob@x', comment: 'not today' }, sec(5)]]);
+      expect(state).toMatchObject({ phase: 'rolled-back', reason: 'automatic rollback: rejected by bob@x: not today' });
+      expect(state.steps[0]!.status).toBe('failed');
+    });
+
+    it('a retry from after the approval step asks for fresh approvals first, with no traffic, then goes on where it was asked', () => {
+      let state = run(started(), [
+        [{ type: 'approve', actorId: 'user:bob' }, sec(1)],
+        [{ type: 'approve', actorId: 'user:carol' }, sec(2)],
+        [{ type: 'gate-verdict', stepIndex: 2, attempt: 1, outcome: 'fail', summary: 'the webhook said no' }, sec(3)],
+      ]).state;
+      expect(state.phase).toBe('rolled-back');
+      const retried = transition(state, { type: 'retry', fromStep: 2, actorId: 'user:alice' }, sec(10));
+      if (!retried.ok) throw new Error(retried.reason);
+      state = retried.state;
+      expect(retried.effects).toEqual([{ type: 'set-weight', weight: 0 }]);
+      expect(state).toMatchObject({ phase: 'awaiting-approval', stepIndex: 0, canaryWeight: 0, resumeFrom: 2 });
+      expect(state.steps[0]!.approvals).toEqual([]);
+      expect(state.steps[1]!.status).toBe('succeeded'); // kept: it is not run again
+      const approved = run(state, [
+        [{ type: 'approve', actorId: 'user:bob' }, sec(11)],
+        [{ type: 'approve', actorId: 'user:dave' }, sec(12)],
+      ]);
+      expect(approved.state).toMatchObject({ phase: 'progressing', stepIndex: 2, canaryWeight: 20, resumeFrom: null });
+      expect(approved.effects).toEqual([
+        { type: 'set-weight', weight: 20 },
+        { type: 'run-gate', gate: 'webhook', stepIndex: 2, attempt: 2 },
+      ]);
+    });
   });
 
   it('an inconclusive verdict at the limit pauses for a person when the plan says so', () => {
