@@ -13,3 +13,5 @@ export * from './access/access.ts';
 export * from './security/redact-url-credentials.ts';
 export * from './policy/approval-policy.ts';
 export * from './release/approval-binding.ts';
+export * from './policy/deploy-window.ts';
+export * from './policy/break-glass.ts';

@@ -14,10 +14,10 @@ import { resolveScope, type ScopeKind } from './scope-resolver.ts';
  * - `ingest-key`: the environment's metrics ingest key, which the handler checks;
  * - `signed-in`: any identity, no role (who am I, sign out everywhere);
  * - `metrics`: the scrape token, or an identity with audit:read globally;
- * - a permission at a scope (see scope-resolver.ts).
+ * - a permission at a scope (see scope-resolver.ts); `peopleOnly` refuses tokens whatever they hold.
  * A route under /api, /auth or /metrics that declares nothing makes the API refuse to start.
  */
-export type RouteAccess = 'public' | 'ingest-key' | 'signed-in' | 'metrics' | { permission: Permission; scope: ScopeKind };
+export type RouteAccess = 'public' | 'ingest-key' | 'signed-in' | 'metrics' | { permission: Permission; scope: ScopeKind; peopleOnly?: boolean };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -115,6 +115,11 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     if (identity.via === 'session') checkCookieRequest(request, identity);
     if (access === 'signed-in') return;
     const needed = access === 'metrics' ? METRICS_ACCESS : access;
+    if ('peopleOnly' in needed && needed.peopleOnly && identity.kind !== 'user')
+      throw new AppError('forbidden', `token "${identity.name}" may not ${needed.permission}: only a signed-in person with the role may, never a token`, {
+        permission: needed.permission,
+        people: true,
+      });
     // Who may approve also depends on the environment's policy (its approverGroup) and the step: the approvals service decides.
     if (needed.permission === 'release:approve') return;
     // Held nowhere means refused before the body is even validated; where exactly is decided once the route's resource is known.

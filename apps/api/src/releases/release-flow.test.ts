@@ -131,7 +131,9 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
     const late = await api.post(`/releases/${first.body.id}/rollback`);
     expect(late).toMatchObject({
       status: 409,
-      body: { error: { code: 'conflict', message: 'cannot rollback a release that is aborted (allowed when awaiting-approval, progressing, paused, failed)' } },
+      body: {
+        error: { code: 'conflict', message: 'cannot rollback a release that is aborted (allowed when queued, awaiting-approval, progressing, paused, failed)' },
+      },
     });
   });
 

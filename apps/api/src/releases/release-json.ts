@@ -23,6 +23,9 @@ export function releaseJson(r: ReleaseRow) {
     stepIndex: state.stepIndex,
     canaryWeight: state.canaryWeight,
     reason: state.reason,
+    /** Queued: when the environment opens (deploy windows, freezes). */
+    opensAt: state.phase === 'queued' ? (state.opensAt ?? null) : null,
+    breakGlass: state.breakGlass ?? null,
     requestedBy: r.requestedBy,
     version: r.version,
     createdAt: r.createdAt.toISOString(),

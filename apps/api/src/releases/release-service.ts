@@ -1,16 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  activeFreeze,
+  ACTIVE_PHASES,
+  approvalExpiryMs,
+  deployGate,
   initialReleaseState,
   isGate,
-  transition,
-  type CompiledPlan,
-  approvalExpiryMs,
+  mayBreakGlass,
   storedPolicy,
+  transition,
+  type BreakGlass,
+  type CompiledPlan,
+  type Grant,
   type ReleaseEvent,
   type ReleaseState,
 } from '@glidepath/core';
-import type { Actor, AuditedTransaction, JobQueue, Prisma, PrismaClient } from '@glidepath/db';
+import type { Actor, AuditedTransaction, EventBus, JobQueue, Prisma, PrismaClient } from '@glidepath/db';
 import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
@@ -24,6 +28,8 @@ export interface CreateReleaseInput {
   plan: string;
   planVersion?: number;
   reason?: string;
+  /** Start now whatever the deploy windows and freezes say, and skip approvals: a written reason, people with the right only. */
+  breakGlass?: { reason: string };
 }
 
 export interface RequestContext {
@@ -31,12 +37,34 @@ export interface RequestContext {
   requestId: string;
   /** The person behind the request (core's personKeyOf): recorded as the requester of a new release. */
   personKey?: string;
+  /** Who is asking, for break-glass: a person, with their grants. */
+  caller?: { kind: 'user' | 'token'; display: string; grants: readonly Grant[] };
 }
 
 export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict'>;
 
-export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; now?: () => number }) {
+export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; bus?: EventBus; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();
+
+  /** Break-glass is announced on the event bus on its own, for notifications (chat, incident tools). */
+  async function announceBreakGlass(release: { id: string; serviceId: string; environmentId: string }, breakGlass: BreakGlass) {
+    await deps.bus
+      ?.publish({
+        type: 'release.break-glass',
+        data: { releaseId: release.id, serviceId: release.serviceId, environmentId: release.environmentId, ...breakGlass },
+      })
+      .catch(() => {});
+  }
+
+  function requireBreakGlass(ctx: RequestContext, environment: { id: string; serviceId: string; policy: unknown }, reason: string) {
+    if (!ctx.caller) throw new AppError('forbidden', 'break-glass needs a signed-in person');
+    const decision = mayBreakGlass(
+      ctx.caller,
+      { policy: storedPolicy(environment.policy), serviceId: environment.serviceId, environmentId: environment.id },
+      reason,
+    );
+    if (!decision.allowed) throw new AppError('forbidden', decision.reason, { field: 'body.breakGlass' });
+  }
 
   async function load(id: string, db: Prisma.TransactionClient = deps.prisma) {
     const release = await db.release.findUnique({ where: { id }, include: RELEASE_INCLUDE });
@@ -61,9 +89,8 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     if (!plan)
       throw new AppError('not_found', `plan "${input.plan}"${input.planVersion ? ` version ${input.planVersion}` : ''} does not exist`, { field: 'body.plan' });
 
+    // A freeze or a closed deploy window does not refuse the release: it is queued (core's transition) and starts when the environment opens.
     const policy = storedPolicy(environment.policy);
-    const freeze = activeFreeze(policy, now());
-    if (freeze) throw new AppError('conflict', `environment ${environment.name} is frozen until ${freeze.to}: ${freeze.reason}`, { freeze });
 
     if (environment.requireUpstreamSuccess) {
       const upstream = await deps.prisma.environment.findFirst({
@@ -122,11 +149,16 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         if (earlier) return replay(earlier, requestHash);
       }
       const admitted = await admit(input);
+      if (input.breakGlass) requireBreakGlass(ctx, admitted.environment, input.breakGlass.reason);
       const actorId = `${ctx.actor.type}:${ctx.actor.id}`;
+      const breakGlass: BreakGlass | null = input.breakGlass
+        ? { by: ctx.personKey ?? actorId, display: ctx.caller?.display ?? actorId, reason: input.breakGlass.reason, at: new Date(now()).toISOString() }
+        : null;
       const state: ReleaseState = {
         ...initialReleaseState(admitted.compiled, actorId),
         requesterKey: ctx.personKey ?? actorId,
         subject: { digest: admitted.artifact.digest, environmentId: admitted.environment.id, planVersion: admitted.plan.version },
+        breakGlass,
       };
       try {
         const { release, inboxId } = await deps.audited(async (tx, audit) => {
@@ -173,8 +205,19 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
             reason: input.reason,
             requestId: ctx.requestId,
           });
+          if (breakGlass)
+            await audit({
+              actor: ctx.actor,
+              action: 'release.break-glass',
+              subject: { type: 'release', id: release.id },
+              environmentId: release.environmentId,
+              payload: { breakGlass },
+              reason: breakGlass.reason,
+              requestId: ctx.requestId,
+            });
           return { release, inboxId: inbox.id };
         });
+        if (breakGlass) await announceBreakGlass(release, breakGlass);
         await deps.jobs.startRelease(release.id, `inbox-${inboxId}`);
         return { created: true, release: releaseJson(release) };
       } catch (error) {
@@ -183,7 +226,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         }
         if (isUniqueViolation(error)) {
           const active = await deps.prisma.release.findFirst({
-            where: { environmentId: admitted.environment.id, phase: { in: ['pending', 'awaiting-approval', 'progressing', 'paused', 'failed'] } },
+            where: { environmentId: admitted.environment.id, phase: { in: [...ACTIVE_PHASES] } },
           });
           throw new AppError(
             'conflict',
@@ -269,12 +312,15 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         }),
         { isolationLevel: 'RepeatableRead' },
       );
+      if (event.type === 'break-glass') requireBreakGlass(ctx, release.environment, event.reason);
+      // The same view of the world the worker will have: is the environment open now?
+      const context = { gate: deployGate(storedPolicy(release.environment.policy), now()) };
       let expected = release.state as unknown as ReleaseState;
       for (const row of queued) {
-        const result = transition(expected, row.event as unknown as ReleaseEvent, now());
+        const result = transition(expected, row.event as unknown as ReleaseEvent, now(), context);
         if (result.ok) expected = result.state;
       }
-      const check = transition(expected, event, now());
+      const check = transition(expected, event, now(), context);
       if (!check.ok) {
         const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';
         throw new AppError('conflict', `${check.reason}${pending}`, { phase: release.phase, expectedPhase: expected.phase });
@@ -299,6 +345,8 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       }
       if (processed?.outcome?.startsWith('refused: '))
         throw new AppError('conflict', processed.outcome.slice('refused: '.length), { phase: (await load(id)).phase });
+      if (event.type === 'break-glass')
+        await announceBreakGlass(release, { by: event.actorId, display: event.display, reason: event.reason, at: new Date(now()).toISOString() });
       return { accepted: !processed?.processedAt, release: releaseJson(await load(id)) };
     },
   };

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { hashToken, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import { hashToken, type AuditedTransaction, type JobQueue, type PrismaClient } from '@glidepath/db';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
@@ -104,7 +104,13 @@ function sampleProblems(
   return problems;
 }
 
-export function environmentsRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry; metricSources: MetricRegistry }) {
+export function environmentsRoutes(deps: {
+  prisma: PrismaClient;
+  audited: AuditedTransaction;
+  jobs: JobQueue;
+  routers: RouterRegistry;
+  metricSources: MetricRegistry;
+}) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const catalog = createEnvironmentCatalog(deps);
@@ -216,7 +222,13 @@ export function environmentsRoutes(deps: { prisma: PrismaClient; audited: Audite
       },
       async (request) => {
         const { reason, ...changes } = request.body;
-        return catalog.update(request.params.id, changes, { actor: requestActor(request), requestId: request.id, reason });
+        const updated = await catalog.update(request.params.id, changes, { actor: requestActor(request), requestId: request.id, reason });
+        // A changed policy may open the environment: queued releases look again now rather than at their next wake-up.
+        if (changes.policy !== undefined) {
+          const queued = await deps.prisma.release.findMany({ where: { environmentId: request.params.id, phase: 'queued' }, select: { id: true } });
+          for (const { id } of queued) await deps.jobs.reconcile(id, `policy-${Date.now()}`);
+        }
+        return updated;
       },
     );
   };

@@ -45,6 +45,10 @@ const ReleaseProps = {
   stepIndex: Type.Integer(),
   canaryWeight: Type.Number(),
   reason: Type.Union([Type.String(), Type.Null()]),
+  opensAt: Type.Union([Type.String(), Type.Null()], { description: 'queued: when the environment opens (deploy windows and freezes)' }),
+  breakGlass: Type.Union([Type.Object({ by: Type.String(), display: Type.String(), reason: Type.String(), at: Type.String() }), Type.Null()], {
+    description: 'the release runs under break-glass: windows and freezes do not hold it, approvals are skipped',
+  }),
   requestedBy: Type.String(),
   version: Type.Integer(),
   createdAt: Type.String(),
@@ -92,6 +96,15 @@ const CreateRelease = Type.Object(
     plan: Type.String({ minLength: 1 }),
     planVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the latest' })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    breakGlass: Type.Optional(
+      Type.Object(
+        { reason: Type.String({ minLength: 10, maxLength: 2000, description: 'why this cannot wait: written down in the release and the audit log' }) },
+        {
+          additionalProperties: false,
+          description: 'start now despite deploy windows and freezes, and skip approvals (people with the admin role, where the policy allows)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -120,7 +133,12 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       async (request, reply) => {
         const { created, release } = await releases.create(
           request.body,
-          { actor: requestActor(request), requestId: request.id, personKey: personKeyOf(request.identity!) },
+          {
+            actor: requestActor(request),
+            requestId: request.id,
+            personKey: personKeyOf(request.identity!),
+            caller: { kind: request.identity!.kind, display: request.identity!.name, grants: request.identity!.grants },
+          },
           request.headers['idempotency-key'],
         );
         return reply.status(created ? 201 : 200).send(release);
@@ -162,7 +180,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
       async (request) => releases.get(request.params.id),
     );
 
-    const controls: Array<[Exclude<Control, 'retry' | 'approve' | 'reject'>, string]> = [
+    const controls: Array<[Exclude<Control, 'retry' | 'approve' | 'reject' | 'break-glass'>, string]> = [
       ['pause', 'Pause a progressing release'],
       ['resume', 'Resume a paused release'],
       ['promote', 'Skip the remaining steps and promote to 100%'],
@@ -195,6 +213,30 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
         },
       );
     }
+    app.post(
+      '/releases/:id/break-glass',
+      {
+        config: { access: { permission: 'release:break-glass', scope: 'release-id', peopleOnly: true } },
+        schema: {
+          tags: ['releases'],
+          summary: 'Break glass: start a queued release now, or skip its approval, with a written reason (marked in the release and the audit log)',
+          params: Type.Object({ id: Uuid }),
+          querystring: ControlQuery,
+          body: Type.Object({ reason: Type.String({ minLength: 10, maxLength: 2000 }) }, { additionalProperties: false }),
+          response: withErrors({ 200: ControlReply, 202: ControlReply }),
+        },
+      },
+      async (request, reply) => {
+        const who = request.identity!;
+        const result = await releases.control(
+          request.params.id,
+          { type: 'break-glass', actorId: personKeyOf(who), display: who.name, reason: request.body.reason },
+          { actor: requestActor(request), requestId: request.id, caller: { kind: who.kind, display: who.name, grants: who.grants } },
+          request.query.wait ?? 5000,
+        );
+        return reply.status(result.accepted ? 202 : 200).send(result);
+      },
+    );
     app.post(
       '/releases/:id/retry',
       {

@@ -48,7 +48,7 @@ export interface StreamMessage {
 
 // Releases (see /api/v1/releases in /api/docs).
 
-export const PHASES = ['pending', 'awaiting-approval', 'progressing', 'paused', 'succeeded', 'failed', 'rolled-back', 'aborted'] as const;
+export const PHASES = ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'succeeded', 'failed', 'rolled-back', 'aborted'] as const;
 export type Phase = (typeof PHASES)[number];
 /** Phases whose release has ended: its finishedAt is set. (`failed` is not one: its traffic split still stands.) */
 export const TERMINAL_PHASES: readonly Phase[] = ['succeeded', 'rolled-back', 'aborted'];
@@ -98,6 +98,10 @@ export interface Release {
   /** Share of traffic on the new version, 0–100. */
   canaryWeight: number;
   reason: string | null;
+  /** Queued: when the environment opens (deploy windows, freezes). */
+  opensAt: string | null;
+  /** Run under break-glass: who, why, when. */
+  breakGlass: { by: string; display: string; reason: string; at: string } | null;
   /** `<actor type>:<actor id>` */
   requestedBy: string;
   /** Optimistic-lock version: grows with every change. */

@@ -2,6 +2,7 @@ import type { Outcome, Phase, StepStatus } from '../api/types.ts';
 
 const phaseLabel: Record<Phase, string> = {
   pending: 'pending',
+  queued: 'queued',
   'awaiting-approval': 'awaiting approval',
   progressing: 'progressing',
   paused: 'paused',

@@ -10,6 +10,7 @@ const reasonTone: Partial<Record<Release['phase'], string>> = {
   aborted: 'warn',
   paused: 'warn',
   'awaiting-approval': 'info',
+  queued: 'warn',
 };
 
 export function ReleaseHeader({ release }: { release: Release }) {
@@ -34,6 +35,12 @@ export function ReleaseHeader({ release }: { release: Release }) {
           {release.id}
         </code>
       </div>
+      {release.breakGlass && (
+        <p className="callout bad break-glass" role="alert" data-testid="break-glass">
+          <strong>Break-glass</strong> by {release.breakGlass.display} at {release.breakGlass.at}: {release.breakGlass.reason}. Deploy windows, freezes and
+          approvals do not hold this release.
+        </p>
+      )}
       {release.reason && (
         <p className={`callout ${reasonTone[release.phase] ?? ''}`} data-testid="release-reason">
           {release.reason}

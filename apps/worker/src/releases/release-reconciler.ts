@@ -1,4 +1,14 @@
-import { nextWakeAt, transition, type Effect, type ReleaseEvent, type ReleaseState, type TrafficRouter, type TrafficTarget } from '@glidepath/core';
+import {
+  deployGate,
+  nextWakeAt,
+  storedPolicy,
+  transition,
+  type Effect,
+  type ReleaseEvent,
+  type ReleaseState,
+  type TrafficRouter,
+  type TrafficTarget,
+} from '@glidepath/core';
 import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue } from '@glidepath/db';
 import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
@@ -29,6 +39,7 @@ const ACTION: Record<ReleaseEvent['type'], string> = {
   retry: 'release.retried',
   approve: 'release.approved',
   reject: 'release.rejected',
+  'break-glass': 'release.break-glass',
 };
 
 /**
@@ -53,6 +64,8 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       const { inbox } = release;
 
       let state = release.state as ReleaseState;
+      // Whether the environment is open now (deploy windows, freezes): one answer for every event of this round.
+      const context = { gate: deployGate(storedPolicy(release.policy), now) };
       let version = release.version;
       const gates: Array<Extract<Effect, { type: 'run-gate' }> & { round?: string }> = [];
       const transitions: TransitionRow[] = [];
@@ -69,7 +82,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       ];
       for (const { event, inbox: row } of items) {
         const actor: Actor = row ? { type: row.actorType, id: row.actorId, name: row.actorName } : SYSTEM;
-        const result = transition(state, event, now);
+        const result = transition(state, event, now, context);
         if (!result.ok) {
           outcomes.push({ id: row!.id, outcome: `refused: ${result.reason}` });
           audits.push({

@@ -18,6 +18,8 @@ export interface LoadedRelease {
   state: unknown;
   /** The environment's { type, config } traffic target. */
   target: unknown;
+  /** The environment's policy: its deploy windows and freezes decide whether the release may move now. */
+  policy: unknown;
   serviceName: string;
   artifact: { version: string; digest: string };
   /** What last succeeded in this environment: the stable version traffic falls back to. */
@@ -45,7 +47,7 @@ export async function lockAndLoadRelease(tx: Prisma.TransactionClient, releaseId
   if (locked.length === 0) return null;
   const [row] = await tx.$queryRaw<Row[]>`
     SELECT r.id::text, r.service_id::text AS "serviceId", r.environment_id::text AS "environmentId", r.version, r.state,
-           e.target, s.name AS "serviceName", a.version AS "artifactVersion", a.digest AS "artifactDigest",
+           e.target, e.policy, s.name AS "serviceName", a.version AS "artifactVersion", a.digest AS "artifactDigest",
            (SELECT json_build_object('version', sa.version, 'digest', sa.digest)
               FROM release sr JOIN artifact sa ON sa.id = sr.artifact_id
              WHERE sr.environment_id = r.environment_id AND sr.phase = 'succeeded' AND sr.id <> r.id

@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   /** pause, resume, promote, abort, rollback, retry */
   'release:control',
   'release:approve',
+  /** start or continue a release despite windows and freezes, skip approvals: people only, with a reason */
+  'release:break-glass',
   'service:write',
   'environment:write',
   'plan:write',

@@ -48,4 +48,6 @@ export interface CompiledPlan {
   strategy: 'canary' | 'blue-green' | 'rolling';
   steps: Step[];
   rollback: { automatic: boolean };
+  /** Hold at the next step boundary when the deploy window closes (absent: hold), or continue. */
+  onWindowClose?: 'hold' | 'continue';
 }

@@ -45,6 +45,8 @@ export interface RollbackPolicySpec {
 
 interface PlanCommon {
   rollback?: RollbackPolicySpec;
+  /** What a running release does when its environment's deploy window closes: hold at the next step boundary (default) or continue. */
+  windows?: { onClose?: 'hold' | 'continue' };
   /** After full promotion, keep judging for this long; a failing verdict still rolls back. */
   watch?: { duration: Duration; analysis?: Omit<Extract<GateStepSpec, { type: 'analysis' }>, 'type'> };
 }

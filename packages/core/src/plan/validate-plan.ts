@@ -69,7 +69,7 @@ class Validator {
   plan(spec: unknown): CompiledPlan | undefined {
     if (typeof spec !== 'object' || spec === null) return this.fail('', 'must be an object with a strategy');
     const strategy = (spec as Obj).strategy;
-    const common = ['strategy', 'rollback', 'watch'];
+    const common = ['strategy', 'rollback', 'watch', 'windows'];
     let steps: Step[] | undefined;
     if (strategy === 'canary') {
       const s = this.object(spec, '', [...common, 'steps']);
@@ -87,8 +87,16 @@ class Validator {
     const rollback = s.rollback === undefined ? {} : this.object(s.rollback, 'rollback', ['automatic']);
     if (rollback?.automatic !== undefined && typeof rollback.automatic !== 'boolean') this.fail('rollback.automatic', 'must be true or false');
     const watch = s.watch === undefined ? undefined : this.watch(s.watch);
-    if (!steps || !rollback) return undefined;
-    return { strategy, steps: watch ? [...steps, watch] : steps, rollback: { automatic: rollback.automatic !== false } };
+    const windows = s.windows === undefined ? {} : this.object(s.windows, 'windows', ['onClose']);
+    if (windows?.onClose !== undefined && windows.onClose !== 'hold' && windows.onClose !== 'continue')
+      this.fail('windows.onClose', 'must be hold or continue');
+    if (!steps || !rollback || !windows) return undefined;
+    return {
+      strategy,
+      steps: watch ? [...steps, watch] : steps,
+      rollback: { automatic: rollback.automatic !== false },
+      ...(windows.onClose === 'continue' ? { onWindowClose: 'continue' as const } : {}),
+    };
   }
 
   canarySteps(value: unknown): Step[] | undefined {

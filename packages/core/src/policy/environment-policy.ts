@@ -1,11 +1,6 @@
 import { parseDuration } from '../plan/duration.ts';
 import type { ConfigCheck, ConfigProblem } from '../ports/traffic-router.ts';
-
-export interface Freeze {
-  from: string;
-  to: string;
-  reason: string;
-}
+import { windowProblems, type DeployWindow, type Freeze } from './deploy-window.ts';
 
 export interface EnvironmentPolicy {
   /** Protected environments need approvals from signed-in people; the requester can never approve their own release. */
@@ -17,7 +12,12 @@ export interface EnvironmentPolicy {
   approvalExpiresAfter: string | null;
   /** Names of service-account tokens allowed to approve in a protected environment (none by default). */
   serviceAccountApprovers: string[];
+  /** Recurring windows in which releases may move (none: always); outside them releases queue. */
+  windows: DeployWindow[];
+  /** Dated freezes: releases queue until they end. */
   freezes: Freeze[];
+  /** Whether people with the right may break glass here (start despite windows and freezes, skip approvals). */
+  breakGlass: boolean;
 }
 
 /** Protected environments' approvals expire after a day unless the policy says otherwise. */
@@ -30,7 +30,9 @@ export const DEFAULT_POLICY: EnvironmentPolicy = {
   approverGroup: null,
   approvalExpiresAfter: null,
   serviceAccountApprovers: [],
+  windows: [],
   freezes: [],
+  breakGlass: true,
 };
 
 /** A policy as stored, with the defaults of fields added since it was saved. */
@@ -48,7 +50,9 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: [{ path: 'policy', message: 'must be an object' }] };
   const p = value as Record<string, unknown>;
   for (const key of Object.keys(p)) {
-    if (!['protected', 'requiredApprovals', 'approverGroup', 'approvalExpiresAfter', 'serviceAccountApprovers', 'freezes'].includes(key))
+    if (
+      !['protected', 'requiredApprovals', 'approverGroup', 'approvalExpiresAfter', 'serviceAccountApprovers', 'windows', 'freezes', 'breakGlass'].includes(key)
+    )
       problems.push({ path: `policy.${key}`, message: 'is not a known field' });
   }
   const isProtected = p.protected ?? false;
@@ -69,17 +73,11 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   const serviceAccountApprovers = p.serviceAccountApprovers ?? [];
   if (!Array.isArray(serviceAccountApprovers) || serviceAccountApprovers.some((n) => typeof n !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(n)))
     problems.push({ path: 'policy.serviceAccountApprovers', message: 'must be a list of token names' });
+  const windows = p.windows ?? [];
   const freezes = p.freezes ?? [];
-  if (!Array.isArray(freezes)) problems.push({ path: 'policy.freezes', message: 'must be a list of { from, to, reason }' });
-  else
-    freezes.forEach((f: { from?: unknown; to?: unknown; reason?: unknown }, i) => {
-      const from = typeof f?.from === 'string' ? Date.parse(f.from) : NaN;
-      const to = typeof f?.to === 'string' ? Date.parse(f.to) : NaN;
-      if (Number.isNaN(from)) problems.push({ path: `policy.freezes[${i}].from`, message: 'must be an ISO date-time' });
-      if (Number.isNaN(to)) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be an ISO date-time' });
-      if (!Number.isNaN(from) && !Number.isNaN(to) && from >= to) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be after from' });
-      if (typeof f?.reason !== 'string' || !f.reason) problems.push({ path: `policy.freezes[${i}].reason`, message: 'must say why' });
-    });
+  problems.push(...windowProblems(windows, freezes));
+  const breakGlass = p.breakGlass ?? true;
+  if (typeof breakGlass !== 'boolean') problems.push({ path: 'policy.breakGlass', message: 'must be true or false' });
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
@@ -89,12 +87,9 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
       approverGroup: approverGroup as string | null,
       approvalExpiresAfter: expiry as string | null,
       serviceAccountApprovers: serviceAccountApprovers as string[],
+      windows: windows as DeployWindow[],
       freezes: freezes as Freeze[],
+      breakGlass: breakGlass as boolean,
     },
   };
-}
-
-/** The freeze in force at `now`, if any. */
-export function activeFreeze(policy: EnvironmentPolicy, now: number): Freeze | undefined {
-  return policy.freezes.find((f) => Date.parse(f.from) <= now && now < Date.parse(f.to));
 }

@@ -1,9 +1,9 @@
 import type { CompiledPlan, GateType } from '../plan/compiled-plan.ts';
 
-export const PHASES = ['pending', 'awaiting-approval', 'progressing', 'paused', 'succeeded', 'failed', 'rolled-back', 'aborted'] as const;
+export const PHASES = ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'succeeded', 'failed', 'rolled-back', 'aborted'] as const;
 export type Phase = (typeof PHASES)[number];
 /** A release in one of these holds its environment: no other release may start there. `failed` counts: its traffic split still stands. */
-export const ACTIVE_PHASES: readonly Phase[] = ['pending', 'awaiting-approval', 'progressing', 'paused', 'failed'];
+export const ACTIVE_PHASES: readonly Phase[] = ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed'];
 export const TERMINAL_PHASES: readonly Phase[] = ['succeeded', 'rolled-back', 'aborted'];
 
 export interface Approval {
@@ -52,10 +52,24 @@ export interface ReleaseState {
   subject?: { digest: string; environmentId: string; planVersion: number };
   /** After a retry past an approval step: the step to go on from once fresh approvals are in. */
   resumeFrom?: number | null;
+  /** Queued (outside a deploy window, or frozen): the step to enter when the environment opens, and when that is. */
+  heldAt?: number | null;
+  opensAt?: string | null;
+  /** When a queued release looks again: when it opens, or daily when no window will (a policy change wakes it too). */
+  queueWakeAt?: string | null;
+  /** Run under break-glass: deploy windows and freezes do not hold it, approval steps are skipped. */
+  breakGlass?: BreakGlass | null;
   /** Why the release is paused or ended, in words for people. */
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+export interface BreakGlass {
+  by: string;
+  display: string;
+  reason: string;
+  at: string;
 }
 
 export interface ControlActor {
@@ -70,9 +84,10 @@ export type ReleaseEvent =
   | ({ type: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' } & ControlActor)
   | ({ type: 'retry'; fromStep: number } & ControlActor)
   | ({ type: 'approve'; comment?: string | null; display?: string; binding?: ApprovalBinding } & ControlActor)
-  | ({ type: 'reject'; comment: string; display?: string } & ControlActor);
+  | ({ type: 'reject'; comment: string; display?: string } & ControlActor)
+  | ({ type: 'break-glass'; reason: string; display: string } & ControlActor);
 
-export type ControlType = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve' | 'reject';
+export type ControlType = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve' | 'reject' | 'break-glass';
 
 /** Instructions to providers. Always absolute ("weight 25"), so applying one twice is harmless. */
 export type Effect =
@@ -100,5 +115,6 @@ export function initialReleaseState(plan: CompiledPlan, requestedBy: string): Re
 /** The earliest time the reconciler must look at this release again, if any. */
 export function nextWakeAt(state: ReleaseState): string | null {
   if (TERMINAL_PHASES.includes(state.phase)) return null;
+  if (state.phase === 'queued') return state.queueWakeAt ?? state.opensAt ?? null;
   return state.steps[state.stepIndex]?.wakeAt ?? null;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepSpec } from '../plan/plan-spec.ts';
 import { validatePlan } from '../plan/validate-plan.ts';
 import { initialReleaseState, nextWakeAt, type Phase, type ReleaseEvent, type ReleaseState } from './release-state.ts';
-import { transition } from './transition.ts';
+import { transition, type TransitionContext } from './transition.ts';
 import { approvalBinding } from './approval-binding.ts';
 
 /** A fake clock: tests move time by hand. */
@@ -61,6 +61,13 @@ const approvalPlan = plan([
 /** One release in each phase, reached through the machine itself. */
 const inPhase: Record<Phase, () => ReleaseState> = {
   pending: () => initialReleaseState(timedPlan, 'alice'),
+  queued: () => {
+    const result = transition(initialReleaseState(timedPlan, 'alice'), { type: 'start' }, sec(0), {
+      gate: { open: false, reason: 'frozen', opensAt: sec(3600) },
+    });
+    if (!result.ok) throw new Error(result.reason);
+    return result.state;
+  },
   progressing: () => run(initialReleaseState(timedPlan, 'alice'), [[{ type: 'start' }, sec(0)]]).state,
   paused: () => run(inPhase.progressing(), [[{ type: 'pause', ...alice }, sec(1)]]).state,
   'awaiting-approval': () => run(initialReleaseState(approvalPlan, 'alice'), [[{ type: 'start' }, sec(0)]]).state,
@@ -100,6 +107,18 @@ const TABLE: Record<Phase, Record<keyof typeof events, Expect>> = {
     rollback: /abort it instead/,
     retry: no('pending'),
     approve: no('pending'),
+  },
+  // Queued and never started; with no gate given the environment counts as open again.
+  queued: {
+    start: '=',
+    timer: ['progressing', ['set-weight']],
+    pause: no('queued'),
+    resume: no('queued'),
+    promote: no('queued'),
+    abort: ['aborted', ['rollback']],
+    rollback: /abort it instead/,
+    retry: no('queued'),
+    approve: no('queued'),
   },
   progressing: {
     start: '=',
@@ -356,6 +375,87 @@ describe('transition: a release through time', () => {
         { type: 'set-weight', weight: 20 },
         { type: 'run-gate', gate: 'webhook', stepIndex: 2, attempt: 2 },
       ]);
+    });
+  });
+
+  describe('deploy windows, freezes and break-glass', () => {
+    const closed: TransitionContext = { gate: { open: false, reason: 'frozen until Monday: release freeze', opensAt: sec(7200) } };
+    const open: TransitionContext = { gate: { open: true, reason: null, opensAt: null } };
+    const step = (state: ReleaseState, event: ReleaseEvent, now: number, context: TransitionContext = open) => {
+      const result = transition(deepFreeze(state), event, now, context);
+      if (!result.ok) throw new Error(result.reason);
+      return result;
+    };
+
+    it('a release asked for while closed is queued with the reason and the time it starts, and starts by itself', () => {
+      const queued = step(initialReleaseState(timedPlan, 'alice'), { type: 'start' }, sec(0), closed);
+      expect(queued.effects).toEqual([]);
+      expect(queued.state).toMatchObject({
+        phase: 'queued',
+        reason: 'frozen until Monday: release freeze',
+        opensAt: new Date(sec(7200)).toISOString(),
+        startedAt: null,
+      });
+      expect(nextWakeAt(queued.state)).toBe(new Date(sec(7200)).toISOString());
+      expect(step(queued.state, { type: 'timer' }, sec(60), closed).changed).toBe(false);
+      const started = step(queued.state, { type: 'timer' }, sec(7200));
+      expect(started.state).toMatchObject({ phase: 'progressing', stepIndex: 1, canaryWeight: 10, startedAt: new Date(sec(7200)).toISOString() });
+      expect(started.effects).toEqual([{ type: 'set-weight', weight: 10 }]);
+    });
+
+    it('a running release holds at the next step boundary when the window closes, keeping its traffic, and goes on when it opens', () => {
+      const running = step(initialReleaseState(timedPlan, 'alice'), { type: 'start' }, sec(0)).state;
+      const held = step(running, { type: 'timer' }, sec(60), closed);
+      expect(held.effects).toEqual([]);
+      expect(held.state).toMatchObject({ phase: 'queued', heldAt: 2, canaryWeight: 10 });
+      // Rollback and abort are never blocked by a closed window.
+      expect(transition(held.state, { type: 'rollback', ...alice }, sec(61), closed)).toMatchObject({ ok: true, effects: [{ type: 'rollback' }] });
+      const resumed = step(held.state, { type: 'timer' }, sec(7200));
+      expect(resumed.state.phase).toBe('succeeded');
+      expect(resumed.effects).toEqual([{ type: 'promote' }]);
+    });
+
+    it('a plan that says continue is not held', () => {
+      const p = validatePlan({
+        strategy: 'canary',
+        steps: [
+          { type: 'setWeight', weight: 10 },
+          { type: 'pause', duration: '60s' },
+          { type: 'setWeight', weight: 100 },
+        ],
+        windows: { onClose: 'continue' },
+      });
+      if (!p.ok) throw new Error('plan');
+      const running = step(initialReleaseState(p.plan, 'alice'), { type: 'start' }, sec(0)).state;
+      expect(step(running, { type: 'timer' }, sec(60), closed).state.phase).toBe('succeeded');
+    });
+
+    it('break-glass starts a queued release at once, keeps it running through closed windows, skips approvals, and says who and why', () => {
+      const p = plan([
+        { type: 'approval', count: 1 },
+        { type: 'setWeight', weight: 50 },
+        { type: 'pause', duration: '60s' },
+        { type: 'setWeight', weight: 100 },
+      ]);
+      const queued = step({ ...initialReleaseState(p, 'token:ci'), requesterKey: 'user:alice' }, { type: 'start' }, sec(0), closed).state;
+      const broken = step(queued, { type: 'break-glass', actorId: 'user:dana', display: 'dana@x', reason: 'checkout is down: hotfix' }, sec(10), closed);
+      expect(broken.state.breakGlass).toEqual({ by: 'user:dana', display: 'dana@x', reason: 'checkout is down: hotfix', at: new Date(sec(10)).toISOString() });
+      expect(broken.state).toMatchObject({ phase: 'progressing', stepIndex: 2, canaryWeight: 50 });
+      expect(broken.state.steps[0]).toMatchObject({ status: 'skipped', evidence: { breakGlass: { reason: 'checkout is down: hotfix' } } });
+      expect(step(broken.state, { type: 'timer' }, sec(70), closed).state.phase).toBe('succeeded');
+    });
+
+    it('break-glass past an approval step: never by the requester', () => {
+      const p = plan([
+        { type: 'approval', count: 2 },
+        { type: 'setWeight', weight: 100 },
+      ]);
+      const waiting = step({ ...initialReleaseState(p, 'x'), requesterKey: 'user:alice' }, { type: 'start' }, sec(0)).state;
+      expect(transition(waiting, { type: 'break-glass', actorId: 'user:alice', display: 'alice', reason: 'urgent' }, sec(1))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/may not break glass/),
+      });
+      expect(step(waiting, { type: 'break-glass', actorId: 'user:dana', display: 'dana', reason: 'urgent' }, sec(1)).state.phase).toBe('succeeded');
     });
   });
 

@@ -1,33 +1,42 @@
 import { isGate, type Step } from '../plan/compiled-plan.ts';
+import type { DeployGate } from '../policy/deploy-window.ts';
 import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
 import type { ControlType, Effect, Phase, ReleaseEvent, ReleaseState, StepState } from './release-state.ts';
 
 export type TransitionResult = { ok: true; changed: boolean; state: ReleaseState; effects: Effect[] } | { ok: false; reason: string };
+
+/** What the world says at `now`: whether the environment is open for changes (deploy windows, freezes). */
+export interface TransitionContext {
+  gate?: DeployGate;
+}
 
 /** Where each control is allowed. Anything else is refused with the reason (HTTP 409). */
 export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
   pause: ['progressing'],
   resume: ['paused'],
   promote: ['progressing', 'paused'],
-  abort: ['pending', 'awaiting-approval', 'progressing', 'paused', 'failed'],
-  rollback: ['awaiting-approval', 'progressing', 'paused', 'failed'],
+  abort: ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
   retry: ['failed', 'rolled-back', 'aborted'],
   approve: ['awaiting-approval'],
   reject: ['awaiting-approval'],
+  'break-glass': ['pending', 'queued', 'awaiting-approval'],
 };
 
 const GATE_LEASE_GRACE_MS = 30_000;
+/** A queued release that no window will open looks again this often (a policy change also wakes it). */
+const QUEUE_RECHECK_MS = 24 * 3_600_000;
 
 /**
  * The release state machine: pure, no I/O, never mutates its input. Returns the next state
  * and the provider effects to apply, in order, or the reason the event is not allowed now.
  */
-export function transition(state: ReleaseState, event: ReleaseEvent, now: number): TransitionResult {
+export function transition(state: ReleaseState, event: ReleaseEvent, now: number, context: TransitionContext = {}): TransitionResult {
   if (event.type in CONTROL_PHASES) {
     const control = event.type as ControlType;
     if (!CONTROL_PHASES[control].includes(state.phase)) return refuse(control, state);
   }
-  const m = new Machine(structuredClone(state), now);
+  const m = new Machine(structuredClone(state), now, context.gate);
   const refused = m.apply(event);
   if (refused) return { ok: false, reason: refused };
   const changed = m.effects.length > 0 || JSON.stringify(m.state) !== JSON.stringify(state);
@@ -48,7 +57,25 @@ class Machine {
   constructor(
     public state: ReleaseState,
     private readonly now: number,
+    private readonly gate?: DeployGate,
   ) {}
+
+  /** Closed for this release: outside every deploy window or frozen, and not under break-glass. */
+  get closed(): boolean {
+    return this.gate !== undefined && !this.gate.open && !this.state.breakGlass;
+  }
+
+  /** Waits for the environment to open, then enters step `at`. Traffic stays as it is. */
+  hold(at: number): void {
+    const opensAt = this.gate?.opensAt ?? null;
+    Object.assign(this.state, {
+      phase: 'queued',
+      heldAt: at,
+      reason: this.gate?.reason ?? 'the environment is closed',
+      opensAt: opensAt === null ? null : new Date(opensAt).toISOString(),
+      queueWakeAt: new Date(Math.min(opensAt ?? Infinity, this.now + QUEUE_RECHECK_MS)).toISOString(),
+    });
+  }
 
   get iso(): string {
     return new Date(this.now).toISOString();
@@ -65,6 +92,10 @@ class Machine {
     switch (event.type) {
       case 'start':
         if (this.state.phase !== 'pending') return undefined; // already started: starting is idempotent
+        if (this.closed) {
+          this.hold(0);
+          return undefined;
+        }
         this.state.startedAt = this.iso;
         this.state.phase = 'progressing';
         this.enter(0);
@@ -92,6 +123,7 @@ class Machine {
         this.end('aborted', event.reason ?? `aborted by ${event.actorId}`);
         return undefined;
       case 'rollback':
+        if (this.state.phase === 'queued' && !this.state.startedAt) return 'the release has not shifted any traffic yet; abort it instead';
         this.end('rolled-back', event.reason ?? `rolled back by ${event.actorId}`);
         return undefined;
       case 'retry':
@@ -100,11 +132,15 @@ class Machine {
         return this.approve(event);
       case 'reject':
         return this.reject(event);
+      case 'break-glass':
+        return this.breakGlass(event);
     }
   }
 
   /** Enters step i, running every step that completes at once (setWeight) until one waits. */
   enter(i: number): void {
+    // A step boundary: while the environment is closed the release holds here, unless its plan says continue.
+    if (this.closed && this.state.plan.onWindowClose !== 'continue') return this.hold(i);
     this.state.stepIndex = i;
     const step = this.state.plan.steps[i];
     if (!step) return this.finish();
@@ -125,6 +161,10 @@ class Machine {
         s.wakeAt = this.at(step.durationMs);
         return;
       case 'approval':
+        if (this.state.breakGlass) {
+          Object.assign(s, { status: 'skipped', finishedAt: this.iso, evidence: { breakGlass: this.state.breakGlass } });
+          return this.enter(i + 1);
+        }
         this.state.phase = 'awaiting-approval';
         this.state.reason = `waiting for ${step.count} approval(s)${step.group ? ` from ${step.group}` : ''}`;
         s.wakeAt = step.expiresAfterMs === null ? null : this.at(step.expiresAfterMs);
@@ -193,6 +233,7 @@ class Machine {
   }
 
   timer(): undefined {
+    if (this.state.phase === 'queued') return this.reopen();
     const step = this.step;
     const s = this.stepState;
     if (!step || !s || s.status !== 'running' || !s.wakeAt || Date.parse(s.wakeAt) > this.now) return undefined;
@@ -287,6 +328,46 @@ class Machine {
     ];
     if (s.approvals.length >= step.count) this.complete();
     return undefined;
+  }
+
+  /** Queued: go on when the environment has opened, or say again why not and until when. */
+  reopen(): undefined {
+    if (this.closed) {
+      // Still closed: only a new reason or opening time is news (and a release no window opens looks again daily).
+      const opensAt = this.gate?.opensAt ? new Date(this.gate.opensAt).toISOString() : null;
+      const due = this.state.queueWakeAt ? Date.parse(this.state.queueWakeAt) <= this.now : true;
+      if (opensAt !== this.state.opensAt || this.gate?.reason !== this.state.reason || (opensAt === null && due))
+        this.hold(this.state.heldAt ?? this.state.stepIndex);
+      return undefined;
+    }
+    const at = this.state.heldAt ?? this.state.stepIndex;
+    Object.assign(this.state, { phase: 'progressing', reason: null, heldAt: null, opensAt: null, queueWakeAt: null });
+    this.state.startedAt ??= this.iso;
+    this.enter(at);
+    return undefined;
+  }
+
+  /** Someone with the right says why this cannot wait: windows, freezes and approvals no longer hold the release. */
+  breakGlass(event: Extract<ReleaseEvent, { type: 'break-glass' }>): string | undefined {
+    if (event.actorId === (this.state.requesterKey ?? this.state.requestedBy) && this.state.phase === 'awaiting-approval')
+      return 'the person who requested a release may not break glass past its approval; someone else must';
+    this.state.breakGlass = { by: event.actorId, display: event.display, reason: event.reason, at: this.iso };
+    if (this.state.phase === 'queued') return this.reopen();
+    if (this.state.phase === 'awaiting-approval') {
+      const s = this.stepState!;
+      Object.assign(s, { status: 'skipped', finishedAt: this.iso, wakeAt: null, evidence: { breakGlass: this.state.breakGlass } });
+      this.state.phase = 'progressing';
+      this.state.reason = null;
+      const resumeFrom = this.state.resumeFrom;
+      if (resumeFrom != null && resumeFrom > this.state.stepIndex) {
+        this.state.resumeFrom = null;
+        const weight = weightBefore(this.state, resumeFrom);
+        this.route({ type: 'set-weight', weight });
+        this.state.canaryWeight = weight;
+        this.enter(resumeFrom);
+      } else this.enter(this.state.stepIndex + 1);
+    }
+    return undefined; // pending: the start that follows finds the glass broken
   }
 
   reject(event: Extract<ReleaseEvent, { type: 'reject' }>): string | undefined {
