@@ -201,7 +201,11 @@ class Machine {
       this.state.phase = 'progressing';
       this.state.reason = null;
     }
-    // Fresh approvals after a retry past them: go on from where the retry asked, with the split the plan had there.
+    this.next();
+  }
+
+  /** Enters the next step; after fresh approvals for a retry past them, the step the retry asked for, with the split the plan had there. */
+  next(): void {
     const resumeFrom = this.state.resumeFrom;
     if (resumeFrom != null && resumeFrom > this.state.stepIndex) {
       this.state.resumeFrom = null;
@@ -358,14 +362,7 @@ class Machine {
       Object.assign(s, { status: 'skipped', finishedAt: this.iso, wakeAt: null, evidence: { breakGlass: this.state.breakGlass } });
       this.state.phase = 'progressing';
       this.state.reason = null;
-      const resumeFrom = this.state.resumeFrom;
-      if (resumeFrom != null && resumeFrom > this.state.stepIndex) {
-        this.state.resumeFrom = null;
-        const weight = weightBefore(this.state, resumeFrom);
-        this.route({ type: 'set-weight', weight });
-        this.state.canaryWeight = weight;
-        this.enter(resumeFrom);
-      } else this.enter(this.state.stepIndex + 1);
+      this.next();
     }
     return undefined; // pending: the start that follows finds the glass broken
   }
