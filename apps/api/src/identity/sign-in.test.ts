@@ -69,6 +69,34 @@ describe('single sign-on with OpenID Connect', () => {
     expect(write.status).toBe(403);
   });
 
+  it("groups assigned in Glidepath count like the provider's, and are audited", async () => {
+    const { session, me } = await signIn('grace');
+    expect((await api('GET', '/api/v1/services', session)).status).toBe(403);
+    const bind = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/role-bindings',
+      headers: t.admin,
+      payload: { subject: { type: 'group', id: 'on-call' }, role: 'viewer' },
+    });
+    expect(bind.statusCode).toBe(201);
+    const added = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/groups/on-call/members/${me.id}`,
+      headers: t.admin,
+      payload: { reason: 'joins the rota' },
+    });
+    expect(added.json()).toMatchObject({ groups: { fromProvider: [], assigned: ['on-call'] } });
+    expect((await api('GET', '/api/v1/services', session)).status).toBe(200);
+    const groups = (await t.app.inject({ url: '/api/v1/groups', headers: t.admin })).json() as { items: Array<{ name: string; members: unknown[] }> };
+    expect(groups.items.find((g) => g.name === 'on-call')).toEqual({ name: 'on-call', members: [{ userId: me.id, source: 'glidepath' }] });
+    await t.app.inject({ method: 'DELETE', url: `/api/v1/groups/on-call/members/${me.id}`, headers: t.admin });
+    expect((await api('GET', '/api/v1/services', session)).status).toBe(403);
+    const actions = (await t.prisma.auditEvent.findMany({ where: { subjectType: 'group', subjectId: 'on-call' }, orderBy: { seq: 'asc' } })).map(
+      (e) => e.action,
+    );
+    expect(actions).toEqual(['group.member-added', 'group.member-removed']);
+  });
+
   it('protects state-changing cookie requests against CSRF: token header and same origin', async () => {
     const { session, me } = await signIn('dana');
     await t.app.inject({ method: 'POST', url: '/api/v1/role-bindings', headers: t.admin, payload: { subject: { type: 'user', id: me.id }, role: 'admin' } });
