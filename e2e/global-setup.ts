@@ -54,12 +54,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   try {
     await waitUntilReady(baseUrl, api);
-    const granted = await fetch(`${baseUrl}/api/v1/role-bindings`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ subject: { type: 'group', id: 'engineering' }, role: 'viewer' }),
-    });
-    if (granted.status !== 201) throw new Error(`granting the viewer role answered ${granted.status}: ${await granted.text()}`);
+    // Victor (engineering) reads; Alice (release-managers) deploys.
+    for (const [group, role] of [
+      ['engineering', 'viewer'],
+      ['release-managers', 'deployer'],
+    ]) {
+      const granted = await fetch(`${baseUrl}/api/v1/role-bindings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: { type: 'group', id: group }, role }),
+      });
+      if (granted.status !== 201) throw new Error(`granting ${group} the ${role} role answered ${granted.status}: ${await granted.text()}`);
+    }
     await signInOnce(baseUrl, 'victor');
   } catch (error) {
     await teardown();

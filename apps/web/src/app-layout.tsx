@@ -2,10 +2,12 @@ import { NavLink, Outlet } from 'react-router';
 import { useLiveStream, type StreamStatus } from './api/use-live-stream.ts';
 import { useMe } from './api/session.ts';
 import { SignedInUser } from './components/signed-in-user.tsx';
+import { useApprovals } from './api/actions.ts';
 
 const nav = [
   { to: '/', label: 'Overview', end: true },
   { to: '/releases', label: 'Releases', end: false },
+  { to: '/approvals', label: 'Approvals', end: false },
 ];
 
 const statusLabel: Record<StreamStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
@@ -30,6 +32,7 @@ function SignedInLayout({ children, noRole }: { children: React.ReactNode; noRol
         {nav.map((item) => (
           <NavLink key={item.to} to={item.to} end={item.end}>
             {item.label}
+            {item.to === '/approvals' && <ApprovalsBadge />}
           </NavLink>
         ))}
       </nav>
@@ -55,4 +58,14 @@ function LiveStreamStatus() {
       {statusLabel[stream]}
     </span>
   );
+}
+
+/** How many releases wait for this person's approval, live. */
+function ApprovalsBadge() {
+  const count = useApprovals().data?.items.length ?? 0;
+  return count ? (
+    <span className="nav-badge" data-testid="approvals-badge" aria-label={`${count} waiting`}>
+      {count}
+    </span>
+  ) : null;
 }

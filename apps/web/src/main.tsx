@@ -6,6 +6,7 @@ import { AppLayout } from './app-layout.tsx';
 import { ApiError } from './api/http.ts';
 import { signInPath } from './api/session.ts';
 import { LoginPage } from './pages/login.page.tsx';
+import { ApprovalsPage } from './pages/approvals.page.tsx';
 import { NotFoundPage } from './pages/not-found.page.tsx';
 import { OverviewPage } from './pages/overview.page.tsx';
 import { ReleasesPage } from './pages/releases.page.tsx';
@@ -33,6 +34,7 @@ createRoot(document.getElementById('root')!).render(
           <Route element={<AppLayout />}>
             <Route index element={<OverviewPage />} />
             <Route path="releases" element={<ReleasesPage />} />
+            <Route path="approvals" element={<ApprovalsPage />} />
             <Route
               path="releases/:id"
               element={

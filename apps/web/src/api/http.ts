@@ -6,6 +6,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly requestId?: string,
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -26,9 +27,28 @@ export async function getJson<T>(path: string, { query = {}, acceptStatus = [] }
 }
 
 async function toApiError(response: Response): Promise<ApiError> {
-  const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string; requestId?: string } } | null;
+  const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string; requestId?: string; details?: unknown } } | null;
   const error = body?.error;
   return error
-    ? new ApiError(response.status, error.code, error.message, error.requestId)
+    ? new ApiError(response.status, error.code, error.message, error.requestId, error.details)
     : new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
+}
+
+/**
+ * A state-changing request with the session cookie: x-csrf-token proves it comes from the
+ * dashboard (GET /api/v1/me gives the token). Errors come back as ApiError with the API's words.
+ */
+export async function sendJson<T>(
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body: unknown,
+  csrfToken: string,
+): Promise<{ status: number; data: T }> {
+  const response = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (!response.ok) throw await toApiError(response);
+  return { status: response.status, data: (await response.json()) as T };
 }

@@ -1,5 +1,6 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import { approvalsKey } from './actions.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
 import { applyReleaseUpdate, invalidateRelease, refetchReleaseLists, releasesKey } from './releases.ts';
 import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './types.ts';
@@ -13,7 +14,11 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
     // A new release emits no release.updated until the engine starts it.
     if (event.action === 'release.created') refetchReleaseLists(queryClient);
   },
-  'release.updated': (queryClient, data) => applyReleaseUpdate(queryClient, data as ReleaseUpdate),
+  'release.updated': (queryClient, data) => {
+    applyReleaseUpdate(queryClient, data as ReleaseUpdate);
+    // A release entering or leaving an approval step changes the approvals inbox.
+    void queryClient.invalidateQueries({ queryKey: approvalsKey });
+  },
   'analysis.measured': (queryClient, data) => invalidateRelease(queryClient, (data as AnalysisMeasured).releaseId),
 };
 

@@ -2,6 +2,7 @@ import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/http.ts';
 import { useRelease } from '../api/releases.ts';
 import { ReleaseAnalysis } from './release-analysis.tsx';
+import { ReleaseControls } from './release-controls.tsx';
 import { ReleaseHeader } from './release-header.tsx';
 import { ReleaseHistory } from './release-history.tsx';
 import { ReleaseSteps } from './release-steps.tsx';
@@ -28,6 +29,7 @@ export function ReleaseDetailPage() {
         <>
           {error && <p className="error">Showing the last known state; refreshing failed: {error.message}</p>}
           <ReleaseHeader release={release} />
+          <ReleaseControls release={release} />
           <ReleaseSteps release={release} />
           <ReleaseAnalysis release={release} />
           <ReleaseHistory history={release.history ?? []} stepCount={release.steps.length} />

@@ -1,0 +1,81 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, getJson, sendJson } from './http.ts';
+import { releaseDetailKey } from './releases.ts';
+import { useMe, type Me } from './session.ts';
+import type { Phase, Release } from './types.ts';
+
+export type Control = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve' | 'reject';
+
+/** Where each control applies, as the API's state machine says (a refused one still answers 409 in words). */
+export const CONTROL_PHASES: Record<Control, readonly Phase[]> = {
+  pause: ['progressing'],
+  resume: ['paused'],
+  promote: ['progressing', 'paused'],
+  abort: ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  retry: ['failed', 'rolled-back', 'aborted'],
+  approve: ['awaiting-approval'],
+  reject: ['awaiting-approval'],
+};
+
+const ROLES_FOR: Record<'control' | 'approve', ReadonlyArray<Me['roles'][number]['role']>> = {
+  control: ['deployer', 'admin'],
+  approve: ['approver'],
+};
+
+/** Whether the signed-in person holds a role for this kind of action where the release runs (the API decides in the end). */
+export function mayAct(me: Me | undefined, what: 'control' | 'approve', service: string, environment: string): boolean {
+  return Boolean(
+    me?.roles.some((r) => ROLES_FOR[what].includes(r.role) && (!r.service || (r.service === service && (!r.environment || r.environment === environment)))),
+  );
+}
+
+export interface ControlResult {
+  accepted: boolean;
+  release: Release;
+}
+
+/** A control on one release; the reply's release replaces the cached one at once. */
+export function useReleaseControl(releaseId: string) {
+  const queryClient = useQueryClient();
+  const me = useMe();
+  return useMutation({
+    mutationFn: async ({ control, body }: { control: Control; body: Record<string, unknown> }) => {
+      const csrf = me.data?.session?.csrfToken;
+      if (!csrf) throw new ApiError(401, 'unauthorized', 'sign in to act on releases');
+      return (await sendJson<ControlResult>('POST', `/api/v1/releases/${encodeURIComponent(releaseId)}/${control}?wait=3000`, body, csrf)).data;
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: releaseDetailKey(releaseId) });
+      void queryClient.invalidateQueries({ queryKey: approvalsKey });
+    },
+  });
+}
+
+export interface InboxItem {
+  release: {
+    id: string;
+    service: string;
+    environment: string;
+    version: string;
+    digest: string;
+    plan: { name: string; version: number };
+    reason: string | null;
+  };
+  requestedBy: string;
+  stepIndex: number;
+  requiredApprovals: number;
+  group: string | null;
+  approvals: Array<{ by: string; comment: string | null; at: string }>;
+  waitingSince: string | null;
+  expiresAt: string | null;
+  evidence: Array<{ stepIndex: number; type: string; status: string; summary: string | null }>;
+  needsReauthentication: boolean;
+}
+
+export const approvalsKey = ['approvals'] as const;
+
+/** What waits for the signed-in person's approval; kept fresh by the live stream. */
+export function useApprovals(enabled = true) {
+  return useQuery({ queryKey: approvalsKey, queryFn: () => getJson<{ items: InboxItem[] }>('/api/v1/approvals'), enabled, staleTime: 30_000 });
+}

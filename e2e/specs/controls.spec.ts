@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Page } from '@playwright/test';
+import { expect, test } from '../fixtures.ts';
+
+// The browser tests run the API without a worker: a control is accepted (queued) but not applied,
+// which is enough to see what the page offers, what it sends and how it reports the answer.
+const shots = (name: string) => fileURLToPath(new URL(`../test-results/${name}.png`, import.meta.url));
+
+async function pendingRelease(apiPost: (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>) {
+  const suffix = randomBytes(4).toString('hex');
+  const service = `cart-${suffix}`;
+  for (const [path, body] of [
+    ['/api/v1/services', { name: service }],
+    ['/api/v1/environments', { service, name: 'dev', position: 0, target: { type: 'recording', config: {} } }],
+    [
+      '/api/v1/plans',
+      { name: `p-${suffix}`, spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 10 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }] } },
+    ],
+    ['/api/v1/artifacts', { service, version: '3.1.0', digest: `sha256:${randomBytes(32).toString('hex')}` }],
+  ] as const)
+    expect((await apiPost(path, body)).status, path).toBe(201);
+  const created = await apiPost('/api/v1/releases', { service, environment: 'dev', version: '3.1.0', plan: `p-${suffix}` });
+  expect(created.status).toBe(201);
+  return String(created.json.id);
+}
+
+async function signInAs(page: Page, login: string) {
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+  await page.locator('input[name=login]').fill(login);
+  await page.locator('input[name=password]').fill('any');
+  await page.locator('button[type=submit]').click();
+  await expect(page.getByTestId('whoami')).toContainText(`${login}@example.test`);
+}
+
+test.describe('as a deployer', () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test('aborts a release with one confirmation, and reads a refusal in words', async ({ page, apiPost }) => {
+    const id = await pendingRelease(apiPost);
+    await signInAs(page, 'alice');
+    await page.goto(`/releases/${id}`);
+    const controls = page.getByTestId('release-controls');
+    await expect(controls.getByRole('button', { name: 'Abort' })).toBeVisible();
+    await expect(controls.getByRole('button', { name: 'Roll back' })).toHaveCount(0); // nothing shifted yet
+    await expect(controls.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+
+    await controls.getByRole('button', { name: 'Abort' }).click();
+    const form = page.getByRole('form', { name: 'Abort' });
+    await form.getByRole('textbox').fill('wrong version picked');
+    await page.screenshot({ path: shots('release-controls-confirm'), fullPage: true });
+    await form.getByRole('button', { name: 'Abort' }).click();
+    await expect(page.getByTestId('control-result')).toHaveText('Abort: accepted; the engine applies it in a moment.', { timeout: 10_000 });
+
+    // Asked again while the first abort is still queued: the API refuses, the page says why.
+    await controls.getByRole('button', { name: 'Abort' }).click();
+    await page.getByRole('form', { name: 'Abort' }).getByRole('button', { name: 'Abort' }).click();
+    await expect(page.getByTestId('control-error')).toContainText('cannot abort a release that is aborted', { timeout: 10_000 });
+    await page.screenshot({ path: shots('release-controls-refused'), fullPage: true });
+  });
+});
+
+test('a viewer sees no controls, and an empty approvals inbox', async ({ page, apiPost }) => {
+  const id = await pendingRelease(apiPost);
+  await page.goto(`/releases/${id}`);
+  await expect(page.getByTestId('release-header')).toBeVisible();
+  await expect(page.getByTestId('release-controls')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Approvals' }).click();
+  await expect(page.getByTestId('approvals-empty')).toHaveText('Nothing waits for your approval.');
+  await expect(page.getByTestId('approvals-badge')).toHaveCount(0);
+});
