@@ -233,7 +233,7 @@ export function createIdentityService(deps: { prisma: PrismaClient; audited: Aud
           });
           return row.id;
         });
-        return bindingJson((await listRoleBindings(prisma, {})).find((b) => b.id === id)!);
+        return bindingJson((await listRoleBindings(prisma, { id }))[0]!);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('conflict', `${subject.type} ${subject.id} already has this role here`);
         throw error;
@@ -241,7 +241,7 @@ export function createIdentityService(deps: { prisma: PrismaClient; audited: Aud
     },
 
     async revokeBinding(id: string, ctx: ChangeContext) {
-      const [existing] = (await listRoleBindings(prisma, {})).filter((b) => b.id === id);
+      const [existing] = await listRoleBindings(prisma, { id });
       if (!existing) throw new AppError('not_found', `role binding ${id} does not exist`);
       await audited(async (tx, audit) => {
         if (!(await deleteRoleBinding(tx, id))) return;

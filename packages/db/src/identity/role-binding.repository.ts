@@ -35,7 +35,7 @@ export type RoleBindingWithNames = RoleBinding & { service: { name: string } | n
 
 export async function listRoleBindings(
   db: PrismaClient,
-  filter: { subjectType?: BindingSubjectType; subjectId?: string; serviceId?: string } = {},
+  filter: { id?: string; subjectType?: BindingSubjectType; subjectId?: string; serviceId?: string } = {},
 ): Promise<RoleBindingWithNames[]> {
   return db.roleBinding.findMany({
     where: filter,
