@@ -32,6 +32,7 @@ import { installAccessControl } from './identity/route-access.ts';
 import type { KnownCredential } from './identity/authenticate.ts';
 import { createIdentityCache, isIdentityChange } from './identity/identity-cache.ts';
 import { signInRoutes } from './identity/sign-in.routes.ts';
+import { doraRoutes } from './dora/dora.routes.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -188,6 +189,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(artifactsRoutes(deps), { prefix: '/api/v1' });
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
   await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
+  await app.register(doraRoutes(deps), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
   app.get(
     '/api/openapi.json',

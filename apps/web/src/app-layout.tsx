@@ -8,6 +8,7 @@ const nav = [
   { to: '/', label: 'Overview', end: true },
   { to: '/releases', label: 'Releases', end: false },
   { to: '/approvals', label: 'Approvals', end: false },
+  { to: '/dora', label: 'DORA metrics', end: false },
 ];
 
 const statusLabel: Record<StreamStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };

@@ -12,7 +12,8 @@ import { OverviewPage } from './pages/overview.page.tsx';
 import { ReleasesPage } from './pages/releases.page.tsx';
 import './styles.css';
 
-// The detail page carries the charts (Recharts): loaded when first opened.
+// Pages with charts (Recharts) load when first opened.
+const DoraPage = lazy(() => import('./pages/dora.page.tsx').then((m) => ({ default: m.DoraPage })));
 const ReleaseDetailPage = lazy(() => import('./pages/release-detail.page.tsx').then((m) => ({ default: m.ReleaseDetailPage })));
 
 // Any 401 (never signed in, signed out elsewhere, session expired) goes to the sign-in page and back.
@@ -35,6 +36,14 @@ createRoot(document.getElementById('root')!).render(
             <Route index element={<OverviewPage />} />
             <Route path="releases" element={<ReleasesPage />} />
             <Route path="approvals" element={<ApprovalsPage />} />
+            <Route
+              path="dora"
+              element={
+                <Suspense fallback={<p className="muted">Loading…</p>}>
+                  <DoraPage />
+                </Suspense>
+              }
+            />
             <Route
               path="releases/:id"
               element={

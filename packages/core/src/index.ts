@@ -15,3 +15,4 @@ export * from './policy/approval-policy.ts';
 export * from './release/approval-binding.ts';
 export * from './policy/deploy-window.ts';
 export * from './policy/break-glass.ts';
+export * from './dora/dora.ts';

@@ -95,6 +95,7 @@ function requestFor(op: Operation): Call | undefined {
     'POST /api/v1/releases/{id}/retry': () => ({ url: `/api/v1/releases/${rid}/retry?wait=0`, payload: { fromStep: 0 } }),
     'GET /api/v1/stream': () => ({ url: '/api/v1/stream' }),
     'GET /api/v1/approvals': () => ({ url: '/api/v1/approvals' }),
+    'GET /api/v1/dora': () => ({ url: '/api/v1/dora' }),
     'POST /api/v1/releases/{id}/break-glass': () => ({ url: `/api/v1/releases/${rid}/break-glass?wait=0`, payload: { reason: 'the matrix says so' } }),
     'POST /api/v1/releases/{id}/reject': () => ({ url: `/api/v1/releases/${rid}/reject?wait=0`, payload: { comment: 'no' } }),
   };
