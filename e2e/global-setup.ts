@@ -74,6 +74,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.GLIDEPATH_E2E_URL = baseUrl;
   process.env.GLIDEPATH_E2E_TOKEN = token;
   process.env.GLIDEPATH_E2E_STORAGE_STATE = storageStateFile;
+  // For tests that must set what only a worker would (a release's outcome): no worker runs here.
+  process.env.GLIDEPATH_E2E_DATABASE_URL = env.DATABASE_URL;
   return teardown;
 }
 

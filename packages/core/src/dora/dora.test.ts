@@ -61,6 +61,14 @@ describe('computeDora', () => {
     ]);
   });
 
+  it('buckets by UTC calendar day when the period does not start at midnight', () => {
+    const [, shifted] = computeDora(records, { from: h(20), to: h(20) + 86_400_000 });
+    expect(shifted!.daily).toEqual([
+      { day: '2026-11-01', deployments: 0, failures: 0 },
+      { day: '2026-11-02', deployments: 0, failures: 0 },
+    ]);
+  });
+
   it('has no rates where nothing happened', () => {
     const [quiet] = computeDora([{ ...records[7]! }], period);
     expect(quiet).toMatchObject({ deployments: 0, changeFailureRate: null, leadTime: { count: 0, medianSeconds: null } });

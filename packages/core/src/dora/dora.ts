@@ -5,7 +5,8 @@
  *   service's figure is its last environment's);
  * - change failure rate: rolled back or failed ÷ all outcomes (aborted releases deployed nothing
  *   people kept or lost: they count in neither);
- * - time to restore: a failed or rolled-back release → the next succeeded one in the same environment.
+ * - time to restore: a failed or rolled-back release → the next succeeded one in the same environment;
+ * - daily: per UTC calendar day touched by the period.
  * Pure: the API loads the records.
  */
 
@@ -76,8 +77,10 @@ export function computeDora(records: readonly DoraRecord[], period: { from: numb
       if (next) restores.push(next.at - failure.at);
       else unrestored += 1;
     }
-    const daily = Array.from({ length: days }, (_, i) => {
-      const start = period.from + i * DAY_MS;
+    // Calendar days (UTC), so that a bar's date is the day its releases ended.
+    const firstDay = Math.floor(period.from / DAY_MS) * DAY_MS;
+    const daily = Array.from({ length: Math.ceil((period.to - firstDay) / DAY_MS) }, (_, i) => {
+      const start = firstDay + i * DAY_MS;
       const that = inPeriod.filter((r) => r.at >= start && r.at < start + DAY_MS);
       return { day: new Date(start).toISOString().slice(0, 10), deployments: that.length, failures: that.filter((r) => r.outcome !== 'succeeded').length };
     });
@@ -90,7 +93,8 @@ export function computeDora(records: readonly DoraRecord[], period: { from: numb
       failures: failures.length,
       deploymentsPerDay: inPeriod.length / days,
       changeFailureRate: inPeriod.length ? failures.length / inPeriod.length : null,
-      leadTime: durations(successes.map((r) => r.at - r.artifactRegisteredAt)),
+      // Never below zero: the API's and the worker's clocks may differ by a little.
+      leadTime: durations(successes.map((r) => Math.max(0, r.at - r.artifactRegisteredAt))),
       timeToRestore: { ...durations(restores), unrestored },
       daily,
     });
