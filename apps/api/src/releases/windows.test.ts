@@ -73,9 +73,9 @@ describe('deploy windows and freezes', () => {
     expect(queued.reason).toMatch(/^frozen until .*: payment provider migration \(opens /);
     expect(Date.parse(queued.opensAt!)).toBeGreaterThan(Date.now() + 50 * 60_000);
     expect(queued.canaryWeight).toBe(0);
-    // The freeze is shortened to end in 3 s: the release learns the new end at once and starts by itself then.
+    // The freeze is shortened to end in 3 s: the change wakes the release, which learns the new end and starts by itself
+    // then (without the wake it would sleep until the old end, an hour away).
     await admin('PATCH', `/environments/${envId}`, { policy: freezeFor(3000) });
-    await expect.poll(async () => (await until(id, 'queued')).opensAt, { timeout: 10_000 }).not.toBe(queued.opensAt);
     const started = await until(id, 'paused'); // after setWeight 30, at the plan's open-ended pause
     expect(started.canaryWeight).toBe(30);
 
