@@ -104,7 +104,8 @@ try {
     sampleAppMode,
     log: (message) => console.log(`[stack] ${message}`),
   });
-  demo = runDemo({ api, token: values.token, stack, signal: controller.signal });
+  // With --exit-when-done nobody is at the dashboard: the demo's approver signs in and approves (CI proves the whole path).
+  demo = runDemo({ api, token: values.token, stack, signal: controller.signal, approveAs: values['exit-when-done'] ? 'bob' : undefined });
   result = (await demo) as DemoResult;
 } catch (error) {
   if (controller.signal.aborted) await new Promise(() => {}); // the signal handler is stopping everything and exits

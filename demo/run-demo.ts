@@ -12,6 +12,7 @@
 // the plan gets a new version, releases a previous run left active are aborted).
 // Run it with demo/main.ts, which starts the stack and waits for the API.
 import { createHash } from 'node:crypto';
+import { signInAtProvider } from '@glidepath/dev-oidc';
 import type { Behaviour, Stack } from './stack.ts';
 
 export const DEMO_SERVICE = 'demo-shop';
@@ -53,7 +54,7 @@ export const DEMO_PLAN_SPEC = {
 
 const TERMINAL = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
 /** Phases that hold an environment (a new release there is refused). */
-const HOLDING = new Set(['pending', 'awaiting-approval', 'progressing', 'paused', 'failed']);
+const HOLDING = new Set(['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed']);
 
 export interface ReleaseStep {
   index: number;
@@ -94,6 +95,12 @@ export interface DemoOptions {
   releaseTimeoutMs?: number;
   /** Aborting it stops the demo: polling ends and the releases it started are aborted. */
   signal?: AbortSignal;
+  /**
+   * The production release waits for a demo approver (bob, in prod-approvers). With `approveAs`
+   * the demo signs that person in through the OpenID flow and approves itself (CI); without, it
+   * waits for someone to approve in the dashboard.
+   */
+  approveAs?: string;
 }
 
 export interface DemoResult {
@@ -325,7 +332,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     // A previous run stopped half-way may have left releases holding dev or staging.
-    for (const env of ['dev', 'staging']) {
+    for (const env of ['dev', 'staging', 'prod']) {
       const list = (await client.expect('GET', `/api/v1/releases?service=${DEMO_SERVICE}&environment=${env}&limit=20`, undefined, [200])).body as {
         items: Release[];
       };
@@ -352,7 +359,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       );
     };
 
-    const release = async (env: string, version: string, reason: string): Promise<Release> => {
+    const release = async (env: string, version: string, reason: string, onAwaitingApproval?: (r: Release) => Promise<void>): Promise<Release> => {
       const created = await client.expect(
         'POST',
         '/api/v1/releases',
@@ -386,6 +393,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         if (TERMINAL.has(current.phase)) {
           started.delete(current.id);
           return current;
+        }
+        if (current.phase === 'awaiting-approval' && onAwaitingApproval) {
+          await onAwaitingApproval(current);
+          onAwaitingApproval = undefined;
+        }
+        // Waiting for a person has no deadline: they approve when they are ready.
+        if (current.phase === 'awaiting-approval' && !options.approveAs) {
+          await sleep(1000, signal);
+          continue;
         }
         if (Date.now() > deadline) throw new Error(`${tag} release ${current.id} not finished within ${releaseTimeoutMs / 1000} s (${where})`);
         await sleep(1000, signal);
@@ -426,11 +442,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
       const after = await stack.getWeights('dev');
       log(`  HAProxy dev now: stable ${after.stable} / canary ${after.canary} (stable runs ${stack.slot('dev', 'stable').version})`);
+
+      if (results.find((r) => r.label.includes('staging'))?.release.phase === 'succeeded') {
+        log(`\nProduction: ${GOOD_VERSION} into prod, which waits for an approval from prod-approvers`);
+        await deploy('prod', GOOD_VERSION, STABLE_BEHAVIOUR);
+        const prod = await release('prod', GOOD_VERSION, 'demo: to production', async (waiting) => {
+          if (!options.approveAs) {
+            log(`${clock()} [prod] waiting for approval: sign in at ${client.base}/approvals as bob or carol (any password) and approve`);
+            return;
+          }
+          await approveAsPerson(client.base, options.approveAs, waiting.id);
+          log(`${clock()} [prod] approved by ${options.approveAs}, signed in through the demo OpenID provider`);
+        });
+        results.push({ label: `good ${GOOD_VERSION} in prod, approved`, expected: 'succeeded', release: prod });
+      }
     } else {
       log(`\nThe good release ended ${goodDev.phase}: skipping staging and the bad release.`);
     }
 
-    const ok = results.length === 3 && results.every((r) => r.release.phase === r.expected);
+    const ok = results.length === 4 && results.every((r) => r.release.phase === r.expected);
     log('\nSummary');
     for (const r of results) {
       const seconds = r.release.finishedAt ? ((Date.parse(r.release.finishedAt) - Date.parse(r.release.createdAt)) / 1000).toFixed(0) : '?';
@@ -447,7 +477,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           .join(', ')}`,
       );
     }
-    log(`  dashboard: ${dashboardUrl}`);
+    log(`  dashboard: ${dashboardUrl} — sign in as bob or carol (approve prod in Approvals), alice (deploys), dana (admin) or victor (reads), any password`);
     log(`  Prometheus: ${stack.prometheusUrl}   frontends: ${stack.environments.map((e) => `${e} ${stack.frontendUrl(e)}`).join('  ')}`);
     return { ok, releases: results, dashboardUrl };
   } finally {
@@ -464,6 +494,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       );
     }
   }
+}
+
+/** What an approver does in a browser, over HTTP: sign in through the OpenID flow, then approve with the session. */
+async function approveAsPerson(base: string, login: string, releaseId: string): Promise<void> {
+  const cookieOf = (response: Response, name: string) =>
+    response.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(`${name}=`))
+      ?.split(';')[0];
+  const start = await fetch(`${base}/auth/login?returnTo=%2Fapprovals`, { redirect: 'manual' });
+  const location = start.headers.get('location') ?? '';
+  if (start.status !== 302 || location.startsWith('/login')) throw new Error(`signing ${login} in failed at /auth/login: ${start.status} ${location}`);
+  const callbackUrl = await signInAtProvider(location, login, `${base}/auth/callback`);
+  const done = await fetch(callbackUrl, { redirect: 'manual', headers: { cookie: cookieOf(start, 'glidepath_login') ?? '' } });
+  const session = cookieOf(done, 'glidepath_session');
+  if (!session) throw new Error(`signing ${login} in failed at the callback: ${done.status} ${done.headers.get('location')}`);
+  const me = (await (await fetch(`${base}/api/v1/me`, { headers: { cookie: session } })).json()) as { session: { csrfToken: string } };
+  const approved = await fetch(`${base}/api/v1/releases/${releaseId}/approve?wait=10000`, {
+    method: 'POST',
+    headers: { cookie: session, 'x-csrf-token': me.session.csrfToken, 'content-type': 'application/json' },
+    body: JSON.stringify({ comment: `demo: approved by ${login}` }),
+  });
+  if (!approved.ok) throw new Error(`${login} could not approve: ${approved.status} ${await approved.text()}`);
 }
 
 function stepName(step: ReleaseStep): string {
