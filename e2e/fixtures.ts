@@ -1,4 +1,4 @@
-import { test as base, expect } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 
 interface Fixtures {
   /** POSTs JSON to the API from the test process (not the page) and returns the parsed reply. */
@@ -31,3 +31,13 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+/** Signs a demo person in through the sign-in page and the development OpenID provider's form. */
+export async function signInAs(page: Page, login: string) {
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+  await page.locator('input[name=login]').fill(login);
+  await page.locator('input[name=password]').fill('any');
+  await page.locator('button[type=submit]').click();
+  await expect(page.getByTestId('whoami')).toContainText(`${login}@example.test`);
+}

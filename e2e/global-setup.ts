@@ -54,10 +54,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   try {
     await waitUntilReady(baseUrl, api);
-    // Victor (engineering) reads; Alice (release-managers) deploys.
+    // Victor (engineering) reads; Alice (release-managers) deploys; Dana (glidepath-admins) administers.
     for (const [group, role] of [
       ['engineering', 'viewer'],
       ['release-managers', 'deployer'],
+      ['glidepath-admins', 'admin'],
     ]) {
       const granted = await fetch(`${baseUrl}/api/v1/role-bindings`, {
         method: 'POST',

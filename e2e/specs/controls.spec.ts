@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { Page } from '@playwright/test';
-import { expect, test } from '../fixtures.ts';
+import { expect, signInAs, test } from '../fixtures.ts';
 
 // The browser tests run the API without a worker: a control is accepted (queued) but not applied,
 // which is enough to see what the page offers, what it sends and how it reports the answer.
@@ -23,15 +22,6 @@ async function pendingRelease(apiPost: (path: string, body: unknown) => Promise<
   const created = await apiPost('/api/v1/releases', { service, environment: 'dev', version: '3.1.0', plan: `p-${suffix}` });
   expect(created.status).toBe(201);
   return String(created.json.id);
-}
-
-async function signInAs(page: Page, login: string) {
-  await page.goto('/login');
-  await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
-  await page.locator('input[name=login]').fill(login);
-  await page.locator('input[name=password]').fill('any');
-  await page.locator('button[type=submit]').click();
-  await expect(page.getByTestId('whoami')).toContainText(`${login}@example.test`);
 }
 
 test.describe('as a deployer', () => {

@@ -16,10 +16,15 @@ const statusLabel: Record<StreamStatus, string> = { connecting: 'Connecting…',
 export function AppLayout() {
   const me = useMe();
   if (!me.data) return <p className="muted page-loading">{me.isError ? 'Could not load who you are.' : 'Loading…'}</p>;
-  return <SignedInLayout noRole={me.data.roles.length === 0}>{<SignedInUser me={me.data} />}</SignedInLayout>;
+  const admin = me.data.roles.some((r) => r.role === 'admin' && !r.service);
+  return (
+    <SignedInLayout noRole={me.data.roles.length === 0} admin={admin}>
+      <SignedInUser me={me.data} />
+    </SignedInLayout>
+  );
 }
 
-function SignedInLayout({ children, noRole }: { children: React.ReactNode; noRole: boolean }) {
+function SignedInLayout({ children, noRole, admin }: { children: React.ReactNode; noRole: boolean; admin: boolean }) {
   return (
     <div className="shell">
       <header className="topbar">
@@ -30,7 +35,7 @@ function SignedInLayout({ children, noRole }: { children: React.ReactNode; noRol
         </span>
       </header>
       <nav className="sidenav">
-        {nav.map((item) => (
+        {[...nav, ...(admin ? [{ to: '/tokens', label: 'API tokens', end: false }] : [])].map((item) => (
           <NavLink key={item.to} to={item.to} end={item.end}>
             {item.label}
             {item.to === '/approvals' && <ApprovalsBadge />}

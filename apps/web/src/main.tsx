@@ -7,6 +7,7 @@ import { ApiError } from './api/http.ts';
 import { signInPath } from './api/session.ts';
 import { LoginPage } from './pages/login.page.tsx';
 import { ApprovalsPage } from './pages/approvals.page.tsx';
+import { TokensPage } from './pages/tokens.page.tsx';
 import { NotFoundPage } from './pages/not-found.page.tsx';
 import { OverviewPage } from './pages/overview.page.tsx';
 import { ReleasesPage } from './pages/releases.page.tsx';
@@ -36,6 +37,7 @@ createRoot(document.getElementById('root')!).render(
             <Route index element={<OverviewPage />} />
             <Route path="releases" element={<ReleasesPage />} />
             <Route path="approvals" element={<ApprovalsPage />} />
+            <Route path="tokens" element={<TokensPage />} />
             <Route
               path="dora"
               element={
