@@ -191,11 +191,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
   await app.register(doraRoutes(deps), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
-  app.get(
-    '/api/openapi.json',
-    { config: { access: access.publicApiDocs ? 'public' : { permission: 'read', scope: 'any' } }, schema: { hide: true } },
-    async () => app.swagger(),
-  );
+  // Who may read it is decided with the docs' own routes (route-access.ts: GLIDEPATH_PUBLIC_API_DOCS).
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const serveDashboard = Boolean(deps.webDist && existsSync(deps.webDist));
   if (serveDashboard) await app.register(fastifyStatic, { root: deps.webDist!, wildcard: false });

@@ -34,9 +34,17 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
     };
   }
 
+  type ReleaseRow = NonNullable<Awaited<ReturnType<typeof findRelease>>>;
+  const findRelease = (id: string) => deps.prisma.release.findUnique({ where: { id }, include: INCLUDE });
+
   async function load(id: string) {
-    const release = await deps.prisma.release.findUnique({ where: { id }, include: INCLUDE });
+    const release = await findRelease(id);
     if (!release) throw new AppError('not_found', `release ${id} does not exist`);
+    return loaded(release);
+  }
+
+  /** What approving a release depends on: its state, the environment's policy, the approvals that still count. */
+  function loaded(release: ReleaseRow) {
     const state = release.state as unknown as ReleaseState;
     const step = state.plan.steps[state.stepIndex];
     const stepState = state.steps[state.stepIndex];
@@ -44,7 +52,7 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
     const counting = approvalStep ? countingApprovals(state, approvalStep, stepState!, now()) : [];
     return { release, state, policy: storedPolicy(release.environment.policy), approvalStep, stepState, counting };
   }
-  type Loaded = Awaited<ReturnType<typeof load>>;
+  type Loaded = ReturnType<typeof loaded>;
 
   function decide(identity: RequestIdentity, loaded: Loaded, ignoreOwnApproval = false) {
     const { release, state, policy, approvalStep, counting } = loaded;
@@ -109,19 +117,14 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
      * Not filtered by read rights: an approver group's members see what they are asked to approve.
      */
     async inbox(identity: RequestIdentity) {
-      const waiting = await deps.prisma.release.findMany({
-        where: { phase: 'awaiting-approval' },
-        select: { id: true },
-        orderBy: { createdAt: 'asc' },
-        take: 500,
-      });
+      const waiting = await deps.prisma.release.findMany({ where: { phase: 'awaiting-approval' }, include: INCLUDE, orderBy: { createdAt: 'asc' }, take: 500 });
       const items = [];
-      for (const { id } of waiting) {
-        const loaded = await load(id);
-        if (!loaded.approvalStep) continue;
-        const decision = decide(identity, loaded);
+      for (const release of waiting) {
+        const candidate = loaded(release);
+        if (!candidate.approvalStep) continue;
+        const decision = decide(identity, candidate);
         if (!decision.allowed && decision.refusal !== 'reauthenticate') continue;
-        items.push(await inboxItem(loaded, !decision.allowed));
+        items.push(await inboxItem(candidate, !decision.allowed));
       }
       return items;
     },

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { checkApiToken, checkSession, recordTokenUse, touchSession, type PrismaClient, type SessionLimits } from '@glidepath/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/app-error.ts';
@@ -21,6 +22,18 @@ const SESSION_PROBLEMS = {
   idle: 'the session ended after a period without use: sign in again',
   'user deactivated': 'your account is deactivated: ask an admin',
 } as const;
+
+/** The secret of an `Authorization: Bearer …` header; the scheme is case-insensitive (RFC 9110 §11.1). */
+export function bearerSecret(header: string | undefined): string | undefined {
+  return /^bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header ?? '')?.[1];
+}
+
+/** Compares secrets in constant time. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /** A valid credential as remembered: who it is, until when it holds, when its use was last written. */
 export interface KnownCredential {
@@ -91,10 +104,9 @@ export function createAuthenticator(deps: { prisma: PrismaClient; sessions: Sess
   return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestIdentity | undefined> => {
     const header = request.headers.authorization;
     if (header !== undefined) {
-      // The scheme is case-insensitive (RFC 9110 §11.1).
-      const match = /^bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
-      if (!match) throw new AppError('unauthorized', 'header.authorization: must be "Bearer <token>"');
-      return bearer(match[1]!, request);
+      const secret = bearerSecret(header);
+      if (!secret) throw new AppError('unauthorized', 'header.authorization: must be "Bearer <token>"');
+      return bearer(secret, request);
     }
     const cookie = request.cookies[SESSION_COOKIE];
     if (cookie === undefined || cookie === '') return undefined;

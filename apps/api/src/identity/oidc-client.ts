@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { OidcConfig } from '../config.ts';
+import { isLoopbackHost, type OidcConfig } from '../config.ts';
 
 const DISCOVERY_TIMEOUT_S = 5;
 
@@ -33,6 +33,9 @@ export function groupsFrom(value: unknown): string[] {
  * API tokens work) while the issuer is down.
  */
 export function createOidcClient(config: OidcConfig, options: { probeCacheMs?: number } = {}) {
+  // Enforced here, where plain http is switched on, whoever built the config.
+  if (config.allowInsecure && !isLoopbackHost(new URL(config.issuer).hostname))
+    throw new Error(`plain-http OpenID issuers are allowed only on loopback, not ${new URL(config.issuer).host}`);
   const probeCacheMs = options.probeCacheMs ?? 5000;
   let discovered: Promise<client.Configuration> | undefined;
   let lastProbe: { at: number; problem: string | null } | undefined;

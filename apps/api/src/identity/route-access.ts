@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { authorize, visibleScopes, type Permission } from '@glidepath/core';
 import type { PrismaClient, SessionLimits } from '@glidepath/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../http/app-error.ts';
-import { createAuthenticator, type KnownCredential } from './authenticate.ts';
+import { bearerSecret, createAuthenticator, sameSecret, type KnownCredential } from './authenticate.ts';
 import type { IdentityCache } from './identity-cache.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import { resolveScope, type ScopeKind } from './scope-resolver.ts';
@@ -33,12 +32,6 @@ const METRICS_ACCESS = { permission: 'audit:read', scope: 'global' } as const;
 
 function needsDeclaration(url: string): boolean {
   return url.startsWith('/api') || url.startsWith('/auth') || url === '/metrics' || url === '/livez' || url === '/readyz';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface AccessControlOptions {
@@ -106,7 +99,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public' || access === 'ingest-key') return;
     if (access === 'metrics' && options.metricsToken) {
-      const bearer = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      const bearer = bearerSecret(request.headers.authorization);
       if (bearer && sameSecret(bearer, options.metricsToken)) return;
     }
     const identity = await authenticate(request, reply);

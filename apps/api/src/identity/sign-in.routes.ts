@@ -13,7 +13,7 @@ import {
 } from '@glidepath/db';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE } from './authenticate.ts';
+import { sameSecret, SESSION_COOKIE } from './authenticate.ts';
 import type { OidcClient } from './oidc-client.ts';
 
 const LOGIN_COOKIE = 'glidepath_login';
@@ -186,7 +186,8 @@ export function signInRoutes(deps: {
         const check = cookie ? await checkSession(deps.prisma, cookie, deps.sessions) : null;
         if (check?.ok) {
           // Only the dashboard may end its session: a page elsewhere cannot sign people out.
-          if (request.headers['x-csrf-token'] !== check.session.csrfToken)
+          const csrf = request.headers['x-csrf-token'];
+          if (typeof csrf !== 'string' || !sameSecret(csrf, check.session.csrfToken))
             return reply
               .status(403)
               .send({ error: { code: 'forbidden', message: 'header.x-csrf-token: sign-out needs the csrfToken from GET /api/v1/me', requestId: request.id } });

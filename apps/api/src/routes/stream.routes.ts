@@ -2,7 +2,7 @@ import { redactUrlCredentials, visibleScopes } from '@glidepath/core';
 import { checkApiToken, checkSession, type EventBus, type GlidepathEvent, type PrismaClient, type SessionLimits } from '@glidepath/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { SESSION_COOKIE } from '../identity/authenticate.ts';
+import { bearerSecret, SESSION_COOKIE } from '../identity/authenticate.ts';
 import { isIdentityChange } from '../identity/identity-cache.ts';
 import { readableResources, type Readable } from '../identity/route-access.ts';
 import type { ApiMetrics } from '../metrics.ts';
@@ -47,7 +47,7 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma:
     /** Still the same valid identity with the same rights? Closes the stream when not. */
     async function recheck(client: Client) {
       const { request } = client;
-      const bearer = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      const bearer = bearerSecret(request.headers.authorization);
       const cookie = request.cookies[SESSION_COOKIE];
       const check = bearer ? await checkApiToken(deps.prisma, bearer) : cookie ? await checkSession(deps.prisma, cookie, deps.sessions) : null;
       if (!check?.ok) return client.socket.close(CLOSE_UNAUTHORIZED, 'credential no longer valid');

@@ -60,7 +60,9 @@ export function computeDora(records: readonly DoraRecord[], period: { from: numb
   const groups = new Map<string, DoraRecord[]>();
   for (const r of records) {
     const key = JSON.stringify([r.service, r.environment]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
   }
   const figures: DoraFigures[] = [];
   for (const [key, all] of groups) {

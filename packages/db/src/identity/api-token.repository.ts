@@ -78,10 +78,6 @@ export async function listApiTokens(prisma: PrismaClient) {
   return prisma.apiToken.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
 }
 
-export async function findApiToken(prisma: PrismaClient, id: string) {
-  return prisma.apiToken.findUnique({ where: { id } });
-}
-
 export type TokenCheck = { ok: true; token: ApiToken; grants: Grant[] } | { ok: false; problem: 'unknown' | 'revoked' | 'expired' | 'owner deactivated' };
 
 /** What a bearer secret is worth right now, or why it is worth nothing. */

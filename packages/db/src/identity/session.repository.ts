@@ -64,14 +64,6 @@ export async function revokeUserSessions(tx: Prisma.TransactionClient, userId: s
   return (await tx.userSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count;
 }
 
-export async function listActiveSessions(prisma: PrismaClient, userId: string, now = new Date()) {
-  return prisma.userSession.findMany({
-    where: { userId, revokedAt: null, expiresAt: { gt: now } },
-    select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, authTime: true },
-    orderBy: { createdAt: 'desc' },
-  });
-}
-
 /** A sign-in under way, found later by the secret of the browser cookie that started it. */
 export async function savePendingLogin(
   prisma: PrismaClient,
