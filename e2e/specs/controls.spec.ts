@@ -58,5 +58,6 @@ test('a viewer sees no controls, and an empty approvals inbox', async ({ page, a
   await expect(page.getByTestId('release-controls')).toHaveCount(0);
   await page.getByRole('link', { name: 'Approvals' }).click();
   await expect(page.getByTestId('approvals-empty')).toHaveText('Nothing waits for your approval.');
+  await page.screenshot({ path: shots('approvals-empty'), fullPage: true });
   await expect(page.getByTestId('approvals-badge')).toHaveCount(0);
 });
