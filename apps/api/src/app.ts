@@ -33,6 +33,7 @@ import type { KnownCredential } from './identity/authenticate.ts';
 import { createIdentityCache, isIdentityChange } from './identity/identity-cache.ts';
 import { signInRoutes } from './identity/sign-in.routes.ts';
 import { doraRoutes } from './dora/dora.routes.ts';
+import { boardRoutes } from './board/board.routes.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -190,6 +191,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
   await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
   await app.register(doraRoutes(deps), { prefix: '/api/v1' });
+  await app.register(boardRoutes(deps), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
   // Who may read it is decided with the docs' own routes (route-access.ts: GLIDEPATH_PUBLIC_API_DOCS).
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

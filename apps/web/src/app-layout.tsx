@@ -1,13 +1,17 @@
 import { NavLink, Outlet } from 'react-router';
 import { useLiveStream, type StreamStatus } from './api/use-live-stream.ts';
-import { useMe } from './api/session.ts';
+import { readsAudit, useMe } from './api/session.ts';
 import { SignedInUser } from './components/signed-in-user.tsx';
 import { useApprovals } from './api/actions.ts';
 
 const nav = [
   { to: '/', label: 'Overview', end: true },
+  { to: '/board', label: 'Promotion board', end: false },
   { to: '/releases', label: 'Releases', end: false },
   { to: '/approvals', label: 'Approvals', end: false },
+  { to: '/services', label: 'Services', end: false },
+  { to: '/artifacts', label: 'Artifacts', end: false },
+  { to: '/plans', label: 'Plans', end: false },
   { to: '/dora', label: 'DORA metrics', end: false },
 ];
 
@@ -18,13 +22,13 @@ export function AppLayout() {
   if (!me.data) return <p className="muted page-loading">{me.isError ? 'Could not load who you are.' : 'Loading…'}</p>;
   const admin = me.data.roles.some((r) => r.role === 'admin' && !r.service);
   return (
-    <SignedInLayout noRole={me.data.roles.length === 0} admin={admin}>
+    <SignedInLayout noRole={me.data.roles.length === 0} admin={admin} audit={readsAudit(me.data)}>
       <SignedInUser me={me.data} />
     </SignedInLayout>
   );
 }
 
-function SignedInLayout({ children, noRole, admin }: { children: React.ReactNode; noRole: boolean; admin: boolean }) {
+function SignedInLayout({ children, noRole, admin, audit }: { children: React.ReactNode; noRole: boolean; admin: boolean; audit: boolean }) {
   return (
     <div className="shell">
       <header className="topbar">
@@ -34,8 +38,12 @@ function SignedInLayout({ children, noRole, admin }: { children: React.ReactNode
           {children}
         </span>
       </header>
-      <nav className="sidenav">
-        {[...nav, ...(admin ? [{ to: '/tokens', label: 'API tokens', end: false }] : [])].map((item) => (
+      <nav className="sidenav" aria-label="Main">
+        {[
+          ...nav,
+          ...(audit ? [{ to: '/audit', label: 'Audit log', end: false }] : []),
+          ...(admin ? [{ to: '/tokens', label: 'API tokens', end: false }] : []),
+        ].map((item) => (
           <NavLink key={item.to} to={item.to} end={item.end}>
             {item.label}
             {item.to === '/approvals' && <ApprovalsBadge />}

@@ -11,6 +11,12 @@ import { TokensPage } from './pages/tokens.page.tsx';
 import { NotFoundPage } from './pages/not-found.page.tsx';
 import { OverviewPage } from './pages/overview.page.tsx';
 import { ReleasesPage } from './pages/releases.page.tsx';
+import { BoardPage } from './pages/board.page.tsx';
+import { ServicePage, ServicesPage } from './pages/services.page.tsx';
+import { EnvironmentPage } from './pages/environment.page.tsx';
+import { ArtifactsPage } from './pages/artifacts.page.tsx';
+import { PlanPage, PlansPage } from './pages/plans.page.tsx';
+import { AuditPage } from './pages/audit.page.tsx';
 import './styles.css';
 
 // Pages with charts (Recharts) load when first opened.
@@ -35,7 +41,15 @@ createRoot(document.getElementById('root')!).render(
           <Route path="login" element={<LoginPage />} />
           <Route element={<AppLayout />}>
             <Route index element={<OverviewPage />} />
+            <Route path="board" element={<BoardPage />} />
             <Route path="releases" element={<ReleasesPage />} />
+            <Route path="services" element={<ServicesPage />} />
+            <Route path="services/:id" element={<ServicePage />} />
+            <Route path="environments/:id" element={<EnvironmentPage />} />
+            <Route path="artifacts" element={<ArtifactsPage />} />
+            <Route path="plans" element={<PlansPage />} />
+            <Route path="plans/:name" element={<PlanPage />} />
+            <Route path="audit" element={<AuditPage />} />
             <Route path="approvals" element={<ApprovalsPage />} />
             <Route path="tokens" element={<TokensPage />} />
             <Route

@@ -71,5 +71,16 @@ export function createPlanCatalog(deps: { prisma: PrismaClient; audited: Audited
       if (!plan) throw new AppError('not_found', version ? `plan "${name}" has no version ${version}` : `plan "${name}" does not exist`);
       return planJson(plan);
     },
+
+    /** Every version of a plan, newest first: who saved it and when (the specs come from get). */
+    async versions(name: string) {
+      const rows = await deps.prisma.releasePlan.findMany({
+        where: { name },
+        orderBy: { version: 'desc' },
+        select: { version: true, createdBy: true, createdAt: true },
+      });
+      if (!rows.length) throw new AppError('not_found', `plan "${name}" does not exist`);
+      return rows.map((r) => ({ version: r.version, createdBy: r.createdBy, createdAt: r.createdAt.toISOString() }));
+    },
   };
 }

@@ -56,6 +56,8 @@ function requestFor(op: Operation): Call | undefined {
     'POST /api/v1/tokens': () => ({ url: '/api/v1/tokens', payload: { name: `made-${Math.random().toString(36).slice(2, 8)}`, roles: [{ role: 'viewer' }] } }),
     'POST /api/v1/tokens/{id}/revoke': () => ({ url: `/api/v1/tokens/${ids.token}/revoke`, payload: {} }),
     'GET /api/v1/audit': () => ({ url: '/api/v1/audit' }),
+    'GET /api/v1/board': () => ({ url: '/api/v1/board' }),
+    'GET /api/v1/plans/{name}/versions': () => ({ url: '/api/v1/plans/quick/versions' }),
     'GET /api/v1/audit/verify': () => ({ url: '/api/v1/audit/verify' }),
     'GET /api/v1/audit/export': () => ({ url: '/api/v1/audit/export' }),
     'POST /api/v1/services': () => ({ url: '/api/v1/services', payload: { name: `svc-${Math.random().toString(36).slice(2, 8)}` } }),

@@ -123,6 +123,9 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
     // pause / resume / abort as the state machine says
     const paused = await api.post(`/releases/${first.body.id}/pause`, { reason: 'looking at dashboards' });
     expect(paused).toMatchObject({ status: 200, body: { accepted: false, release: { phase: 'paused', reason: 'looking at dashboards' } } });
+    // The reply names the audit events the control caused, so a dashboard can link to them.
+    expect(paused.body.auditEvents).toEqual([expect.objectContaining({ action: 'release.paused' })]);
+    expect(paused.body.requestId).toEqual(expect.any(String));
     expect((await api.post(`/releases/${first.body.id}/pause`)).body.error!.message).toBe('cannot pause a release that is paused (allowed when progressing)');
     expect((await api.post(`/releases/${first.body.id}/resume`)).body).toMatchObject({ release: { phase: 'progressing' } });
     const aborted = await api.post(`/releases/${first.body.id}/abort`, { reason: 'wrong build' });

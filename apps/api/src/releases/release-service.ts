@@ -347,7 +347,18 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         throw new AppError('conflict', processed.outcome.slice('refused: '.length), { phase: (await load(id)).phase });
       if (event.type === 'break-glass')
         await announceBreakGlass(release, { by: event.actorId, display: event.display, reason: event.reason, at: new Date(now()).toISOString() });
-      return { accepted: !processed?.processedAt, release: releaseJson(await load(id)) };
+      const auditEvents = await deps.prisma.auditEvent.findMany({
+        where: { requestId: ctx.requestId },
+        orderBy: { seq: 'asc' },
+        select: { seq: true, id: true, action: true },
+        take: 20,
+      });
+      return {
+        accepted: !processed?.processedAt,
+        release: releaseJson(await load(id)),
+        requestId: ctx.requestId,
+        auditEvents: auditEvents.map((e) => ({ ...e, seq: e.seq.toString() })),
+      };
     },
   };
 }

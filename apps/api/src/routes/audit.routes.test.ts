@@ -69,3 +69,24 @@ describe('GET /api/v1/audit', () => {
     expect(lines[1]!.prevHash).toBe(lines[0]!.hash);
   });
 });
+
+describe('GET /api/v1/audit, by service and request', () => {
+  it('filters by service (its environments included) and by the request that caused the events', async () => {
+    const env = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/environments',
+      payload: { service: 'svc-1', name: 'dev', position: 0, target: { type: 'recording', config: { key: 'audit-svc-1' } } },
+      headers: { ...t.admin, 'x-request-id': 'req-env' },
+    });
+    expect(env.statusCode, env.body).toBe(201);
+    const ofService = (await t.app.inject({ url: '/api/v1/audit?service=svc-1', headers: t.admin })).json() as { items: Array<{ action: string }> };
+    expect(ofService.items.map((e) => e.action).sort()).toEqual(['environment.created', 'service.created']);
+    const ofRequest = (await t.app.inject({ url: '/api/v1/audit?requestId=req-3', headers: t.admin })).json() as { items: Array<{ requestId: string }> };
+    expect(ofRequest.items.map((e) => e.requestId)).toEqual(['req-3']);
+    const byName = (await t.app.inject({ url: '/api/v1/audit?actor=test-admin&service=svc-1', headers: t.admin })).json() as { items: unknown[] };
+    expect(byName.items).toHaveLength(2);
+    const unknown = await t.app.inject({ url: '/api/v1/audit?service=no-such-service', headers: t.admin });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: { message: expect.stringContaining('querystring.service') } });
+  });
+});

@@ -28,11 +28,14 @@ const AuditEvent = Type.Object(
 
 const AuditFilterQuery = Type.Object({
   actorId: Type.Optional(Type.String({ minLength: 1 })),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: "who acted: an id, a person's email or a token's name" })),
   actorType: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('token'), Type.Literal('system')])),
   action: Type.Optional(Type.String({ minLength: 1 })),
   subjectType: Type.Optional(Type.String({ minLength: 1 })),
   subjectId: Type.Optional(Type.String({ minLength: 1 })),
   environmentId: Type.Optional(Type.String({ minLength: 1 })),
+  service: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'service name: its own events and those of its environments' })),
+  requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the events one API request caused' })),
   from: Type.Optional(IsoDateTime),
   to: Type.Optional(IsoDateTime),
 });
@@ -46,12 +49,18 @@ const ListQuery = Type.Object({
 /** Verify walks the whole chain and export streams all of it: a few a minute per caller is plenty. */
 const EXPENSIVE_READ = { max: 10, timeWindow: '1 minute' };
 
-function toFilter(query: Static<typeof AuditFilterQuery>): AuditFilter {
+async function toFilter(prisma: PrismaClient, { service: serviceName, ...query }: Static<typeof AuditFilterQuery>): Promise<AuditFilter> {
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
   if (from && to && from >= to)
     throw new AppError('validation_failed', 'querystring.from: must be before querystring.to', [{ field: 'querystring.from', problem: 'must be before to' }]);
-  return { ...query, from, to };
+  let service: AuditFilter['service'];
+  if (serviceName) {
+    const found = await prisma.service.findUnique({ where: { name: serviceName }, select: { id: true, environments: { select: { id: true } } } });
+    if (!found) throw new AppError('not_found', `querystring.service: service "${serviceName}" does not exist`, { field: 'querystring.service' });
+    service = { id: found.id, environmentIds: found.environments.map((e) => e.id) };
+  }
+  return { ...query, from, to, service };
 }
 
 export function auditRoutes(deps: { prisma: PrismaClient }) {
@@ -72,7 +81,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
       },
       async (request) => {
         const { limit = 50, cursor, ...rest } = request.query;
-        const filter = { ...toFilter(rest), beforeSeq: cursor ? BigInt(cursor) : undefined };
+        const filter = { ...(await toFilter(deps.prisma, rest)), beforeSeq: cursor ? BigInt(cursor) : undefined };
         const events = await listAuditEvents(deps.prisma, filter, limit + 1);
         const page = events.slice(0, limit);
         return { items: page.map(auditEventJson), nextCursor: events.length > limit ? page[page.length - 1]!.seq.toString() : null };
@@ -112,7 +121,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
         },
       },
       async (request, reply) => {
-        const filter = toFilter(request.query);
+        const filter = await toFilter(deps.prisma, request.query);
         async function* lines() {
           let afterSeq = 0n;
           for (;;) {

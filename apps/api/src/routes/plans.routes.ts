@@ -107,5 +107,20 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
       },
       async (request) => catalog.get(request.params.name, request.query.version),
     );
+    app.get(
+      '/plans/:name/versions',
+      {
+        config: { access: { permission: 'read', scope: 'any' } },
+        schema: {
+          tags: ['plans'],
+          summary: 'Every version of a plan, newest first',
+          params: Type.Object({ name: Name }),
+          response: withErrors({
+            200: Type.Object({ items: Type.Array(Type.Object({ version: Type.Integer(), createdBy: Type.String(), createdAt: Type.String() })) }),
+          }),
+        },
+      },
+      async (request) => ({ items: await catalog.versions(request.params.name) }),
+    );
   };
 }

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, getJson, sendJson } from './http.ts';
+import { boardKey } from './catalog.ts';
 import { releaseDetailKey } from './releases.ts';
 import { useMe, type Me } from './session.ts';
 import type { Phase, Release } from './types.ts';
@@ -33,6 +34,31 @@ export function mayAct(me: Me | undefined, what: 'control' | 'approve', service:
 export interface ControlResult {
   accepted: boolean;
   release: Release;
+  /** The request's id: GET /audit?requestId= lists every event it caused. */
+  requestId: string;
+  auditEvents: Array<{ seq: string; id: string; action: string }>;
+}
+
+export interface StartRelease {
+  service: string;
+  environment: string;
+  version: string;
+  plan: string;
+  reason?: string;
+}
+
+/** Starts a release (the promotion board's "promote to the next environment"); refusals come back in the API's words. */
+export function useStartRelease() {
+  const queryClient = useQueryClient();
+  const me = useMe();
+  return useMutation({
+    mutationFn: async (body: StartRelease) => {
+      const csrf = me.data?.session?.csrfToken;
+      if (!csrf) throw new ApiError(401, 'unauthorized', 'sign in to start releases');
+      return (await sendJson<Release>('POST', '/api/v1/releases', body, csrf)).data;
+    },
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: boardKey }),
+  });
 }
 
 /** A control on one release; the reply's release replaces the cached one at once. */

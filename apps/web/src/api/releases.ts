@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { ApiError, getJson } from './http.ts';
+import { refetchThrottled } from './refetch-throttled.ts';
 import { TERMINAL_PHASES, type Phase, type Release, type ReleaseDetail, type ReleasePage, type ReleaseUpdate } from './types.ts';
 
 const PAGE_SIZE = 50;
@@ -53,7 +54,7 @@ export function applyReleaseUpdate(queryClient: QueryClient, update: ReleaseUpda
     const current = data.pages.flatMap((page) => page.items).find((item) => item.id === update.id);
     if (!current) {
       // Version 1 is the start: new releases otherwise arrive through their release.created audit event.
-      if (filter.phase ? matches : update.version <= 1) refetchList(queryClient, queryKey as ListKey);
+      if (filter.phase ? matches : update.version <= 1) refetchThrottled(queryClient, queryKey as ListKey);
       continue;
     }
     if (current.version >= update.version) continue; // an older event arriving late
@@ -64,46 +65,18 @@ export function applyReleaseUpdate(queryClient: QueryClient, update: ReleaseUpda
         items: matches ? page.items.map((item) => (item.id === update.id ? patch(item, update) : item)) : page.items.filter((item) => item.id !== update.id),
       })),
     });
-    if (matches && timesChange(current, update.phase)) refetchList(queryClient, queryKey as ListKey);
+    if (matches && timesChange(current, update.phase)) refetchThrottled(queryClient, queryKey as ListKey);
   }
   invalidateRelease(queryClient, update.id);
 }
 
 /** A release created through the API shows in the lists at once, before any engine picked it up. */
 export function refetchReleaseLists(queryClient: QueryClient): void {
-  for (const query of queryClient.getQueryCache().findAll({ queryKey: listKey })) refetchList(queryClient, query.queryKey as ListKey);
+  for (const query of queryClient.getQueryCache().findAll({ queryKey: listKey })) refetchThrottled(queryClient, query.queryKey as ListKey);
 }
 
 export function invalidateRelease(queryClient: QueryClient, id: string): void {
   void queryClient.invalidateQueries({ queryKey: releaseDetailKey(id) });
-}
-
-const MIN_REFETCH_GAP_MS = 1000;
-const refetches = new WeakMap<QueryClient, Map<string, { again: boolean }>>();
-
-/**
- * Refetches a list in reply to pushed events without letting a burst of them become a burst of
- * requests: one refetch at a time per list, and at most one more after it, a second later.
- */
-function refetchList(queryClient: QueryClient, queryKey: ListKey): void {
-  const running = refetches.get(queryClient) ?? new Map<string, { again: boolean }>();
-  refetches.set(queryClient, running);
-  const id = JSON.stringify(queryKey);
-  const current = running.get(id);
-  if (current) {
-    current.again = true;
-    return;
-  }
-  const state = { again: false };
-  running.set(id, state);
-  void queryClient
-    .invalidateQueries({ queryKey, exact: true }, { cancelRefetch: false })
-    .catch(() => {})
-    .then(() => new Promise((resolve) => setTimeout(resolve, MIN_REFETCH_GAP_MS)))
-    .then(() => {
-      running.delete(id);
-      if (state.again) refetchList(queryClient, queryKey);
-    });
 }
 
 function patch(item: Release, update: ReleaseUpdate): Release {

@@ -39,6 +39,11 @@ export function describeRole(r: ScopedRole): string {
   return `${r.role} of ${r.service}${r.environment ? `/${r.environment}` : ''}`;
 }
 
+/** The audit log is read with a role granted everywhere (any role carries audit:read). */
+export function readsAudit(me: Me | undefined): boolean {
+  return Boolean(me?.roles.some((r) => !r.service));
+}
+
 export function signInPath(returnTo = `${location.pathname}${location.search}`): string {
   return `/login?returnTo=${encodeURIComponent(returnTo)}`;
 }

@@ -1,6 +1,8 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { approvalsKey } from './actions.ts';
+import { boardKey, catalogKey } from './catalog.ts';
+import { refetchThrottled } from './refetch-throttled.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
 import { applyReleaseUpdate, invalidateRelease, refetchReleaseLists, releasesKey } from './releases.ts';
 import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './types.ts';
@@ -12,10 +14,16 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
     const event = data as AuditEvent;
     prependAuditEvent(queryClient, event);
     // A new release emits no release.updated until the engine starts it.
-    if (event.action === 'release.created') refetchReleaseLists(queryClient);
+    if (event.action === 'release.created') {
+      refetchReleaseLists(queryClient);
+      refetchThrottled(queryClient, boardKey);
+    }
+    // Services, environments, artifacts and plans change only through audited requests.
+    if (/^(service|environment|artifact|plan)\./.test(event.action)) void queryClient.invalidateQueries({ queryKey: catalogKey });
   },
   'release.updated': (queryClient, data) => {
     applyReleaseUpdate(queryClient, data as ReleaseUpdate);
+    refetchThrottled(queryClient, boardKey);
     // A release entering or leaving an approval step changes the approvals inbox.
     void queryClient.invalidateQueries({ queryKey: approvalsKey });
   },
@@ -51,6 +59,7 @@ export function useLiveStream(): StreamStatus {
         if (missedEvents) {
           void queryClient.invalidateQueries({ queryKey: auditLogKey });
           void queryClient.invalidateQueries({ queryKey: releasesKey });
+          void queryClient.invalidateQueries({ queryKey: catalogKey });
         }
       };
       socket.onmessage = (message: MessageEvent<string>) => {

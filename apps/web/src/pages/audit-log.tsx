@@ -1,39 +1,47 @@
-import { useAuditLog } from '../api/audit.ts';
+import { Link } from 'react-router';
+import { useAuditLog, type AuditFilter } from '../api/audit.ts';
+import { useEnvironments, useServices } from '../api/catalog.ts';
 import type { AuditEvent } from '../api/types.ts';
+import { ShortId } from '../components/short-id.tsx';
+import { formatDateTime } from '../format.ts';
 
-const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-
-export function AuditLog() {
-  const { data, error, isPending, hasNextPage, fetchNextPage, isFetchingNextPage } = useAuditLog();
+/** Audit events, newest first, arriving live; `filter` narrows them as GET /api/v1/audit does. */
+export function AuditLog({ filter = {}, title = 'Audit log', children }: { filter?: AuditFilter; title?: string; children?: React.ReactNode }) {
+  const { data, error, isPending, hasNextPage, fetchNextPage, isFetchingNextPage } = useAuditLog(filter);
+  const names = useEnvironmentNames();
   const events = data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = Object.values(filter).some(Boolean);
   return (
     <section className="card">
-      <h2>Audit log</h2>
+      <h2>{title}</h2>
+      {children}
       {error && <p className="error">Could not load the audit log: {error.message}</p>}
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Subject</th>
-            <th>Environment</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((event) => (
-            <AuditRow key={event.seq} event={event} />
-          ))}
-          {!isPending && !error && events.length === 0 && (
+      <div className="table-scroll">
+        <table className="table" aria-label="Audit events">
+          <thead>
             <tr>
-              <td colSpan={6} className="muted empty">
-                No audit events yet.
-              </td>
+              <th>Time</th>
+              <th>Actor</th>
+              <th>Action</th>
+              <th>Subject</th>
+              <th>Environment</th>
+              <th>Reason</th>
             </tr>
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {events.map((event) => (
+              <AuditRow key={event.seq} event={event} environment={event.environmentId ? names.get(event.environmentId) : undefined} />
+            ))}
+            {!isPending && !error && events.length === 0 && (
+              <tr>
+                <td colSpan={6} className="muted empty">
+                  {filtered ? 'No audit events match these filters.' : 'No audit events yet.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
       {isPending && <p className="muted">Loading…</p>}
       {hasNextPage && (
         <button type="button" className="secondary" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
@@ -44,11 +52,26 @@ export function AuditLog() {
   );
 }
 
-function AuditRow({ event }: { event: AuditEvent }) {
+/** environment id → "service/environment", for people to read. */
+function useEnvironmentNames(): Map<string, string> {
+  const services = useServices().data?.items ?? [];
+  const environments = useEnvironments().data?.items ?? [];
+  const serviceName = new Map(services.map((s) => [s.id, s.name]));
+  return new Map(environments.map((e) => [e.id, `${serviceName.get(e.serviceId) ?? '?'}/${e.name}`]));
+}
+
+const SUBJECT_PAGES: Record<string, (id: string) => string> = {
+  release: (id) => `/releases/${id}`,
+  service: (id) => `/services/${id}`,
+  environment: (id) => `/environments/${id}`,
+};
+
+function AuditRow({ event, environment }: { event: AuditEvent; environment?: string }) {
+  const page = SUBJECT_PAGES[event.subject.type];
   return (
-    <tr data-testid="audit-row">
+    <tr data-testid="audit-row" data-seq={event.seq}>
       <td title={event.createdAt} className="nowrap">
-        {time.format(new Date(event.createdAt))}
+        {formatDateTime(event.createdAt)}
       </td>
       <td>
         {event.actor.name ? (
@@ -57,27 +80,23 @@ function AuditRow({ event }: { event: AuditEvent }) {
             {event.actor.name}
           </span>
         ) : (
-          <Id kind={event.actor.type} id={event.actor.id} />
+          <ShortId kind={event.actor.type} id={event.actor.id} />
         )}
       </td>
       <td>
         <code className="action">{event.action}</code>
       </td>
       <td>
-        <Id kind={event.subject.type} id={event.subject.id} />
+        {page ? (
+          <Link to={page(event.subject.id)}>
+            <ShortId kind={event.subject.type} id={event.subject.id} />
+          </Link>
+        ) : (
+          <ShortId kind={event.subject.type} id={event.subject.id} />
+        )}
       </td>
-      <td>{event.environmentId ? <Id id={event.environmentId} /> : <span className="muted">—</span>}</td>
+      <td>{event.environmentId ? (environment ?? <ShortId id={event.environmentId} />) : <span className="muted">—</span>}</td>
       <td>{event.reason ?? <span className="muted">—</span>}</td>
     </tr>
-  );
-}
-
-/** Long ids (UUIDs) are shortened; the full id is in the tooltip. */
-function Id({ kind, id }: { kind?: string; id: string }) {
-  return (
-    <span className="id" title={id}>
-      {kind && <span className="kind">{kind}</span>}
-      <code>{id.length > 12 ? `${id.slice(0, 8)}…` : id}</code>
-    </span>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { CONTROL_PHASES, mayAct, useApprovals, useReleaseControl, type Control } from '../api/actions.ts';
+import { Link } from 'react-router';
+import { CONTROL_PHASES, mayAct, useApprovals, useReleaseControl, type Control, type ControlResult } from '../api/actions.ts';
 import { ApiError } from '../api/http.ts';
 import { useMe } from '../api/session.ts';
 import type { Release } from '../api/types.ts';
@@ -30,7 +31,7 @@ export function ReleaseControls({ release }: { release: Release }) {
   const [asking, setAsking] = useState<Control | null>(null);
   const [text, setText] = useState('');
   const [fromStep, setFromStep] = useState(0);
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState<{ text: string; result: ControlResult } | null>(null);
 
   const deployer = mayAct(me.data, 'control', release.service.name, release.environment.name);
   // Approvers by role, or by the environment's approver group: then the release is in their inbox.
@@ -57,11 +58,12 @@ export function ReleaseControls({ release }: { release: Release }) {
       { control: c, body },
       {
         onSuccess: (result) =>
-          setDone(
-            result.accepted
+          setDone({
+            result,
+            text: result.accepted
               ? `${LABEL[c]}: accepted; the engine applies it in a moment.`
               : `${LABEL[c]}: done — the release is now ${result.release.phase.replace('-', ' ')}.`,
-          ),
+          }),
       },
     );
     setAsking(null);
@@ -128,7 +130,12 @@ export function ReleaseControls({ release }: { release: Release }) {
       )}
       {done && (
         <p className="notice notice-ok" role="status" data-testid="control-result">
-          {done}
+          {done.text}{' '}
+          <Link to={`/audit?requestId=${encodeURIComponent(done.result.requestId)}`} data-testid="control-audit-link">
+            {done.result.auditEvents.length
+              ? `Audit: ${done.result.auditEvents.map((e) => `${e.action} #${e.seq}`).join(', ')}`
+              : 'Audit events of this request'}
+          </Link>
         </p>
       )}
       {error && (

@@ -125,11 +125,17 @@ export async function verifyAuditChain(db: Db, batchSize = 2000): Promise<ChainV
 
 export interface AuditFilter {
   actorId?: string;
+  /** Who acted, by id or by recorded name (an email, a token's name), the latter in any case. */
+  actor?: string;
   actorType?: ActorType;
   action?: string;
   subjectType?: string;
   subjectId?: string;
   environmentId?: string;
+  /** Events of one service: the service itself and everything in its environments. */
+  service?: { id: string; environmentIds: string[] };
+  /** Events one API request caused (a control's result links to them). */
+  requestId?: string;
   from?: Date;
   to?: Date;
   /** Return events older than this sequence number (newest first). */
@@ -144,6 +150,11 @@ export function auditWhere(filter: AuditFilter): Prisma.AuditEventWhereInput {
     subjectType: filter.subjectType,
     subjectId: filter.subjectId,
     environmentId: filter.environmentId,
+    requestId: filter.requestId,
+    AND: [
+      filter.actor ? { OR: [{ actorId: filter.actor }, { actorName: { equals: filter.actor, mode: 'insensitive' as const } }] } : {},
+      filter.service ? { OR: [{ subjectType: 'service', subjectId: filter.service.id }, { environmentId: { in: filter.service.environmentIds } }] } : {},
+    ],
     createdAt: filter.from || filter.to ? { gte: filter.from, lt: filter.to } : undefined,
     seq: filter.beforeSeq !== undefined ? { lt: filter.beforeSeq } : undefined,
   };
