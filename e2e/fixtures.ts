@@ -1,28 +1,33 @@
 import { test as base, expect, type Page } from '@playwright/test';
 
+export type ApiPost = (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
+
 interface Fixtures {
   /** POSTs JSON to the API from the test process (not the page) and returns the parsed reply. */
-  apiPost: (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
+  apiPost: ApiPost;
+}
+interface Options {
+  /** Which stack of global-setup.ts the project's tests run against. */
+  stack: 'pages' | 'live';
 }
 
-export const test = base.extend<Fixtures>({
-  // Playwright reads fixture dependencies from the destructuring pattern, so it must be `{}`.
-  // eslint-disable-next-line no-empty-pattern
-  baseURL: async ({}, use) => {
-    const url = process.env.GLIDEPATH_E2E_URL;
+export const test = base.extend<Fixtures & Options>({
+  stack: ['pages', { option: true }],
+  baseURL: async ({ stack }, use) => {
+    const url = stack === 'live' ? process.env.GLIDEPATH_E2E_LIVE_URL : process.env.GLIDEPATH_E2E_URL;
     if (!url) throw new Error('GLIDEPATH_E2E_URL is not set: run the tests through playwright.config.ts (its globalSetup starts the API)');
     await use(url);
   },
-  // Every test starts signed in as a viewer (global-setup.ts); the sign-in spec starts signed out.
-  // eslint-disable-next-line no-empty-pattern
-  storageState: async ({}, use) => {
-    await use(process.env.GLIDEPATH_E2E_STORAGE_STATE);
+  // The pages tests start signed in as a viewer (global-setup.ts); the live ones sign people in themselves.
+  storageState: async ({ stack }, use) => {
+    await use(stack === 'live' ? undefined : process.env.GLIDEPATH_E2E_STORAGE_STATE);
   },
-  apiPost: async ({ baseURL }, use) => {
+  apiPost: async ({ baseURL, stack }, use) => {
+    const token = stack === 'live' ? process.env.GLIDEPATH_E2E_LIVE_TOKEN : process.env.GLIDEPATH_E2E_TOKEN;
     await use(async (path, body) => {
       const response = await fetch(new URL(path, baseURL), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.GLIDEPATH_E2E_TOKEN}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
       });
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };

@@ -1,9 +1,10 @@
-// Runs the real system for the browser tests: builds the dashboard, starts the development
-// OpenID provider and the API on free ports against a fresh database (the API creates and
-// migrates it), which it serves the dashboard from. Victor (group engineering) gets the viewer
-// role and signs in once in a real browser; tests start signed in as him (storage state). Tests
-// find the API at process.env.GLIDEPATH_E2E_URL. The returned function stops everything and
-// drops the database.
+// Runs the real system for the browser tests: builds the dashboard, then starts two stacks
+// (startStack), each a development OpenID provider and the API on free ports against a fresh
+// database (the API creates and migrates it), which it serves the dashboard from; the "live"
+// stack runs a worker too. Victor (group engineering) gets the viewer role and signs in once in
+// a real browser; the pages tests start signed in as him (storage state). Tests find the stacks
+// at GLIDEPATH_E2E_URL and GLIDEPATH_E2E_LIVE_URL. The returned function stops everything and
+// drops the databases.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -17,17 +18,55 @@ const adminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const logFile = fileURLToPath(new URL('api.log', import.meta.url));
 export const storageStateFile = fileURLToPath(new URL('test-results/signed-in-viewer.json', import.meta.url));
 
+interface Stack {
+  baseUrl: string;
+  token: string;
+  databaseUrl: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Two stacks, each with its own database, OpenID provider and API: "pages" runs no worker, so
+ * releases stay where a test puts them; "live" runs the worker too, so approvals, rollbacks and
+ * promotions really happen.
+ */
 export default async function globalSetup(): Promise<() => Promise<void>> {
   execFileSync('pnpm', ['--filter', '@glidepath/web', 'build'], { cwd: root, stdio: 'inherit' });
+  const log = createWriteStream(logFile);
+  const stacks: Stack[] = [];
+  const teardown = async () => {
+    await Promise.all(stacks.map((stack) => stack.stop()));
+  };
+  try {
+    const pages = await startStack('pages', { worker: false, log });
+    stacks.push(pages);
+    const live = await startStack('live', { worker: true, log });
+    stacks.push(live);
+    await signInOnce(pages.baseUrl, 'victor');
+    process.env.GLIDEPATH_E2E_URL = pages.baseUrl;
+    process.env.GLIDEPATH_E2E_TOKEN = pages.token;
+    process.env.GLIDEPATH_E2E_STORAGE_STATE = storageStateFile;
+    // For tests that must set what only a worker would (a release's outcome): no worker runs there.
+    process.env.GLIDEPATH_E2E_DATABASE_URL = pages.databaseUrl;
+    process.env.GLIDEPATH_E2E_LIVE_URL = live.baseUrl;
+    process.env.GLIDEPATH_E2E_LIVE_TOKEN = live.token;
+  } catch (error) {
+    await teardown();
+    throw new Error(`${(error as Error).message}; API, worker and OpenID provider log: ${logFile}`);
+  }
+  return teardown;
+}
 
+async function startStack(name: string, { worker, log }: { worker: boolean; log: NodeJS.WritableStream }): Promise<Stack> {
   const [port, oidcPort] = [await freePort(), await freePort()];
-  const database = `gp_e2e_${randomBytes(6).toString('hex')}`;
-  // The admin token the tests write with; the dashboard itself only reads.
+  const database = `gp_e2e_${name}_${randomBytes(6).toString('hex')}`;
+  // The admin token the tests write with; the dashboard acts as the people signed in.
   const token = randomBytes(32).toString('hex');
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
     GLIDEPATH_PORT: String(port),
+    GLIDEPATH_WORKER_METRICS_PORT: String(await freePort()),
     DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${database}`,
     REDIS_URL: 'redis://127.0.0.1:6379',
     GLIDEPATH_WEB_DIST: `${root}apps/web/dist`,
@@ -35,31 +74,36 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     GLIDEPATH_QUEUE_PREFIX: database,
     GLIDEPATH_DEV_OIDC_PORT: String(oidcPort),
     GLIDEPATH_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
-    GLIDEPATH_OIDC_CLIENT_ID: 'glidepath-e2e',
+    GLIDEPATH_OIDC_CLIENT_ID: `glidepath-e2e-${name}`,
     GLIDEPATH_OIDC_CLIENT_SECRET: randomBytes(24).toString('hex'),
     GLIDEPATH_OIDC_REDIRECT_URL: `${baseUrl}/auth/callback`,
   };
-  const log = createWriteStream(logFile);
-  const processes = [spawn(`${root}node_modules/.bin/tsx`, ['packages/dev-oidc/src/main.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env })];
-  const api = spawn(`${root}node_modules/.bin/tsx`, ['apps/api/src/server.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const run = (entry: string) => {
+    const child = spawn(`${root}node_modules/.bin/tsx`, [entry], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => log.write(`[${name}] ${chunk.toString()}`));
+    return child;
+  };
+  const processes = [run('packages/dev-oidc/src/main.ts')];
+  const api = run('apps/api/src/server.ts');
   processes.push(api);
-  for (const child of processes) {
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-  }
-
-  const teardown = async () => {
-    await Promise.all(processes.map(stop));
+  const stop = async () => {
+    await Promise.all(processes.map(stopProcess));
     execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`], { stdio: 'inherit' });
   };
   try {
+    // The API creates and migrates the database; the worker starts after it, on the same one.
     await waitUntilReady(baseUrl, api);
-    // Victor (engineering) reads; Alice (release-managers) deploys; Dana (glidepath-admins) administers.
-    for (const [group, role] of [
+    if (worker) processes.push(run('apps/worker/src/main.ts'));
+    // Victor (engineering) reads; Alice (release-managers) deploys; Dana (glidepath-admins) administers;
+    // on the live stack Bob and Carol (prod-approvers) approve.
+    // On the pages stack Bob's group has no role: the sign-in test shows what such a person sees.
+    const grants = [
       ['engineering', 'viewer'],
       ['release-managers', 'deployer'],
       ['glidepath-admins', 'admin'],
-    ]) {
+      ...(worker ? [['prod-approvers', 'approver']] : []),
+    ];
+    for (const [group, role] of grants) {
       const granted = await fetch(`${baseUrl}/api/v1/role-bindings`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -67,17 +111,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       });
       if (granted.status !== 201) throw new Error(`granting ${group} the ${role} role answered ${granted.status}: ${await granted.text()}`);
     }
-    await signInOnce(baseUrl, 'victor');
   } catch (error) {
-    await teardown();
-    throw new Error(`${(error as Error).message}; API and OpenID provider log: ${logFile}`);
+    await stop();
+    throw error;
   }
-  process.env.GLIDEPATH_E2E_URL = baseUrl;
-  process.env.GLIDEPATH_E2E_TOKEN = token;
-  process.env.GLIDEPATH_E2E_STORAGE_STATE = storageStateFile;
-  // For tests that must set what only a worker would (a release's outcome): no worker runs here.
-  process.env.GLIDEPATH_E2E_DATABASE_URL = env.DATABASE_URL;
-  return teardown;
+  return { baseUrl, token, databaseUrl: env.DATABASE_URL, stop };
 }
 
 /** Signs in through the real sign-in page and provider, and keeps the browser's cookies for the tests. */
@@ -123,7 +161,7 @@ async function waitUntilReady(baseUrl: string, api: ChildProcess): Promise<void>
   throw new Error(`the API was not ready within 60 s at ${baseUrl}/readyz`);
 }
 
-async function stop(api: ChildProcess): Promise<void> {
+async function stopProcess(api: ChildProcess): Promise<void> {
   if (api.exitCode !== null || api.signalCode !== null) return;
   const exited = new Promise((resolve) => api.once('exit', resolve));
   api.kill('SIGTERM');

@@ -14,11 +14,16 @@ export const launchOptions: LaunchOptions = {
   ],
 };
 
-export default defineConfig({
+export default defineConfig<{ stack: 'pages' | 'live' }>({
   testDir: './specs',
   globalSetup: './global-setup.ts',
   workers: 1,
   reporter: 'list',
   timeout: 30_000,
   use: { headless: true, launchOptions },
+  projects: [
+    { name: 'pages', testIgnore: 'live/**' },
+    // Against the stack with a worker (global-setup.ts): releases really move.
+    { name: 'live', testMatch: 'live/**/*.spec.ts', use: { stack: 'live' }, timeout: 60_000 },
+  ],
 });

@@ -10,7 +10,11 @@ const AuditEvent = Type.Object(
   {
     seq: Type.String(),
     id: Type.String(),
-    actor: Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('token'), Type.Literal('system')]), id: Type.String() }),
+    actor: Type.Object({
+      type: Type.Union([Type.Literal('user'), Type.Literal('token'), Type.Literal('system')]),
+      id: Type.String(),
+      name: Type.Optional(Type.String({ description: "a person's email, recorded beside their id" })),
+    }),
     action: Type.String(),
     subject: Type.Object({ type: Type.String(), id: Type.String() }),
     environmentId: Type.Union([Type.String(), Type.Null()]),

@@ -7,14 +7,22 @@ import { formatDuration, formatWhen } from '../format.ts';
 /** The releases waiting for the signed-in person's approval, with what they would approve. */
 export function ApprovalsPage() {
   const { data, error, isPending } = useApprovals();
+  // A decided release leaves the inbox at once; what became of it stays here.
+  const [decided, setDecided] = useState<Array<{ id: string; what: string; outcome: string }>>([]);
+  const onDecided = (id: string, what: string, outcome: string) => setDecided((list) => [{ id, what, outcome }, ...list.filter((d) => d.id !== id)]);
   return (
     <>
       <h1>Approvals</h1>
+      {decided.map((d) => (
+        <p key={d.id} className="notice notice-ok" role="status" data-testid="approval-outcome">
+          <Link to={`/releases/${d.id}`}>{d.what}</Link>: {d.outcome}
+        </p>
+      ))}
       {error && <p className="error">Could not load the approvals: {error.message}</p>}
       {isPending ? (
         <p className="muted">Loading…</p>
       ) : data?.items.length ? (
-        data.items.map((item) => <ApprovalCard key={item.release.id} item={item} />)
+        data.items.map((item) => <ApprovalCard key={item.release.id} item={item} onDecided={onDecided} />)
       ) : (
         <section className="card" data-testid="approvals-empty">
           <p>Nothing waits for your approval.</p>
@@ -24,15 +32,25 @@ export function ApprovalsPage() {
   );
 }
 
-function ApprovalCard({ item }: { item: InboxItem }) {
+function ApprovalCard({ item, onDecided }: { item: InboxItem; onDecided: (id: string, what: string, outcome: string) => void }) {
   const { release } = item;
   const control = useReleaseControl(release.id);
   const [comment, setComment] = useState('');
-  const [outcome, setOutcome] = useState<string | null>(null);
+  // mutateAsync, not mutate's callbacks: the live stream may take the card out of the inbox
+  // before the reply arrives, and callbacks of an unmounted component never run.
   const decide = (decision: 'approve' | 'reject') =>
-    control.mutate(
-      { control: decision, body: comment ? { comment } : {} },
-      { onSuccess: (r) => setOutcome(decision === 'approve' ? `Approved: the release is ${r.release.phase.replace('-', ' ')}.` : 'Rejected.') },
+    control.mutateAsync({ control: decision, body: comment ? { comment } : {} }).then(
+      (r) =>
+        onDecided(
+          release.id,
+          `${release.service} ${release.version} → ${release.environment}`,
+          decision === 'approve'
+            ? r.release.phase === 'awaiting-approval'
+              ? 'you approved; it waits for more approvals.'
+              : `you approved; the release is ${r.release.phase.replace('-', ' ')}.`
+            : 'you rejected it.',
+        ),
+      () => {}, // shown from control.error
     );
   const error = control.error;
   const signInAgain =
@@ -55,7 +73,7 @@ function ApprovalCard({ item }: { item: InboxItem }) {
         <div>
           <dt>Digest</dt>
           <dd>
-            <code title={release.digest}>{release.digest}</code>
+            <code className="digest">{release.digest}</code>
           </dd>
         </div>
         <div>
@@ -113,11 +131,6 @@ function ApprovalCard({ item }: { item: InboxItem }) {
           Reject
         </button>
       </div>
-      {outcome && (
-        <p className="notice notice-ok" role="status">
-          {outcome}
-        </p>
-      )}
       {error && (
         <p className="notice notice-bad" role="alert">
           {error.message} {signInAgain && <a href={signInAgain}>Sign in again</a>}

@@ -68,7 +68,7 @@ function AuditFilters({ filter, onApply }: { filter: AuditFilter; onApply: (filt
       </label>
       <label>
         Service
-        <select value={draft.service ?? ''} onChange={set('service')}>
+        <select value={draft.service ?? ''} onChange={set('service')} aria-label="Service">
           <option value="">Any</option>
           {services.map((s) => (
             <option key={s.id} value={s.name}>
@@ -79,7 +79,7 @@ function AuditFilters({ filter, onApply }: { filter: AuditFilter; onApply: (filt
       </label>
       <label>
         Environment
-        <select value={draft.environmentId ?? ''} onChange={set('environmentId')} disabled={!service}>
+        <select value={draft.environmentId ?? ''} onChange={set('environmentId')} disabled={!service} aria-label="Environment">
           <option value="">{service ? 'Any' : 'Choose a service first'}</option>
           {environments.map((e) => (
             <option key={e.id} value={e.id}>

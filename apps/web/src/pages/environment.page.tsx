@@ -35,7 +35,7 @@ export function EnvironmentPage() {
       <div className="grid">
         <section className="card">
           <h2>Policy</h2>
-          <dl className="facts" data-testid="environment-policy">
+          <dl className="pairs" data-testid="environment-policy">
             <dt>Protected</dt>
             <dd>{policy.protected ? 'yes' : 'no'}</dd>
             <dt>Approvals needed</dt>
@@ -88,7 +88,7 @@ export function EnvironmentPage() {
           ) : (
             <p className="muted">None: analysis steps cannot run here.</p>
           )}
-          <dl className="facts">
+          <dl className="pairs">
             <dt>Smoke checks go to</dt>
             <dd>{e.smokeBaseUrl ? <code>{e.smokeBaseUrl}</code> : <span className="muted">—</span>}</dd>
             <dt>Metrics ingest key</dt>

@@ -40,7 +40,8 @@ export function ReleaseControls({ release }: { release: Release }) {
   const available = (Object.keys(CONTROL_PHASES) as Control[]).filter(
     (c) => CONTROL_PHASES[c].includes(release.phase) && (c === 'approve' || c === 'reject' ? approver : deployer),
   );
-  if (available.length === 0) return null;
+  // After the last possible control (a rejection, say) its result stays in view.
+  if (available.length === 0 && !done && !control.error) return null;
 
   const act = (c: Control) => {
     const body: Record<string, unknown> =

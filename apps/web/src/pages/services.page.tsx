@@ -75,7 +75,7 @@ export function ServicePage() {
       </p>
       <h1>{s.name}</h1>
       <section className="card">
-        <dl className="facts">
+        <dl className="pairs">
           <dt>Description</dt>
           <dd>{s.description ?? <span className="muted">—</span>}</dd>
           <dt>Owners</dt>
