@@ -35,7 +35,6 @@ import autocannon, { type Result } from 'autocannon';
 const BENCH_TOKEN = randomBytes(32).toString('hex');
 const AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
 
-
 // Seeding goes through appendAuditEvent (lock + read of the chain head + insert, ~2.5 ms per
 // event here), so 10,000 events would take ~25 s of the 60 s budget. The measured query is a
 // backward scan of the primary key with LIMIT 21, whose cost does not grow with the table.

@@ -13,6 +13,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface Glidepath {
   api: string;
   token: string;
+  databaseUrl: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -61,7 +62,7 @@ export async function startGlidepath(extraEnv: Record<string, string> = {}): Pro
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { api, token, output: () => output, stop };
+  return { api, token, databaseUrl: databaseUrl(name), output: () => output, stop };
 }
 
 function freePort(): Promise<number> {

@@ -70,7 +70,29 @@ export function applyReleaseUpdate(queryClient: QueryClient, update: ReleaseUpda
   invalidateRelease(queryClient, update.id);
 }
 
-/** A release created through the API shows in the lists at once, before any engine picked it up. */
+/**
+ * A release created through the API shows in the lists at once, before any engine picked it
+ * up: that one release is fetched and put on top, instead of every loaded page again.
+ */
+export async function insertCreatedRelease(queryClient: QueryClient, id: string): Promise<void> {
+  if (!queryClient.getQueriesData<ListData>({ queryKey: listKey }).length) return;
+  let release: Release;
+  try {
+    const { measurements: _m, history: _h, ...rest } = await getJson<ReleaseDetail>(`/api/v1/releases/${encodeURIComponent(id)}`);
+    release = rest;
+  } catch {
+    return refetchReleaseLists(queryClient);
+  }
+  for (const [queryKey, data] of queryClient.getQueriesData<ListData>({ queryKey: listKey })) {
+    const [first, ...rest] = data?.pages ?? [];
+    const filter = (queryKey[2] ?? {}) as ReleaseFilter;
+    if (!data || !first || (filter.phase && filter.phase !== release.phase)) continue;
+    if (data.pages.some((page) => page.items.some((item) => item.id === id))) continue;
+    queryClient.setQueryData<ListData>(queryKey, { ...data, pages: [{ ...first, items: [release, ...first.items] }, ...rest] });
+  }
+}
+
+/** Every cached list again (after the stream was down and events may be missing). */
 export function refetchReleaseLists(queryClient: QueryClient): void {
   for (const query of queryClient.getQueryCache().findAll({ queryKey: listKey })) refetchThrottled(queryClient, query.queryKey as ListKey);
 }

@@ -4,7 +4,7 @@ import { approvalsKey } from './actions.ts';
 import { boardKey, catalogKey } from './catalog.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
-import { applyReleaseUpdate, invalidateRelease, refetchReleaseLists, releasesKey } from './releases.ts';
+import { applyReleaseUpdate, insertCreatedRelease, invalidateRelease, releasesKey } from './releases.ts';
 import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './types.ts';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
@@ -15,7 +15,7 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
     prependAuditEvent(queryClient, event);
     // A new release emits no release.updated until the engine starts it.
     if (event.action === 'release.created') {
-      refetchReleaseLists(queryClient);
+      void insertCreatedRelease(queryClient, event.subject.id);
       refetchThrottled(queryClient, boardKey);
     }
     // Services, environments, artifacts and plans change only through audited requests.

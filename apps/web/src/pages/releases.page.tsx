@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useReleases } from '../api/releases.ts';
 import { PHASES, type Phase, type Release } from '../api/types.ts';
@@ -68,7 +69,8 @@ export function ReleasesPage() {
   );
 }
 
-function ReleaseRow({ release }: { release: Release }) {
+// A live update replaces one release object and keeps the others, so only its row renders again.
+const ReleaseRow = memo(function ReleaseRow({ release }: { release: Release }) {
   const navigate = useNavigate();
   const href = `/releases/${release.id}`;
   return (
@@ -107,4 +109,4 @@ function ReleaseRow({ release }: { release: Release }) {
       </td>
     </tr>
   );
-}
+});
