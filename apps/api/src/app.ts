@@ -169,6 +169,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       },
       security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     },
+    // Shared schemas keep their $id (Release, AuditEvent…) as their component name, for the generated client.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 

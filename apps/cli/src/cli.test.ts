@@ -1,0 +1,249 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startGlidepath, type Glidepath } from '@glidepath/demo/glidepath-process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from './exit-codes.ts';
+
+// The real `glidepath` command as a process, against the real API and worker as processes
+// (reached through a proxy the tests can take down, as an API restart would look).
+const MAIN = fileURLToPath(new URL('main.ts', import.meta.url));
+let glidepathProcesses: Glidepath;
+let deployerToken: string;
+let proxy: ReturnType<typeof startProxy>;
+let url: string;
+const dir = mkdtempSync(join(tmpdir(), 'glidepath-cli-'));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function glidepath(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, GLIDEPATH_URL: url, GLIDEPATH_TOKEN: deployerToken, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A TCP proxy in front of the API: down() refuses and drops connections, as a restarting API would. */
+function startProxy(target: number) {
+  const sockets = new Set<Socket>();
+  let server: Server;
+  const listen = (port: number) =>
+    new Promise<number>((resolve) => {
+      server = createServer((client) => {
+        const upstream = tcpConnect(target, '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    });
+  return {
+    listen,
+    async down() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}
+
+/** The API straight (not through the proxy), as an admin. */
+async function api(method: 'GET' | 'POST', path: string, payload?: unknown) {
+  const res = await fetch(`${glidepathProcesses.api}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${glidepathProcesses.token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function until(id: string, phase: string) {
+  for (let i = 0; i < 400; i++) {
+    if ((await api('GET', `/releases/${id}`)).phase === phase) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`release ${id} never reached ${phase}`);
+}
+
+/** The id of the active release of an environment, once the CLI started one. */
+async function activeIn(environment: string): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const { items } = (await api('GET', `/releases?service=shop&environment=${environment}&limit=1`)) as { items: Array<{ id: string; phase: string }> };
+    if (items[0] && !['succeeded', 'rolled-back', 'aborted'].includes(items[0].phase)) return items[0].id;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no active release in ${environment}`);
+}
+
+beforeAll(async () => {
+  glidepathProcesses = await startGlidepath();
+  proxy = startProxy(Number(new URL(glidepathProcesses.api).port));
+  url = `http://127.0.0.1:${await proxy.listen(0)}`;
+  deployerToken = String((await api('POST', '/tokens', { name: 'cli-test', roles: [{ role: 'deployer' }] })).token);
+  await api('POST', '/services', { name: 'shop' });
+  for (const [position, name] of ['a', 'b', 'c', 'd', 'e'].entries())
+    await api('POST', '/environments', { service: 'shop', name, position, requireUpstreamSuccess: false, target: { type: 'recording', config: {} } });
+  await api('POST', '/plans', {
+    name: 'quick',
+    spec: {
+      strategy: 'canary',
+      steps: [
+        { type: 'setWeight', weight: 50 },
+        { type: 'setWeight', weight: 100 },
+      ],
+    },
+  });
+  await api('POST', '/plans', {
+    name: 'held',
+    spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }] },
+  });
+}, 120_000);
+afterAll(async () => {
+  await glidepathProcesses?.stop();
+});
+
+describe('glidepath: configuration and refusals', () => {
+  it('prints usage and exits 2 for no command, an unknown flag or missing configuration', async () => {
+    expect((await glidepath([])).code).toBe(EXIT.usage);
+    const typo = await glidepath(['release', 'create', '--servce', 'shop']);
+    expect(typo.code).toBe(EXIT.usage);
+    expect(typo.stderr).toContain("Unknown option '--servce'");
+    const noUrl = await glidepath(['release', 'list'], { GLIDEPATH_URL: '' });
+    expect(noUrl).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('GLIDEPATH_URL is not set') });
+    const missing = await glidepath(['release', 'create', '--service', 'shop']);
+    expect(missing).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('--environment is required') });
+  });
+
+  it('exits 6 when Glidepath cannot be reached, and 5 with the API’s words when it refuses', async () => {
+    expect((await glidepath(['release', 'list'], { GLIDEPATH_URL: 'http://127.0.0.1:9' })).code).toBe(EXIT.unreachable);
+    const refused = await glidepath(['release', 'create', '--service', 'shop', '--environment', 'a', '--version', '9.9.9', '--plan', 'quick']);
+    expect(refused.code).toBe(EXIT.refused);
+    expect(refused.stderr).toMatch(/start release: .*9\.9\.9/);
+    const badToken = await glidepath(['release', 'list'], { GLIDEPATH_TOKEN: 'not-a-token' });
+    expect(badToken.code).toBe(EXIT.refused);
+  });
+});
+
+describe('glidepath release create --wait', () => {
+  it('registers an artifact, follows a release to success and exits 0, with progress lines and --json', async () => {
+    const registered = await glidepath([
+      'artifact',
+      'register',
+      '--service',
+      'shop',
+      '--version',
+      '1.0.0',
+      '--digest',
+      `sha256:${'a'.repeat(64)}`,
+      '--meta',
+      'modelVersion=r1',
+    ]);
+    expect(registered).toMatchObject({ code: EXIT.ok, stdout: expect.stringContaining('artifact shop 1.0.0') });
+    for (const v of ['1.1.0', '1.2.0', '1.3.0', '1.4.0'])
+      await api('POST', '/artifacts', { service: 'shop', version: v, digest: `sha256:${v.replaceAll('.', '').padEnd(64, 'f')}` });
+
+    const run = await glidepath(['release', 'create', '--service', 'shop', '--environment', 'a', '--version', '1.0.0', '--plan', 'quick', '--wait']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^succeeded: /);
+    expect(run.stderr).toContain('succeeded · step');
+
+    const json = await glidepath(['release', 'create', '--service', 'shop', '--environment', 'b', '--version', '1.0.0', '--plan', 'quick', '--wait', '--json']);
+    expect(json.code).toBe(EXIT.ok);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toMatchObject({ outcome: 'succeeded', exitCode: 0, release: { phase: 'succeeded', canaryWeight: 100 } });
+  });
+
+  it('exits 1 when the release is rolled back and 3 when it is aborted, by commands from the same CLI', async () => {
+    const waiting = glidepath(['release', 'create', '--service', 'shop', '--environment', 'c', '--version', '1.1.0', '--plan', 'held', '--wait']);
+    const id = await activeIn('c');
+    await until(id, 'paused');
+    expect((await glidepath(['release', 'rollback', id, '--reason', 'errors in canary'])).code).toBe(EXIT.ok);
+    const rolledBack = await waiting;
+    expect(rolledBack.code).toBe(EXIT.failed);
+    expect(rolledBack.stdout).toMatch(/^rolled-back: /);
+
+    const waitingToo = glidepath(['release', 'create', '--service', 'shop', '--environment', 'c', '--version', '1.2.0', '--plan', 'held', '--wait']);
+    const second = await activeIn('c');
+    await until(second, 'paused');
+    expect((await glidepath(['release', 'abort', second])).code).toBe(EXIT.ok);
+    expect((await waitingToo).code).toBe(EXIT.aborted);
+  });
+
+  it('exits 4 when waiting times out, and the release goes on', async () => {
+    const run = await glidepath([
+      'release',
+      'create',
+      '--service',
+      'shop',
+      '--environment',
+      'd',
+      '--version',
+      '1.3.0',
+      '--plan',
+      'held',
+      '--wait',
+      '--timeout',
+      '2s',
+    ]);
+    expect(run.code).toBe(EXIT.timedOut);
+    expect(run.stderr).toMatch(/gave up waiting after 2s; release .* is paused/);
+  });
+
+  it('keeps waiting through an API outage and still reads the final state', async () => {
+    const waiting = glidepath(['release', 'create', '--service', 'shop', '--environment', 'e', '--version', '1.4.0', '--plan', 'held', '--wait']);
+    const id = await activeIn('e');
+    await until(id, 'paused');
+    const port = Number(new URL(url).port);
+    await proxy.down();
+    // While the CLI cannot reach the API, the release ends.
+    await api('POST', `/releases/${id}/promote`, {});
+    await until(id, 'succeeded');
+    await new Promise((r) => setTimeout(r, 1000));
+    await proxy.listen(port);
+    const run = await waiting;
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stderr).toContain('cannot reach Glidepath');
+    expect(run.stderr).toContain('connected again');
+    expect(run.stdout).toMatch(/^succeeded: /);
+  });
+});
+
+describe('glidepath plan apply', () => {
+  it('validates, shows the difference from the stored version and saves a new one', async () => {
+    const glidepathAsAdmin = (args: string[]) => glidepath(args, { GLIDEPATH_TOKEN: glidepathProcesses.token });
+    const file = join(dir, 'plan.yaml');
+    writeFileSync(file, 'name: blue\nspec:\n  strategy: canary\n  steps:\n    - type: setWeight\n      weight: 10\n    - type: setWeight\n      weight: 100\n');
+    expect((await glidepathAsAdmin(['plan', 'apply', file])).stdout).toContain('saved plan blue v1');
+    expect((await glidepathAsAdmin(['plan', 'apply', file])).stdout).toContain('plan blue v1: no change');
+
+    writeFileSync(file, 'name: blue\nspec:\n  strategy: canary\n  steps:\n    - type: setWeight\n      weight: 25\n    - type: setWeight\n      weight: 100\n');
+    const dry = await glidepathAsAdmin(['plan', 'apply', file, '--dry-run']);
+    expect(dry.stdout).toContain('-    weight: 10');
+    expect(dry.stdout).toContain('+    weight: 25');
+    expect((await api('GET', '/plans/blue')).version).toBe(1);
+    expect((await glidepathAsAdmin(['plan', 'apply', file])).stdout).toContain('saved plan blue v2');
+
+    writeFileSync(file, 'name: blue\nspec:\n  strategy: canary\n  steps:\n    - type: setWeight\n      weight: 250\n');
+    const invalid = await glidepathAsAdmin(['plan', 'apply', file]);
+    expect(invalid.code).toBe(EXIT.refused);
+    expect(invalid.stderr).toMatch(/steps\[0\]\.weight/);
+  });
+});

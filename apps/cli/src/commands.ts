@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import type { GlidepathClient } from '@glidepath/client';
+import { parseDuration, validatePlan } from '@glidepath/core';
+import { createTwoFilesPatch } from 'diff';
+import { parse as parseYaml, stringify } from 'yaml';
+import { must } from './api.ts';
+import { CliError, EXIT, type ExitCode } from './exit-codes.ts';
+import { describe, waitForOutcome } from './wait.ts';
+
+export type Flags = Record<string, string | boolean | string[] | undefined>;
+export interface Context {
+  api: GlidepathClient;
+  flags: Flags;
+  args: string[];
+  json: boolean;
+  out: (text: string) => void;
+  /** Progress for people (stderr); undefined with --json. */
+  progress?: NodeJS.WriteStream;
+}
+type Command = (ctx: Context) => Promise<ExitCode>;
+
+const CONTROLS = ['pause', 'resume', 'promote', 'abort', 'rollback'] as const;
+
+function required(flags: Flags, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || !value) throw new CliError(EXIT.usage, `--${name} is required`);
+  return value;
+}
+
+function optional(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+function releaseId(ctx: Context): string {
+  const id = ctx.args[0];
+  if (!id) throw new CliError(EXIT.usage, 'the release id is required');
+  return id;
+}
+
+function timeoutMs(flags: Flags, fallback: string): number {
+  const text = optional(flags, 'timeout') ?? fallback;
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0) throw new CliError(EXIT.usage, `--timeout: "${text}" is not a duration such as 90s, 30m or 2h`);
+  return ms;
+}
+
+/** Prints the outcome of a wait and returns its exit code. */
+async function follow(ctx: Context, id: string, timeout: number): Promise<ExitCode> {
+  try {
+    const { release, code } = await waitForOutcome(ctx.api, id, { timeoutMs: timeout, progress: ctx.progress });
+    ctx.out(ctx.json ? JSON.stringify({ outcome: release.phase, exitCode: code, release }) : `${release.phase}: ${describe(release)}`);
+    return code;
+  } catch (error) {
+    if (error instanceof CliError && ctx.json) ctx.out(JSON.stringify({ outcome: 'unknown', exitCode: error.code, error: error.message }));
+    throw error;
+  }
+}
+
+/** The API stores plans as JSONB, which orders keys its own way: compare both sides in one order. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  return value;
+}
+
+const commands: Record<string, Command> = {
+  async 'artifact register'(ctx) {
+    const metadata = Object.fromEntries(
+      ([ctx.flags.meta ?? []].flat() as string[]).map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new CliError(EXIT.usage, `--meta "${pair}": write it as key=value`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    );
+    const artifact = await must(
+      ctx.api.POST('/api/v1/artifacts', {
+        body: {
+          service: required(ctx.flags, 'service'),
+          version: required(ctx.flags, 'version'),
+          digest: required(ctx.flags, 'digest'),
+          commitSha: optional(ctx.flags, 'commit'),
+          buildUrl: optional(ctx.flags, 'build-url'),
+          ...(Object.keys(metadata).length ? { metadata } : {}),
+        },
+      }),
+      'register artifact',
+    );
+    ctx.out(ctx.json ? JSON.stringify(artifact) : `artifact ${artifact.service} ${artifact.version} ${artifact.digest} (${artifact.id})`);
+    return EXIT.ok;
+  },
+
+  async 'plan apply'(ctx) {
+    const file = ctx.args[0];
+    if (!file) throw new CliError(EXIT.usage, 'the plan file is required: glidepath plan apply plan.yaml');
+    let document: unknown;
+    try {
+      document = parseYaml(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliError(EXIT.usage, `${file}: ${(error as Error).message}`);
+    }
+    // A file holds { name, spec } or just the spec (then --name names it).
+    const wrapped = document as { name?: unknown; spec?: unknown };
+    const spec = wrapped && typeof wrapped === 'object' && 'spec' in wrapped ? wrapped.spec : document;
+    const name = optional(ctx.flags, 'name') ?? (typeof wrapped?.name === 'string' ? wrapped.name : undefined);
+    if (!name) throw new CliError(EXIT.usage, `${file}: no plan name: give the file a "name:" or pass --name`);
+    const check = validatePlan(spec);
+    if (!check.ok) throw new CliError(EXIT.refused, `${file} is not a valid plan:${check.problems.map((p) => `\n  ${p.path}: ${p.message}`).join('')}`);
+
+    const { data: stored, response } = await ctx.api.GET('/api/v1/plans/{name}', { params: { path: { name } } }).catch(() => {
+      throw new CliError(EXIT.unreachable, 'cannot reach Glidepath');
+    });
+    if (!stored && response.status !== 404) await must(Promise.resolve({ data: stored, error: undefined, response }), `read plan ${name}`);
+    const before = stored ? stringify(sortKeys(stored.spec)) : '';
+    const after = stringify(sortKeys(spec));
+    const changed = before !== after;
+    const diff = changed
+      ? createTwoFilesPatch(stored ? `${name} v${stored.version}` : '(none)', `${name} (${file})`, before, after, '', '', { context: 3 })
+      : '';
+    if (!changed || optional(ctx.flags, 'dry-run') !== undefined || ctx.flags['dry-run']) {
+      ctx.out(
+        ctx.json ? JSON.stringify({ name, changed, stored: stored?.version ?? null, diff }) : changed ? diff : `plan ${name} v${stored!.version}: no change`,
+      );
+      return EXIT.ok;
+    }
+    const saved = stored
+      ? await must(ctx.api.PUT('/api/v1/plans/{name}', { params: { path: { name } }, body: { spec } }), `save plan ${name}`)
+      : await must(ctx.api.POST('/api/v1/plans', { body: { name, spec } }), `create plan ${name}`);
+    ctx.out(ctx.json ? JSON.stringify({ name, changed, stored: saved.version, diff }) : `${diff}saved plan ${name} v${saved.version}`);
+    return EXIT.ok;
+  },
+
+  async 'release create'(ctx) {
+    const planVersion = optional(ctx.flags, 'plan-version');
+    if (planVersion !== undefined && !/^[1-9]\d*$/.test(planVersion))
+      throw new CliError(EXIT.usage, `--plan-version: "${planVersion}" is not a version number`);
+    const wait = Boolean(ctx.flags.wait);
+    const timeout = wait ? timeoutMs(ctx.flags, '30m') : 0;
+    const release = await must(
+      ctx.api.POST('/api/v1/releases', {
+        body: {
+          service: required(ctx.flags, 'service'),
+          environment: required(ctx.flags, 'environment'),
+          version: required(ctx.flags, 'version'),
+          plan: required(ctx.flags, 'plan'),
+          ...(planVersion ? { planVersion: Number(planVersion) } : {}),
+          reason: optional(ctx.flags, 'reason'),
+        },
+      }),
+      'start release',
+    );
+    if (!wait) {
+      ctx.out(ctx.json ? JSON.stringify(release) : `release ${release.id}: ${release.phase}`);
+      return EXIT.ok;
+    }
+    ctx.progress?.write(`release ${release.id}: ${release.service.name} ${release.artifact.version} → ${release.environment.name}\n`);
+    return follow(ctx, release.id, timeout);
+  },
+
+  async 'release wait'(ctx) {
+    return follow(ctx, releaseId(ctx), timeoutMs(ctx.flags, '30m'));
+  },
+
+  async 'release watch'(ctx) {
+    return follow(ctx, releaseId(ctx), Number.MAX_SAFE_INTEGER);
+  },
+
+  async 'release get'(ctx) {
+    const id = releaseId(ctx);
+    const release = await must(ctx.api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), `release ${id}`);
+    ctx.out(
+      ctx.json
+        ? JSON.stringify(release)
+        : `${release.id}  ${release.service.name} ${release.artifact.version} → ${release.environment.name}\n${describe(release)}`,
+    );
+    return EXIT.ok;
+  },
+
+  async 'release list'(ctx) {
+    const limit = optional(ctx.flags, 'limit');
+    if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new CliError(EXIT.usage, `--limit: "${limit}" is not a positive number`);
+    const page = await must(
+      ctx.api.GET('/api/v1/releases', {
+        params: {
+          query: {
+            service: optional(ctx.flags, 'service'),
+            environment: optional(ctx.flags, 'environment'),
+            phase: optional(ctx.flags, 'phase') as never,
+            limit: limit ? Number(limit) : undefined,
+          },
+        },
+      }),
+      'list releases',
+    );
+    ctx.out(
+      ctx.json
+        ? JSON.stringify(page)
+        : page.items.map((r) => `${r.id}  ${r.createdAt}  ${r.service.name} ${r.artifact.version} → ${r.environment.name}  ${r.phase}`).join('\n') ||
+            'no releases',
+    );
+    return EXIT.ok;
+  },
+
+  async 'release retry'(ctx) {
+    const id = releaseId(ctx);
+    const from = required(ctx.flags, 'from-step');
+    if (!/^\d+$/.test(from)) throw new CliError(EXIT.usage, `--from-step: "${from}" is not a step number (0 is the first)`);
+    const reply = await must(
+      ctx.api.POST('/api/v1/releases/{id}/retry', { params: { path: { id } }, body: { fromStep: Number(from), reason: optional(ctx.flags, 'reason') } }),
+      `retry release ${id}`,
+    );
+    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: ${reply.accepted ? 'retry accepted' : reply.release.phase}`);
+    return EXIT.ok;
+  },
+
+  async 'release approve'(ctx) {
+    const id = releaseId(ctx);
+    const comment = optional(ctx.flags, 'comment');
+    const reply = await must(
+      ctx.api.POST('/api/v1/releases/{id}/approve', { params: { path: { id } }, body: comment ? { comment } : {} }),
+      `approve release ${id}`,
+    );
+    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: approved, now ${reply.release.phase}`);
+    return EXIT.ok;
+  },
+
+  async 'release reject'(ctx) {
+    const id = releaseId(ctx);
+    const reply = await must(
+      ctx.api.POST('/api/v1/releases/{id}/reject', { params: { path: { id } }, body: { comment: required(ctx.flags, 'comment') } }),
+      `reject release ${id}`,
+    );
+    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: rejected, now ${reply.release.phase}`);
+    return EXIT.ok;
+  },
+};
+
+for (const control of CONTROLS) {
+  commands[`release ${control}`] = async (ctx) => {
+    const id = releaseId(ctx);
+    const reason = optional(ctx.flags, 'reason');
+    const reply = await must(
+      ctx.api.POST(`/api/v1/releases/{id}/${control}`, { params: { path: { id } }, body: reason ? { reason } : {} }),
+      `${control} release ${id}`,
+    );
+    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: ${reply.accepted ? `${control} accepted` : reply.release.phase}`);
+    return EXIT.ok;
+  };
+}
+
+export { commands };
