@@ -9,7 +9,15 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { redactUrlCredentials } from '@glidepath/core';
-import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
+import {
+  createSecretBox,
+  DEVELOPMENT_SECRETS_KEY,
+  type AuditedTransaction,
+  type EventBus,
+  type JobQueue,
+  type PrismaClient,
+  type SecretBox,
+} from '@glidepath/db';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -34,6 +42,7 @@ import { createIdentityCache, isIdentityChange } from './identity/identity-cache
 import { signInRoutes } from './identity/sign-in.routes.ts';
 import { doraRoutes } from './dora/dora.routes.ts';
 import { boardRoutes } from './board/board.routes.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -46,6 +55,8 @@ export interface AppDeps {
   metricSources: MetricRegistry;
   webDist?: string;
   access: AccessDeps;
+  /** Seals webhook signing secrets; the development key when absent (config.ts requires a real one in production). */
+  secrets?: SecretBox;
 }
 
 export interface AccessDeps {
@@ -194,6 +205,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
   await app.register(doraRoutes(deps), { prefix: '/api/v1' });
   await app.register(boardRoutes(deps), { prefix: '/api/v1' });
+  await app.register(webhookRoutes({ ...deps, secrets: deps.secrets ?? createSecretBox(DEVELOPMENT_SECRETS_KEY) }), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });
   // Who may read it is decided with the docs' own routes (route-access.ts: GLIDEPATH_PUBLIC_API_DOCS).
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,3 +1,4 @@
+import { secretsKeyFromEnv } from '@glidepath/db';
 import { fileURLToPath } from 'node:url';
 
 export interface ApiConfig {
@@ -21,6 +22,8 @@ export interface ApiConfig {
   sessions: { idleMs: number; absoluteMs: number };
   /** A bearer token Prometheus may scrape /metrics with, besides any identity allowed to read it. */
   metricsToken: string | undefined;
+  /** Encrypts secrets kept for later use (webhook signing secrets); `development` when the built-in key stands in. */
+  secretsKey: { key: Buffer; development: boolean };
   /** Serve /api/docs and /api/openapi.json without sign-in. */
   publicApiDocs: boolean;
   /** How recent an approver's sign-in must be to approve in a protected environment. */
@@ -49,6 +52,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     'http:',
     'https:',
   ]).replace(/\/$/, '');
+  const production = oneOf(env, 'GLIDEPATH_ENV', 'development', ['development', 'test', 'production']) === 'production';
+  let secretsKey: ApiConfig['secretsKey'];
+  try {
+    secretsKey = secretsKeyFromEnv(env, production);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     host,
     port: listenPort,
@@ -57,7 +67,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     webDist: env.GLIDEPATH_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
     createDatabase: bool(env, 'GLIDEPATH_CREATE_DATABASE', true),
-    production: oneOf(env, 'GLIDEPATH_ENV', 'development', ['development', 'test', 'production']) === 'production',
+    production,
+    secretsKey,
     queuePrefix: env.GLIDEPATH_QUEUE_PREFIX || 'glidepath',
     bootstrapToken: token(env, 'GLIDEPATH_BOOTSTRAP_TOKEN'),
     publicUrl,

@@ -1,5 +1,6 @@
 import {
   createAuditedTransaction,
+  createSecretBox,
   createJobQueue,
   ensureBootstrapToken,
   createPrismaClient,
@@ -46,7 +47,9 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
     approvalMaxAuthAgeMs: config.approvalMaxAuthAgeMs,
   };
   if (!config.oidc) logger.warn('no GLIDEPATH_OIDC_ISSUER: single sign-on is off, only API tokens can call the API');
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access }, { logger });
+  if (config.secretsKey.development) logger.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are sealed with the built-in development key');
+  const secrets = createSecretBox(config.secretsKey.key);
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access, secrets }, { logger });
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -1,12 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface WorkerMetrics {
   registry: Registry;
   auditChainValid: Gauge;
   auditChainEvents: Gauge;
   auditChainVerifiedAt: Gauge;
+  webhookAttempts: Counter<'outcome'>;
+  webhookLatency: Histogram;
+  webhookGaveUp: Counter;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -18,6 +21,23 @@ export function createWorkerMetrics(): WorkerMetrics {
     auditChainValid: gauge('glidepath_audit_chain_valid', '1 if the last verification of the audit chain passed, 0 if it found a broken event'),
     auditChainEvents: gauge('glidepath_audit_chain_events_checked', 'Events checked by the last audit chain verification'),
     auditChainVerifiedAt: gauge('glidepath_audit_chain_verified_timestamp_seconds', 'When the audit chain was last verified'),
+    webhookAttempts: new Counter({
+      name: 'glidepath_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by outcome (delivered, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookLatency: new Histogram({
+      name: 'glidepath_webhook_attempt_duration_seconds',
+      help: 'How long receivers took to answer a webhook delivery',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    webhookGaveUp: new Counter({
+      name: 'glidepath_webhook_deliveries_failed_total',
+      help: 'Webhook deliveries given up after the retry period',
+      registers: [registry],
+    }),
   };
 }
 

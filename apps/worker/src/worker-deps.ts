@@ -1,4 +1,5 @@
-import type { AuditedTransaction, EventBus, JobQueue, PrismaClient } from '@glidepath/db';
+import type { AuditedTransaction, EventBus, JobQueue, PrismaClient, SecretBox } from '@glidepath/db';
+import type { WorkerConfig } from './config.ts';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -11,4 +12,9 @@ export interface WorkerDeps {
   routers: RouterRegistry;
   metricSources: MetricRegistry;
   metrics: WorkerMetrics;
+  /** Opens sealed webhook secrets. */
+  secrets: SecretBox;
+  webhookConfig: WorkerConfig['webhooks'];
+  /** Signs webhook gate requests; unsigned only outside production, when unset. */
+  gateSigningSecret: string | undefined;
 }

@@ -3,6 +3,7 @@ import { QUEUE_NAME } from '@glidepath/core';
 import {
   createAuditedTransaction,
   createJobQueue,
+  createSecretBox,
   createPrismaClient,
   createRedisEventBus,
   migrate,
@@ -21,6 +22,8 @@ import { createWorkerMetricSources } from './providers/metrics.ts';
 import { createWorkerRouters } from './providers/routers.ts';
 import { startReleaseSweeper } from './releases/release-sweeper.ts';
 import type { WorkerDeps } from './worker-deps.ts';
+import { deliverWebhooksJob } from './webhooks/deliver-webhooks.job.ts';
+import { startWebhookOutbox } from './webhooks/webhook-outbox.ts';
 
 export interface RunningWorker {
   prisma: PrismaClient;
@@ -45,8 +48,13 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     routers: createWorkerRouters(prisma, { production: config.production }),
     metricSources: createWorkerMetricSources(prisma),
     metrics: createWorkerMetrics(),
+    secrets: createSecretBox(config.secretsKey.key),
+    webhookConfig: config.webhooks,
+    gateSigningSecret: config.gateSigningSecret,
   };
-  const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob], deps, log);
+  if (config.secretsKey.development) log.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are opened with the built-in development key');
+  if (!config.gateSigningSecret) log.warn('no GLIDEPATH_GATE_SIGNING_SECRET: webhook gate requests go out unsigned');
+  const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob, deliverWebhooksJob], deps, log);
   const worker = new Worker(QUEUE_NAME, dispatch, {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.queuePrefix,
@@ -63,6 +71,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   };
   await scheduleVerification();
   const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
+  const outbox = startWebhookOutbox({ prisma, jobs: deps.jobs, log }, config.webhooks.pollMs);
   const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort, config.metricsToken);
   log.info({ concurrency: config.concurrency, metricsPort: (metricsServer.address() as AddressInfo).port }, 'worker started');
 
@@ -72,6 +81,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     metricsUrl: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics`,
     async close() {
       await sweeper.stop();
+      await outbox.stop();
       // Lets running jobs finish; a job cut off by a kill is picked up again as stalled.
       await worker.close();
       await deps.jobs.close();

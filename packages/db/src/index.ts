@@ -10,3 +10,5 @@ export * from './identity/api-token.repository.ts';
 export * from './identity/role-binding.repository.ts';
 export * from './identity/user.repository.ts';
 export * from './identity/session.repository.ts';
+export * from './webhooks/secret-box.ts';
+export * from './webhooks/webhook.repository.ts';

@@ -57,6 +57,14 @@ function requestFor(op: Operation): Call | undefined {
     'POST /api/v1/tokens/{id}/revoke': () => ({ url: `/api/v1/tokens/${ids.token}/revoke`, payload: {} }),
     'GET /api/v1/audit': () => ({ url: '/api/v1/audit' }),
     'GET /api/v1/board': () => ({ url: '/api/v1/board' }),
+    'POST /api/v1/webhooks': () => ({ url: '/api/v1/webhooks', payload: { url: 'https://hooks.example.com/in', events: ['release.*'] } }),
+    'GET /api/v1/webhooks': () => ({ url: '/api/v1/webhooks' }),
+    'GET /api/v1/webhooks/{id}': () => ({ url: `/api/v1/webhooks/${ids.webhook}` }),
+    'PATCH /api/v1/webhooks/{id}': () => ({ url: `/api/v1/webhooks/${ids.webhook}`, payload: { description: 'matrix' } }),
+    'DELETE /api/v1/webhooks/{id}': () => ({ url: '/api/v1/webhooks/00000000-0000-4000-8000-000000000000' }),
+    'POST /api/v1/webhooks/{id}/rotate-secret': () => ({ url: `/api/v1/webhooks/${ids.webhook}/rotate-secret`, payload: {} }),
+    'GET /api/v1/webhooks/{id}/deliveries': () => ({ url: `/api/v1/webhooks/${ids.webhook}/deliveries` }),
+    'POST /api/v1/webhooks/deliveries/{id}/redeliver': () => ({ url: `/api/v1/webhooks/deliveries/${ids.delivery}/redeliver`, payload: {} }),
     'GET /api/v1/plans/{name}/versions': () => ({ url: '/api/v1/plans/quick/versions' }),
     'GET /api/v1/audit/verify': () => ({ url: '/api/v1/audit/verify' }),
     'GET /api/v1/audit/export': () => ({ url: '/api/v1/audit/export' }),
@@ -150,6 +158,21 @@ beforeAll(async () => {
   ).user.id;
   ids.token = (await admin('POST', '/tokens', { name: 'victim', roles: [{ role: 'viewer' }] })).id;
   ids.binding = (await admin('POST', '/role-bindings', { subject: { type: 'group', id: 'ops' }, role: 'viewer' })).id;
+  ids.webhook = (
+    (await admin('POST', '/webhooks', { url: 'https://hooks.example.com/in', events: ['*'] })) as unknown as { subscription: { id: string } }
+  ).subscription.id;
+  ids.delivery = (
+    await t.prisma.webhookDelivery.create({
+      data: {
+        id: '11111111-1111-4111-8111-111111111111',
+        subscriptionId: ids.webhook,
+        auditSeq: 1n,
+        eventType: 'service.created',
+        orderingKey: 'global',
+        payload: {},
+      },
+    })
+  ).id;
   for (const role of ROLES) {
     tokens[role] = {
       global: await t.tokenWith(`m-${role}-global`, role),

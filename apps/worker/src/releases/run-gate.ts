@@ -12,6 +12,8 @@ export interface GateDeps {
   bus: EventBus;
   metricSources: MetricRegistry;
   log: Logger;
+  /** Signs webhook gate requests (Standard Webhooks) when set. */
+  gateSigningSecret?: string;
 }
 
 /**
@@ -46,12 +48,16 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
   } else if (step.type === 'smoke' && release.environment.smokeBaseUrl) {
     result = await runSmokeGate(step, release.environment.smokeBaseUrl);
   } else if (step.type === 'webhook') {
-    result = await runWebhookGate(step, {
-      release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },
-      service: release.service.name,
-      environment: release.environment.name,
-      artifact: { version: release.artifact.version, digest: release.artifact.digest, commitSha: release.artifact.commitSha },
-    });
+    result = await runWebhookGate(
+      step,
+      {
+        release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },
+        service: release.service.name,
+        environment: release.environment.name,
+        artifact: { version: release.artifact.version, digest: release.artifact.digest, commitSha: release.artifact.commitSha },
+      },
+      deps.gateSigningSecret ? { secret: deps.gateSigningSecret, id: `gate_${release.id}_${payload.stepIndex}_${payload.attempt}` } : undefined,
+    );
   } else {
     // Release creation refuses plans with gates this environment cannot run, so this is a configuration change since.
     result = { outcome: 'fail', summary: `no ${step.type} gate can run in environment ${release.environment.name}`, evidence: null };

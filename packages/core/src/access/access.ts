@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   'plan:write',
   /** users, groups, role bindings, service-account tokens */
   'identity:admin',
+  /** outbound event webhooks: subscriptions, their secrets, the delivery log */
+  'webhook:admin',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

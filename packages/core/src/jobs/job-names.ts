@@ -5,6 +5,7 @@ export const JOB = {
   reconcileRelease: 'release.reconcile',
   runGate: 'release.run-gate',
   verifyAuditChain: 'audit.verify-chain',
+  deliverWebhooks: 'webhook.deliver',
 } as const;
 
 /**

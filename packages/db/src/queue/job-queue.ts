@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { JOB, QUEUE_NAME, gateJobId, reconcileJobId } from '@glidepath/core';
 import { Queue } from 'bullmq';
 
@@ -68,6 +69,20 @@ export function createJobQueue(options: JobQueueOptions) {
     runGate(releaseId: string, stepIndex: number, attempt: number, round?: string, delayMs = 0) {
       const jobId = gateJobId(releaseId, stepIndex, attempt) + (round ? `.${round}` : '');
       return enqueue(() => queue.add(JOB.runGate, { releaseId, stepIndex, attempt }, { jobId, attempts: 3, delay: Math.max(0, delayMs) }));
+    },
+    /**
+     * Sends what is due for one subscription and ordering key (webhooks). `trigger` makes the
+     * id: one job per poll round or per scheduled retry, never a pile of them.
+     */
+    deliverWebhooks(subscriptionId: string, orderingKey: string, trigger: string, delayMs = 0) {
+      const key = createHash('sha1').update(orderingKey).digest('hex').slice(0, 16);
+      return enqueue(() =>
+        queue.add(
+          JOB.deliverWebhooks,
+          { subscriptionId, orderingKey },
+          { jobId: `webhook.${subscriptionId}.${key}.${trigger}`, attempts: 3, delay: Math.max(0, delayMs) },
+        ),
+      );
     },
     /** Waits for pending adds, but not forever: with Redis unreachable BullMQ's close never settles. */
     async close() {

@@ -1,4 +1,5 @@
 import type { GateStep } from '@glidepath/core';
+import { standardWebhookHeaders } from '@glidepath/providers';
 
 export interface GateResult {
   outcome: 'pass' | 'fail' | 'inconclusive';
@@ -9,9 +10,16 @@ export interface GateResult {
 /**
  * Asks an external system for a verdict. 2xx passes unless the body says
  * `{"verdict":"fail"}`; timeouts and other statuses are retried with backoff and then
- * fail the gate: an unanswered gate never counts as a pass.
+ * fail the gate: an unanswered gate never counts as a pass. With a signing secret every request
+ * is signed as Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), so the
+ * receiver can tell Glidepath's calls from anyone else's; `id` stays the same across retries.
  */
-export async function runWebhookGate(step: Extract<GateStep, { type: 'webhook' }>, payload: unknown): Promise<GateResult> {
+export async function runWebhookGate(
+  step: Extract<GateStep, { type: 'webhook' }>,
+  payload: unknown,
+  signing?: { secret: string; id: string },
+): Promise<GateResult> {
+  const body = JSON.stringify(payload);
   const attempts: Array<{ status?: number; error?: string; ms: number }> = [];
   for (let attempt = 0; attempt <= step.retries; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
@@ -19,8 +27,12 @@ export async function runWebhookGate(step: Extract<GateStep, { type: 'webhook' }
     try {
       const response = await fetch(step.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'glidepath-gate' },
-        body: JSON.stringify(payload),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'glidepath-gate',
+          ...(signing ? standardWebhookHeaders(signing.secret, signing.id, body) : {}),
+        },
+        body,
         signal: AbortSignal.timeout(step.timeoutMs),
       });
       const text = await response.text();
