@@ -40,6 +40,28 @@ describe('worker', () => {
     expect(metrics).toMatch(/^glidepath_audit_chain_events_checked 1$/m);
   });
 
+  it('answers /readyz when PostgreSQL and Redis do, and exports release, queue and job-wait metrics for alerts', async () => {
+    const base = worker.metricsUrl.replace(/\/metrics$/, '');
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: true, redis: true } });
+    const metrics = await (await fetch(worker.metricsUrl)).text();
+    for (const name of [
+      'glidepath_releases',
+      'glidepath_release_canary_weight',
+      'glidepath_queue_jobs',
+      'glidepath_job_wait_seconds',
+      'glidepath_release_transitions_total',
+      'glidepath_release_rollbacks_total',
+      'glidepath_router_call_duration_seconds',
+      'glidepath_gate_verdicts_total',
+      'glidepath_webhook_attempts_total',
+    ])
+      expect(metrics).toContain(`# TYPE ${name} `);
+    expect(metrics).toMatch(/^glidepath_queue_jobs\{state="waiting"\} \d+$/m);
+    expect(metrics).toMatch(/^glidepath_job_wait_seconds_count\{job="audit.verify-chain"\} [1-9]/m);
+  });
+
   it('fails jobs that are not in the catalogue or whose payload does not match', async () => {
     const unknown = await worker.jobs.queue.add('no.such.job', {});
     const bad = await worker.jobs.queue.add(VERIFY_AUDIT_CHAIN, { unexpected: 1 } as never);

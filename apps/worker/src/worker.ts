@@ -40,14 +40,15 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   // A job that waits 5 s for a row or the audit chain fails and is retried rather than hanging.
   const prisma = createPrismaClient(config.databaseUrl, config.concurrency * 2 + 5, { lockTimeoutMs: 5000 });
   const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'), config.queuePrefix);
+  const jobs = createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const deps: WorkerDeps = {
     prisma,
     bus,
     audited: createAuditedTransaction(prisma, bus, (error) => log.warn({ err: error }, 'could not publish an audit event')),
-    jobs: createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+    jobs,
     routers: createWorkerRouters(prisma, { production: config.production }),
     metricSources: createWorkerMetricSources(prisma),
-    metrics: createWorkerMetrics(),
+    metrics: createWorkerMetrics({ prisma, queue: jobs.queue }),
     secrets: createSecretBox(config.secretsKey.key),
     webhookConfig: config.webhooks,
     gateSigningSecret: config.gateSigningSecret,
@@ -62,6 +63,10 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     lockDuration: config.jobLockMs,
     stalledInterval: config.jobLockMs,
   });
+  // How long due jobs wait for a free worker: the first sign of a worker that cannot keep up.
+  worker.on('active', (job) => {
+    if (job.processedOn) deps.metrics.jobWait.observe({ job: job.name }, Math.max(0, job.processedOn - job.timestamp - (job.delay ?? 0)) / 1000);
+  });
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'));
   worker.on('error', (error) => log.warn({ err: error }, 'worker connection error'));
 
@@ -72,7 +77,17 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await scheduleVerification();
   const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
   const outbox = startWebhookOutbox({ prisma, jobs: deps.jobs, log }, config.webhooks.pollMs);
-  const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort, config.metricsToken);
+  const ready = async () => ({
+    postgres: await prisma.$queryRaw`SELECT 1`.then(
+      () => true,
+      () => false,
+    ),
+    redis: await jobs.queue.getJobCounts('waiting').then(
+      () => true,
+      () => false,
+    ),
+  });
+  const metricsServer = await serveMetrics(deps.metrics, config.metricsHost, config.metricsPort, config.metricsToken, ready);
   log.info({ concurrency: config.concurrency, metricsPort: (metricsServer.address() as AddressInfo).port }, 'worker started');
 
   return {

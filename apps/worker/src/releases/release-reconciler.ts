@@ -14,6 +14,7 @@ import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import { lockAndLoadRelease, saveRelease, type LoadedRelease, type TransitionRow } from './release-store.ts';
 import { releaseSummary } from './release-summary.ts';
+import type { WorkerMetrics } from '../metrics.ts';
 
 export interface ReconcilerDeps {
   audited: AuditedTransaction;
@@ -21,8 +22,12 @@ export interface ReconcilerDeps {
   jobs: JobQueue;
   bus: EventBus;
   log: Logger;
+  metrics?: Pick<WorkerMetrics, 'transitions' | 'rollbacks' | 'routerCalls'>;
   now?: () => number;
 }
+
+/** Why a release rolled back, for operators' alerts. */
+const ROLLBACK_CAUSE: Partial<Record<ReleaseEvent['type'], string>> = { 'gate-verdict': 'verdict', rollback: 'command', reject: 'rejected', timer: 'verdict' };
 
 const INBOX_BATCH = 50;
 const SYSTEM: Actor = { type: 'system', id: 'reconciler' };
@@ -116,7 +121,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           }
           router ??= deps.routers.routerFor(release.target as TargetSpec);
           target ??= trafficTarget(release);
-          await applyRouterEffect(router, target, effect, `${releaseId}:${version}:${index}`);
+          await applyRouterEffect(router, target, effect, `${releaseId}:${version}:${index}`, deps.metrics);
         }
         transitions.push({
           version,
@@ -146,13 +151,29 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       if (version !== release.version) await saveRelease(tx, release, state, transitions, now);
       // Audit last: the chain lock is then held only for the commit, not for router calls.
       for (const entry of audits) await audit(entry);
-      return { release: { ...release, version }, state, gates, changed: version !== release.version, moreWaiting: deferred || inbox.length === INBOX_BATCH };
+      return {
+        release: { ...release, version },
+        state,
+        gates,
+        transitions,
+        changed: version !== release.version,
+        moreWaiting: deferred || inbox.length === INBOX_BATCH,
+      };
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
   if (!committed) return null;
 
-  const { release, state, gates, changed } = committed;
+  const { release, state, gates, changed, transitions } = committed;
+  for (const t of transitions) {
+    const event = t.event as ReleaseEvent;
+    deps.log.info(
+      { releaseId, version: t.version, event: event.type, from: t.fromPhase, to: t.toPhase, fromStep: t.fromStep, toStep: t.toStep },
+      `release ${t.fromPhase} → ${t.toPhase}`,
+    );
+    deps.metrics?.transitions.inc({ event: event.type, to_phase: t.toPhase });
+    if (t.toPhase === 'rolled-back' && t.fromPhase !== 'rolled-back') deps.metrics?.rollbacks.inc({ cause: ROLLBACK_CAUSE[event.type] ?? event.type });
+  }
   if (changed) {
     await deps.bus
       .publish({ type: 'release.updated', data: releaseSummary(release, state) })
@@ -169,11 +190,19 @@ async function applyRouterEffect(
   target: TrafficTarget,
   effect: Exclude<Effect, { type: 'run-gate' }>,
   effectKey: string,
+  metrics?: Pick<WorkerMetrics, 'routerCalls'>,
 ): Promise<void> {
   const ctx = { effectKey };
-  if (effect.type === 'set-weight') await router.setWeight(target, effect.weight, ctx);
-  else if (effect.type === 'promote') await router.promote(target, ctx);
-  else await router.rollback(target, ctx);
+  const end = metrics?.routerCalls.startTimer({ effect: effect.type });
+  try {
+    if (effect.type === 'set-weight') await router.setWeight(target, effect.weight, ctx);
+    else if (effect.type === 'promote') await router.promote(target, ctx);
+    else await router.rollback(target, ctx);
+    end?.({ outcome: 'ok' });
+  } catch (error) {
+    end?.({ outcome: 'error' });
+    throw error;
+  }
 }
 
 function trafficTarget(release: LoadedRelease): TrafficTarget {

@@ -2,6 +2,7 @@ import type { ReleaseState } from '@glidepath/core';
 import type { EventBus, JobQueue, PrismaClient } from '@glidepath/db';
 import type { MetricRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
+import type { WorkerMetrics } from '../metrics.ts';
 import { lookAtAnalysis } from './gates/analysis.gate.ts';
 import { runSmokeGate } from './gates/smoke.gate.ts';
 import { runWebhookGate, type GateResult } from './gates/webhook.gate.ts';
@@ -14,6 +15,7 @@ export interface GateDeps {
   log: Logger;
   /** Signs webhook gate requests (Standard Webhooks) when set. */
   gateSigningSecret?: string;
+  metrics?: Pick<WorkerMetrics, 'gateVerdicts' | 'gateDuration'>;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
   if (!step || stepState?.status !== 'running' || stepState.attempt !== payload.attempt || state.stepIndex !== payload.stepIndex) return null;
 
   let result: GateResult | null;
+  const endTimer = deps.metrics?.gateDuration.startTimer({ gate: step.type });
   if (step.type === 'analysis') {
     result = await lookAtAnalysis(
       { ...deps, publish: (event) => deps.bus.publish(event) },
@@ -62,6 +65,8 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
     // Release creation refuses plans with gates this environment cannot run, so this is a configuration change since.
     result = { outcome: 'fail', summary: `no ${step.type} gate can run in environment ${release.environment.name}`, evidence: null };
   }
+  endTimer?.();
+  deps.metrics?.gateVerdicts.inc({ gate: step.type, outcome: result.outcome });
   const row = await deps.prisma.releaseInbox.create({
     data: {
       releaseId: release.id,
