@@ -43,6 +43,7 @@ import { signInRoutes } from './identity/sign-in.routes.ts';
 import { doraRoutes } from './dora/dora.routes.ts';
 import { boardRoutes } from './board/board.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
+import { withDocumentSchemas } from './openapi/document-schemas.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -92,7 +93,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' }, plugins: [(await import('ajv-formats')).default as never] },
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', keywords: ['x-document-as'] },
+      plugins: [(await import('ajv-formats')).default as never],
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = createApiMetrics();
@@ -181,6 +185,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     },
     // Shared schemas keep their $id (Release, AuditEvent…) as their component name, for the generated client.
+    transformObject: withDocumentSchemas as never,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { GlidepathClient } from '@glidepath/client';
+import type { GlidepathClient, Schemas } from '@glidepath/client';
 import { parseDuration, validatePlan } from '@glidepath/core';
 import { createTwoFilesPatch } from 'diff';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -18,6 +18,8 @@ export interface Context {
   progress?: NodeJS.WriteStream;
 }
 type Command = (ctx: Context) => Promise<ExitCode>;
+/** Checked by core's validatePlan before it is sent. */
+type PlanSpec = Schemas['PlanSpec'];
 
 const CONTROLS = ['pause', 'resume', 'promote', 'abort', 'rollback'] as const;
 
@@ -129,8 +131,8 @@ const commands: Record<string, Command> = {
       return EXIT.ok;
     }
     const saved = stored
-      ? await must(ctx.api.PUT('/api/v1/plans/{name}', { params: { path: { name } }, body: { spec } }), `save plan ${name}`)
-      : await must(ctx.api.POST('/api/v1/plans', { body: { name, spec } }), `create plan ${name}`);
+      ? await must(ctx.api.PUT('/api/v1/plans/{name}', { params: { path: { name } }, body: { spec: spec as PlanSpec } }), `save plan ${name}`)
+      : await must(ctx.api.POST('/api/v1/plans', { body: { name, spec: spec as PlanSpec } }), `create plan ${name}`);
     ctx.out(ctx.json ? JSON.stringify({ name, changed, stored: saved.version, diff }) : `${diff}saved plan ${name} v${saved.version}`);
     return EXIT.ok;
   },

@@ -1843,8 +1843,8 @@ export interface paths {
                             type: string;
                         } | null;
                         name: string;
-                        /** @description { protected, requiredApprovals, approverGroup, freezes: [{ from, to, reason }] } */
-                        policy?: unknown;
+                        /** @description who must approve, deploy windows, freezes, break-glass */
+                        policy?: components["schemas"]["EnvironmentPolicy"];
                         /** @description place in the promotion path; lower comes first */
                         position: number;
                         reason?: string;
@@ -2190,7 +2190,7 @@ export interface paths {
                             };
                             type: string;
                         } | null;
-                        policy?: unknown;
+                        policy?: components["schemas"]["EnvironmentPolicy"];
                         reason?: string;
                         requireUpstreamSuccess?: boolean;
                         smokeBaseUrl?: string | null;
@@ -3717,14 +3717,14 @@ export interface paths {
                     "application/json": {
                         name: string;
                         reason?: string;
-                        /** @description the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml */
-                        spec: unknown;
+                        /** @description the plan; JSON, or YAML with Content-Type application/yaml */
+                        spec: components["schemas"]["PlanSpec"];
                     };
                     "application/yaml": {
                         name: string;
                         reason?: string;
-                        /** @description the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml */
-                        spec: unknown;
+                        /** @description the plan; JSON, or YAML with Content-Type application/yaml */
+                        spec: components["schemas"]["PlanSpec"];
                     };
                 };
             };
@@ -4048,13 +4048,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         reason?: string;
-                        /** @description the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml */
-                        spec: unknown;
+                        /** @description the plan; JSON, or YAML with Content-Type application/yaml */
+                        spec: components["schemas"]["PlanSpec"];
                     };
                     "application/yaml": {
                         reason?: string;
-                        /** @description the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml */
-                        spec: unknown;
+                        /** @description the plan; JSON, or YAML with Content-Type application/yaml */
+                        spec: components["schemas"]["PlanSpec"];
                     };
                 };
             };
@@ -10722,13 +10722,37 @@ export interface components {
             id: string;
             metrics: unknown;
             name: string;
-            policy: unknown;
+            policy: components["schemas"]["EnvironmentPolicy"];
             position: number;
             requireUpstreamSuccess: boolean;
             serviceId: string;
             smokeBaseUrl: string | null;
             target: unknown;
             updatedAt: string;
+        };
+        EnvironmentPolicy: {
+            approvalExpiresAfter?: string | null;
+            approverGroup?: string | null;
+            breakGlass?: boolean;
+            freezes?: {
+                /** Format: date-time */
+                from: string;
+                reason?: string;
+                /** Format: date-time */
+                to: string;
+            }[];
+            /** @description releases need approvals from signed-in people */
+            protected?: boolean;
+            requiredApprovals?: number;
+            /** @description token names that may approve here */
+            serviceAccountApprovers?: string[];
+            /** @description recurring windows in which releases may move; none: always */
+            windows?: {
+                days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                end: string;
+                start: string;
+                timeZone: string;
+            }[];
         };
         ErrorReply: {
             error: {
@@ -10739,13 +10763,267 @@ export interface components {
             };
         };
         Plan: {
+            /** @description the plan as the state machine runs it: every strategy as steps, defaults filled in */
             compiled: unknown;
             createdAt: string;
             createdBy: string;
             id: string;
             name: string;
-            spec: unknown;
+            spec: components["schemas"]["PlanSpec"];
             version: number;
+        };
+        /** @description a release plan: every strategy compiles to steps the state machine runs */
+        PlanSpec: {
+            rollback?: {
+                automatic?: boolean;
+            };
+            steps: ({
+                /** @constant */
+                type: "setWeight";
+                weight: number;
+            } | {
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                duration?: string | number;
+                /** @constant */
+                type: "pause";
+            } | {
+                alpha?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                interval?: string | number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                maxDuration?: string | number;
+                metrics?: {
+                    kind: "errors" | "latency" | "ratio";
+                    name: string;
+                    /** @description latency: the share of requests slower than this is compared */
+                    thresholdMs?: number;
+                    /** @description fail when the canary is worse than tolerance × the baseline */
+                    tolerance?: number;
+                }[];
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                minDuration?: string | number;
+                onInconclusive?: "pass" | "fail" | "pause";
+                /** @constant */
+                type: "analysis";
+            } | {
+                checks: {
+                    bodyContains?: string;
+                    expectStatus?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxLatency?: string | number;
+                    path: string;
+                }[];
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                retryDelay?: string | number;
+                /** @constant */
+                type: "smoke";
+            } | {
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                timeout?: string | number;
+                /** @constant */
+                type: "webhook";
+                /** Format: uri */
+                url: string;
+            } | {
+                count?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                expiresAfter?: string | number;
+                group?: string;
+                /** @constant */
+                type: "approval";
+            })[];
+            /** @constant */
+            strategy: "canary";
+            watch?: {
+                analysis?: {
+                    alpha?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    interval?: string | number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxDuration?: string | number;
+                    metrics?: {
+                        kind: "errors" | "latency" | "ratio";
+                        name: string;
+                        /** @description latency: the share of requests slower than this is compared */
+                        thresholdMs?: number;
+                        /** @description fail when the canary is worse than tolerance × the baseline */
+                        tolerance?: number;
+                    }[];
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    minDuration?: string | number;
+                    onInconclusive?: "pass" | "fail" | "pause";
+                };
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                duration: string | number;
+            };
+            windows?: {
+                onClose?: "hold" | "continue";
+            };
+        } | {
+            checks?: ({
+                alpha?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                interval?: string | number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                maxDuration?: string | number;
+                metrics?: {
+                    kind: "errors" | "latency" | "ratio";
+                    name: string;
+                    /** @description latency: the share of requests slower than this is compared */
+                    thresholdMs?: number;
+                    /** @description fail when the canary is worse than tolerance × the baseline */
+                    tolerance?: number;
+                }[];
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                minDuration?: string | number;
+                onInconclusive?: "pass" | "fail" | "pause";
+                /** @constant */
+                type: "analysis";
+            } | {
+                checks: {
+                    bodyContains?: string;
+                    expectStatus?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxLatency?: string | number;
+                    path: string;
+                }[];
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                retryDelay?: string | number;
+                /** @constant */
+                type: "smoke";
+            } | {
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                timeout?: string | number;
+                /** @constant */
+                type: "webhook";
+                /** Format: uri */
+                url: string;
+            } | {
+                count?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                expiresAfter?: string | number;
+                group?: string;
+                /** @constant */
+                type: "approval";
+            })[];
+            /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+            keepOldFor?: string | number;
+            rollback?: {
+                automatic?: boolean;
+            };
+            /** @constant */
+            strategy: "blue-green";
+            watch?: {
+                analysis?: {
+                    alpha?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    interval?: string | number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxDuration?: string | number;
+                    metrics?: {
+                        kind: "errors" | "latency" | "ratio";
+                        name: string;
+                        /** @description latency: the share of requests slower than this is compared */
+                        thresholdMs?: number;
+                        /** @description fail when the canary is worse than tolerance × the baseline */
+                        tolerance?: number;
+                    }[];
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    minDuration?: string | number;
+                    onInconclusive?: "pass" | "fail" | "pause";
+                };
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                duration: string | number;
+            };
+            windows?: {
+                onClose?: "hold" | "continue";
+            };
+        } | {
+            batches: number[];
+            check?: {
+                alpha?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                interval?: string | number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                maxDuration?: string | number;
+                metrics?: {
+                    kind: "errors" | "latency" | "ratio";
+                    name: string;
+                    /** @description latency: the share of requests slower than this is compared */
+                    thresholdMs?: number;
+                    /** @description fail when the canary is worse than tolerance × the baseline */
+                    tolerance?: number;
+                }[];
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                minDuration?: string | number;
+                onInconclusive?: "pass" | "fail" | "pause";
+                /** @constant */
+                type: "analysis";
+            } | {
+                checks: {
+                    bodyContains?: string;
+                    expectStatus?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxLatency?: string | number;
+                    path: string;
+                }[];
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                retryDelay?: string | number;
+                /** @constant */
+                type: "smoke";
+            } | {
+                retries?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                timeout?: string | number;
+                /** @constant */
+                type: "webhook";
+                /** Format: uri */
+                url: string;
+            } | {
+                count?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                expiresAfter?: string | number;
+                group?: string;
+                /** @constant */
+                type: "approval";
+            };
+            /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+            interval?: string | number;
+            rollback?: {
+                automatic?: boolean;
+            };
+            /** @constant */
+            strategy: "rolling";
+            watch?: {
+                analysis?: {
+                    alpha?: number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    interval?: string | number;
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    maxDuration?: string | number;
+                    metrics?: {
+                        kind: "errors" | "latency" | "ratio";
+                        name: string;
+                        /** @description latency: the share of requests slower than this is compared */
+                        thresholdMs?: number;
+                        /** @description fail when the canary is worse than tolerance × the baseline */
+                        tolerance?: number;
+                    }[];
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    minDuration?: string | number;
+                    onInconclusive?: "pass" | "fail" | "pause";
+                };
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                duration: string | number;
+            };
+            windows?: {
+                onClose?: "hold" | "continue";
+            };
         };
         Release: {
             artifact: {

@@ -9,6 +9,7 @@ import { createEnvironmentCatalog } from '../catalog/environment-catalog.ts';
 import { readableResources } from '../identity/route-access.ts';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
+import { documentedAs } from '../openapi/document-schemas.ts';
 
 const ProviderSpec = Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
 const SmokeUrl = Type.String({ pattern: '^https?://\\S+$', description: 'base URL that smoke steps send their checks to' });
@@ -21,7 +22,7 @@ const Environment = Type.Object(
     requireUpstreamSuccess: Type.Boolean(),
     target: Type.Unknown(),
     metrics: Type.Unknown(),
-    policy: Type.Unknown(),
+    policy: documentedAs('EnvironmentPolicy'),
     smokeBaseUrl: Type.Union([Type.String(), Type.Null()]),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
@@ -38,7 +39,7 @@ const CreateEnvironment = Type.Object(
     target: ProviderSpec,
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
-    policy: Type.Optional(Type.Unknown({ description: '{ protected, requiredApprovals, approverGroup, freezes: [{ from, to, reason }] }' })),
+    policy: Type.Optional(documentedAs('EnvironmentPolicy', 'who must approve, deploy windows, freezes, break-glass')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
@@ -49,7 +50,7 @@ const UpdateEnvironment = Type.Object(
     target: Type.Optional(ProviderSpec),
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
-    policy: Type.Optional(Type.Unknown()),
+    policy: Type.Optional(documentedAs('EnvironmentPolicy')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false, minProperties: 1 },

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { createPlanCatalog } from '../catalog/plan-catalog.ts';
 import { requestActor } from '../http/actor.ts';
 import { withErrors } from '../http/schemas.ts';
+import { documentedAs } from '../openapi/document-schemas.ts';
 
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
 const Plan = Type.Object(
@@ -12,15 +13,15 @@ const Plan = Type.Object(
     id: Type.String(),
     name: Type.String(),
     version: Type.Integer(),
-    spec: Type.Unknown(),
-    compiled: Type.Unknown(),
+    spec: documentedAs('PlanSpec'),
+    compiled: Type.Unknown({ description: 'the plan as the state machine runs it: every strategy as steps, defaults filled in' }),
     createdBy: Type.String(),
     createdAt: Type.String(),
   },
   { $id: 'Plan' },
 );
 const SpecBody = {
-  spec: Type.Unknown({ description: 'the plan: { strategy: canary | blue-green | rolling, ... }; JSON, or YAML with Content-Type application/yaml' }),
+  spec: documentedAs('PlanSpec', 'the plan; JSON, or YAML with Content-Type application/yaml'),
   reason: Type.Optional(Type.String({ maxLength: 2000 })),
 };
 
