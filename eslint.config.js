@@ -31,7 +31,27 @@ const importDirection = [
   {
     files: ['apps/web/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [noImport(['@glidepath/*'], 'the dashboard talks to the API only, over HTTP'), noRelativeEscape] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noImport(
+              [...apps, '@glidepath/core', '@glidepath/db', '@glidepath/providers', '@glidepath/dev-oidc'],
+              'the dashboard talks to the API only, over HTTP, typed by @glidepath/client',
+            ),
+            noRelativeEscape,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noImport(['@glidepath/*'], 'the client is generated from the OpenAPI document alone'), noRelativeEscape] },
+      ],
     },
   },
 ];

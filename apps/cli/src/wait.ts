@@ -64,8 +64,8 @@ export async function waitForOutcome(
 /** "progressing · step 2/5 analysis · canary 10% · verdict pass: errors 1.9% vs 2.0%" */
 export function describe(r: ReleaseDetail): string {
   const steps = r.steps.length;
-  const step = r.steps[r.stepIndex] as { spec?: { type?: string } } | undefined;
-  const parts = [r.phase];
+  const step = r.steps[r.stepIndex];
+  const parts: string[] = [r.phase];
   if (steps) parts.push(`step ${Math.min(r.stepIndex + 1, steps)}/${steps}${step?.spec?.type ? ` ${step.spec.type}` : ''}`);
   parts.push(`canary ${r.canaryWeight}%`);
   const look = r.measurements.at(-1);

@@ -10649,7 +10649,46 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            checks: {
+                                postgres: {
+                                    error?: string;
+                                    latencyMs?: number;
+                                    ok: boolean;
+                                };
+                                redis: {
+                                    error?: string;
+                                    latencyMs?: number;
+                                    ok: boolean;
+                                };
+                            };
+                            status: "ok" | "unavailable";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checks: {
+                                postgres: {
+                                    error?: string;
+                                    latencyMs?: number;
+                                    ok: boolean;
+                                };
+                                redis: {
+                                    error?: string;
+                                    latencyMs?: number;
+                                    ok: boolean;
+                                };
+                            };
+                            status: "ok" | "unavailable";
+                        };
+                    };
                 };
             };
         };
@@ -10665,6 +10704,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description stream message "analysis.measured": an analysis step looked at the canary again */
+        AnalysisMeasured: {
+            attempt: number;
+            elapsedSeconds: number;
+            metrics: {
+                alpha: number;
+                kind: "errors" | "latency" | "ratio";
+                name: string;
+                outcome: "pass" | "fail" | "inconclusive";
+                reason: string;
+                tests: {
+                    alpha: number;
+                    baseline: {
+                        events: number;
+                        rate: number | null;
+                        total: number;
+                    };
+                    canary: {
+                        events: number;
+                        rate: number | null;
+                        total: number;
+                    };
+                    label: string;
+                    logEValue: number | null;
+                    logThreshold: number | null;
+                    maxLogEValue: number | null;
+                    outcome: "pass" | "fail" | "inconclusive";
+                    rateRatio: number | null;
+                    thresholdMs?: number | null;
+                    tolerance: number;
+                }[];
+            }[];
+            outcome: "pass" | "fail" | "inconclusive";
+            releaseId: string;
+            seq: number;
+            stepIndex: number;
+        };
         ApiToken: {
             createdAt: string;
             createdBy: string;
@@ -10687,7 +10763,10 @@ export interface components {
             createdAt: string;
             digest: string;
             id: string;
-            metadata: unknown;
+            /** @description free metadata; for ML models: modelVersion, dataset, modelCard */
+            metadata: {
+                [key: string]: unknown;
+            } | null;
             service: string;
             version: string;
         };
@@ -10716,18 +10795,84 @@ export interface components {
                 type: string;
             };
         };
+        CompiledStep: {
+            /** @constant */
+            type: "setWeight";
+            weight: number;
+        } | {
+            durationMs: number | null;
+            /** @constant */
+            type: "pause";
+        } | {
+            count: number;
+            expiresAfterMs: number | null;
+            group: string | null;
+            /** @constant */
+            type: "approval";
+        } | {
+            durationMs: number;
+            /** @constant */
+            type: "hold";
+        } | {
+            alpha: number;
+            intervalMs: number;
+            maxDurationMs: number;
+            metrics: {
+                kind: "errors" | "latency" | "ratio";
+                name: string;
+                thresholdMs: number | null;
+                tolerance: number;
+            }[];
+            minDurationMs: number;
+            onInconclusive: "pass" | "fail" | "pause";
+            /** @constant */
+            type: "analysis";
+            watch: boolean;
+        } | {
+            checks: {
+                bodyContains: string | null;
+                expectStatus: number;
+                maxLatencyMs: number | null;
+                path: string;
+            }[];
+            retries: number;
+            /** @constant */
+            type: "smoke";
+        } | {
+            retries: number;
+            timeoutMs: number;
+            /** @constant */
+            type: "webhook";
+            url: string;
+        };
+        Effects: {
+            gate?: string;
+            stepIndex?: number;
+            type: string;
+            weight?: number;
+        }[] | null;
         Environment: {
             createdAt: string;
             hasIngestKey: boolean;
             id: string;
-            metrics: unknown;
+            metrics: {
+                config: {
+                    [key: string]: unknown;
+                };
+                type: string;
+            } | null;
             name: string;
             policy: components["schemas"]["EnvironmentPolicy"];
             position: number;
             requireUpstreamSuccess: boolean;
             serviceId: string;
             smokeBaseUrl: string | null;
-            target: unknown;
+            target: {
+                config: {
+                    [key: string]: unknown;
+                };
+                type: string;
+            };
             updatedAt: string;
         };
         EnvironmentPolicy: {
@@ -10761,6 +10906,34 @@ export interface components {
                 message: string;
                 requestId: string;
             };
+        };
+        MetricVerdict: {
+            alpha: number;
+            kind: "errors" | "latency" | "ratio";
+            name: string;
+            outcome: "pass" | "fail" | "inconclusive";
+            reason: string;
+            tests: {
+                alpha: number;
+                baseline: {
+                    events: number;
+                    rate: number | null;
+                    total: number;
+                };
+                canary: {
+                    events: number;
+                    rate: number | null;
+                    total: number;
+                };
+                label: string;
+                logEValue: number | null;
+                logThreshold: number | null;
+                maxLogEValue: number | null;
+                outcome: "pass" | "fail" | "inconclusive";
+                rateRatio: number | null;
+                thresholdMs?: number | null;
+                tolerance: number;
+            }[];
         };
         Plan: {
             /** @description the plan as the state machine runs it: every strategy as steps, defaults filled in */
@@ -11048,7 +11221,8 @@ export interface components {
             id: string;
             /** @description queued: when the environment opens (deploy windows and freezes) */
             opensAt: string | null;
-            phase: string;
+            /** @enum {string} */
+            phase: "pending" | "queued" | "awaiting-approval" | "progressing" | "paused" | "succeeded" | "failed" | "rolled-back" | "aborted";
             plan: {
                 automaticRollback: boolean;
                 id: string;
@@ -11081,12 +11255,14 @@ export interface components {
                     display?: string;
                 }[];
                 attempt: number;
+                /** @description the gate's evidence: for analysis the latest Verdict, for smoke and webhook gates their attempts */
                 evidence: unknown;
                 finishedAt: string | null;
                 index: number;
-                spec: unknown;
+                spec: components["schemas"]["CompiledStep"];
                 startedAt: string | null;
-                status: string;
+                /** @enum {string} */
+                status: "pending" | "running" | "succeeded" | "failed" | "skipped";
                 wakeAt: string | null;
             }[];
             updatedAt: string;
@@ -11114,11 +11290,13 @@ export interface components {
             finishedAt: string | null;
             history: {
                 at: string;
-                effects: unknown;
-                event: unknown;
-                fromPhase: string;
+                effects: components["schemas"]["Effects"];
+                event: components["schemas"]["ReleaseEvent"];
+                /** @enum {string} */
+                fromPhase: "pending" | "queued" | "awaiting-approval" | "progressing" | "paused" | "succeeded" | "failed" | "rolled-back" | "aborted";
                 fromStep: number;
-                toPhase: string;
+                /** @enum {string} */
+                toPhase: "pending" | "queued" | "awaiting-approval" | "progressing" | "paused" | "succeeded" | "failed" | "rolled-back" | "aborted";
                 toStep: number;
                 version: number;
             }[];
@@ -11128,14 +11306,16 @@ export interface components {
                 attempt: number;
                 elapsedSeconds: number;
                 measuredAt: string;
-                outcome: string;
+                /** @enum {string} */
+                outcome: "pass" | "fail" | "inconclusive";
                 seq: number;
                 stepIndex: number;
-                verdict: unknown;
+                verdict: components["schemas"]["Verdict"];
             }[];
             /** @description queued: when the environment opens (deploy windows and freezes) */
             opensAt: string | null;
-            phase: string;
+            /** @enum {string} */
+            phase: "pending" | "queued" | "awaiting-approval" | "progressing" | "paused" | "succeeded" | "failed" | "rolled-back" | "aborted";
             plan: {
                 automaticRollback: boolean;
                 id: string;
@@ -11168,15 +11348,40 @@ export interface components {
                     display?: string;
                 }[];
                 attempt: number;
+                /** @description the gate's evidence: for analysis the latest Verdict, for smoke and webhook gates their attempts */
                 evidence: unknown;
                 finishedAt: string | null;
                 index: number;
-                spec: unknown;
+                spec: components["schemas"]["CompiledStep"];
                 startedAt: string | null;
-                status: string;
+                /** @enum {string} */
+                status: "pending" | "running" | "succeeded" | "failed" | "skipped";
                 wakeAt: string | null;
             }[];
             updatedAt: string;
+            version: number;
+        };
+        ReleaseEvent: {
+            actorId?: string;
+            comment?: string | null;
+            fromStep?: number;
+            outcome?: string;
+            reason?: string | null;
+            stepIndex?: number;
+            summary?: string;
+            /** @description start, timer, gate-verdict, pause, resume, promote, abort, rollback, retry, approve, reject, break-glass */
+            type: string;
+        };
+        /** @description stream message "release.updated": the small form of a release after every change */
+        ReleaseUpdate: {
+            canaryWeight: number;
+            environmentId: string;
+            id: string;
+            /** @enum {string} */
+            phase: "pending" | "queued" | "awaiting-approval" | "progressing" | "paused" | "succeeded" | "failed" | "rolled-back" | "aborted";
+            reason: string | null;
+            serviceId: string;
+            stepIndex: number;
             version: number;
         };
         RoleBinding: {
@@ -11218,6 +11423,48 @@ export interface components {
             lastLoginAt: string | null;
             name: string | null;
             subject: string;
+        };
+        Verdict: {
+            alpha: number;
+            at: string | null;
+            elapsedSeconds: number;
+            look?: number;
+            metrics: {
+                alpha: number;
+                kind: "errors" | "latency" | "ratio";
+                name: string;
+                outcome: "pass" | "fail" | "inconclusive";
+                reason: string;
+                tests: {
+                    alpha: number;
+                    baseline: {
+                        events: number;
+                        rate: number | null;
+                        total: number;
+                    };
+                    canary: {
+                        events: number;
+                        rate: number | null;
+                        total: number;
+                    };
+                    label: string;
+                    logEValue: number | null;
+                    logThreshold: number | null;
+                    maxLogEValue: number | null;
+                    outcome: "pass" | "fail" | "inconclusive";
+                    rateRatio: number | null;
+                    thresholdMs?: number | null;
+                    tolerance: number;
+                }[];
+            }[];
+            noData?: boolean;
+            outcome: "pass" | "fail" | "inconclusive";
+            reason: string;
+            source?: {
+                from?: string;
+                to?: string;
+                type: string;
+            } | null;
         };
         WebhookSubscription: {
             active: boolean;

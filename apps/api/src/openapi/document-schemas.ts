@@ -1,3 +1,4 @@
+import { PHASES, type Phase } from '@glidepath/core';
 import { Type, type TSchema } from 'typebox';
 
 // Plan and policy documents, described for the OpenAPI document and the generated client.
@@ -132,7 +133,156 @@ export const EnvironmentPolicy = Type.Object(
   { $id: 'EnvironmentPolicy', additionalProperties: false },
 );
 
-const DOCUMENTED: Record<string, TSchema> = { PlanSpec, EnvironmentPolicy };
+const Nullable = (schema: TSchema) => Type.Union([schema, Type.Null()]);
+const MetricKind = Type.Union([Type.Literal('errors'), Type.Literal('latency'), Type.Literal('ratio')]);
+const Outcome = Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]);
+
+/** A step as the state machine runs it: durations in ms, defaults filled in. */
+export const CompiledStep = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('setWeight'), weight: Type.Number() }),
+    Type.Object({ type: Type.Literal('pause'), durationMs: Nullable(Type.Number()) }),
+    Type.Object({ type: Type.Literal('approval'), group: Nullable(Type.String()), count: Type.Integer(), expiresAfterMs: Nullable(Type.Number()) }),
+    Type.Object({ type: Type.Literal('hold'), durationMs: Type.Number() }),
+    Type.Object({
+      type: Type.Literal('analysis'),
+      intervalMs: Type.Number(),
+      minDurationMs: Type.Number(),
+      maxDurationMs: Type.Number(),
+      alpha: Type.Number(),
+      metrics: Type.Array(Type.Object({ name: Type.String(), kind: MetricKind, tolerance: Type.Number(), thresholdMs: Nullable(Type.Number()) })),
+      onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
+      watch: Type.Boolean(),
+    }),
+    Type.Object({
+      type: Type.Literal('smoke'),
+      checks: Type.Array(
+        Type.Object({ path: Type.String(), expectStatus: Type.Integer(), maxLatencyMs: Nullable(Type.Number()), bodyContains: Nullable(Type.String()) }),
+      ),
+      retries: Type.Integer(),
+    }),
+    Type.Object({ type: Type.Literal('webhook'), url: Type.String(), timeoutMs: Type.Number(), retries: Type.Integer() }),
+  ],
+  { $id: 'CompiledStep' },
+);
+
+/** Counts since the analysis step started; a rate is null while its total is 0. */
+const SideCounts = Type.Object({ total: Type.Number(), events: Type.Number(), rate: Nullable(Type.Number()) });
+const MetricVerdict = Type.Object(
+  {
+    name: Type.String(),
+    kind: MetricKind,
+    outcome: Outcome,
+    reason: Type.String(),
+    alpha: Type.Number(),
+    tests: Type.Array(
+      Type.Object(
+        {
+          label: Type.String(),
+          thresholdMs: Type.Optional(Nullable(Type.Number())),
+          canary: SideCounts,
+          baseline: SideCounts,
+          rateRatio: Nullable(Type.Number()),
+          tolerance: Type.Number(),
+          alpha: Type.Number(),
+          logEValue: Nullable(Type.Number({ description: 'ln of the e-value now (null: infinite)' })),
+          maxLogEValue: Nullable(Type.Number({ description: 'its running maximum: the test fails once it reaches logThreshold' })),
+          logThreshold: Nullable(Type.Number({ description: 'ln(1/alpha)' })),
+          outcome: Outcome,
+        },
+        { description: 'one sequential test of the canary judge' },
+      ),
+    ),
+  },
+  { $id: 'MetricVerdict' },
+);
+/** The canary judge's verdict at one look, with the evidence behind it. */
+export const Verdict = Type.Object(
+  {
+    outcome: Outcome,
+    reason: Type.String(),
+    elapsedSeconds: Type.Number(),
+    at: Nullable(Type.String()),
+    alpha: Type.Number(),
+    metrics: Type.Array(MetricVerdict),
+    source: Type.Optional(Nullable(Type.Object({ type: Type.String(), from: Type.Optional(Type.String()), to: Type.Optional(Type.String()) }))),
+    noData: Type.Optional(Type.Boolean()),
+    look: Type.Optional(Type.Integer()),
+  },
+  { $id: 'Verdict' },
+);
+
+/** What moved a release: a control, a verdict, the clock. */
+export const ReleaseEvent = Type.Object(
+  {
+    type: Type.String({ description: 'start, timer, gate-verdict, pause, resume, promote, abort, rollback, retry, approve, reject, break-glass' }),
+    actorId: Type.Optional(Type.String()),
+    reason: Type.Optional(Nullable(Type.String())),
+    comment: Type.Optional(Nullable(Type.String())),
+    stepIndex: Type.Optional(Type.Integer()),
+    outcome: Type.Optional(Type.String()),
+    summary: Type.Optional(Type.String()),
+    fromStep: Type.Optional(Type.Integer()),
+  },
+  { $id: 'ReleaseEvent' },
+);
+/** What a transition asked of the router and the gates. */
+export const Effects = Type.Union(
+  [
+    Type.Array(
+      Type.Object({ type: Type.String(), weight: Type.Optional(Type.Number()), gate: Type.Optional(Type.String()), stepIndex: Type.Optional(Type.Integer()) }),
+    ),
+    Type.Null(),
+  ],
+  { $id: 'Effects' },
+);
+
+/** A string with the known phases as its enum: serialised as a plain string, typed as their union. */
+export const PhaseSchema = Type.Unsafe<Phase>({ type: 'string', enum: [...PHASES] });
+export const StepStatusSchema = Type.Unsafe<'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'>({
+  type: 'string',
+  enum: ['pending', 'running', 'succeeded', 'failed', 'skipped'],
+});
+export const OutcomeSchema = Type.Unsafe<'pass' | 'fail' | 'inconclusive'>({ type: 'string', enum: ['pass', 'fail', 'inconclusive'] });
+
+/** Messages of the live stream (GET /api/v1/stream, a websocket): `{ type, data }`. */
+export const ReleaseUpdate = Type.Object(
+  {
+    id: Type.String(),
+    serviceId: Type.String(),
+    environmentId: Type.String(),
+    version: Type.Integer(),
+    phase: PhaseSchema,
+    stepIndex: Type.Integer(),
+    canaryWeight: Type.Number(),
+    reason: Nullable(Type.String()),
+  },
+  { $id: 'ReleaseUpdate', description: 'stream message "release.updated": the small form of a release after every change' },
+);
+export const AnalysisMeasured = Type.Object(
+  {
+    releaseId: Type.String(),
+    stepIndex: Type.Integer(),
+    attempt: Type.Integer(),
+    seq: Type.Integer(),
+    elapsedSeconds: Type.Number(),
+    outcome: Outcome,
+    metrics: Type.Array(MetricVerdict),
+  },
+  { $id: 'AnalysisMeasured', description: 'stream message "analysis.measured": an analysis step looked at the canary again' },
+);
+
+const DOCUMENTED: Record<string, TSchema> = {
+  PlanSpec,
+  EnvironmentPolicy,
+  CompiledStep,
+  MetricVerdict,
+  Verdict,
+  ReleaseEvent,
+  Effects,
+  ReleaseUpdate,
+  AnalysisMeasured,
+};
 
 /** A free-form field (validated by core) that the document describes with one of the schemas above. */
 export function documentedAs(name: keyof typeof DOCUMENTED, description?: string) {

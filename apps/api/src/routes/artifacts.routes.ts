@@ -16,7 +16,9 @@ const Artifact = Type.Object(
     digest: Type.String(),
     commitSha: Type.Union([Type.String(), Type.Null()]),
     buildUrl: Type.Union([Type.String(), Type.Null()]),
-    metadata: Type.Unknown(),
+    metadata: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description: 'free metadata; for ML models: modelVersion, dataset, modelCard',
+    }),
     createdAt: Type.String(),
   },
   { $id: 'Artifact' },

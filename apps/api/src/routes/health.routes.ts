@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PrismaClient } from '@glidepath/db';
 import type { Redis } from 'ioredis';
@@ -33,7 +34,13 @@ export function healthRoutes(deps: { prisma: PrismaClient; redis: Redis; metrics
   return async (app: FastifyInstance) => {
     app.get('/livez', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
-    app.get('/readyz', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'PostgreSQL and Redis answer' } }, async (_request, reply) => {
+    const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Optional(Type.Number()), error: Type.Optional(Type.String()) });
+    const Readiness = Type.Object({
+      status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+      checks: Type.Object({ postgres: Check, redis: Check }),
+    });
+    const readyzSchema = { tags: ['health'], summary: 'PostgreSQL and Redis answer', response: { 200: Readiness, 503: Readiness } };
+    app.get('/readyz', { config: { access: 'public' }, schema: readyzSchema }, async (_request, reply) => {
       const [postgres, redis] = await Promise.all([timed(() => deps.prisma.$queryRaw`SELECT 1`), timed(() => deps.redis.ping())]);
       const ok = postgres.ok && redis.ok;
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { postgres, redis } });

@@ -10,15 +10,16 @@ import { createReleaseService, type Control } from '../releases/release-service.
 import { readableResources } from '../identity/route-access.ts';
 import { approvalRoutes } from '../approvals/approval.routes.ts';
 import { ControlQuery, ControlReply } from '../releases/release.schemas.ts';
+import { documentedAs, OutcomeSchema, PhaseSchema, StepStatusSchema } from '../openapi/document-schemas.ts';
 
 const Step = Type.Object({
   index: Type.Integer(),
-  status: Type.String(),
+  status: StepStatusSchema,
   attempt: Type.Integer(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   wakeAt: Type.Union([Type.String(), Type.Null()]),
-  evidence: Type.Unknown(),
+  evidence: Type.Unknown({ description: "the gate's evidence: for analysis the latest Verdict, for smoke and webhook gates their attempts" }),
   approvals: Type.Array(
     Type.Object({
       actorId: Type.String({ description: 'user:<id>, or token:<id> for a service account' }),
@@ -33,7 +34,7 @@ const Step = Type.Object({
       ),
     }),
   ),
-  spec: Type.Unknown(),
+  spec: documentedAs('CompiledStep'),
 });
 const ReleaseProps = {
   id: Type.String(),
@@ -41,7 +42,7 @@ const ReleaseProps = {
   environment: Type.Object({ id: Type.String(), name: Type.String() }),
   artifact: Type.Object({ id: Type.String(), version: Type.String(), digest: Type.String() }),
   plan: Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer(), strategy: Type.String(), automaticRollback: Type.Boolean() }),
-  phase: Type.String(),
+  phase: PhaseSchema,
   stepIndex: Type.Integer(),
   canaryWeight: Type.Number(),
   reason: Type.Union([Type.String(), Type.Null()]),
@@ -67,8 +68,8 @@ const ReleaseDetail = Type.Object(
         attempt: Type.Integer(),
         seq: Type.Integer(),
         elapsedSeconds: Type.Number(),
-        outcome: Type.String(),
-        verdict: Type.Unknown(),
+        outcome: OutcomeSchema,
+        verdict: documentedAs('Verdict'),
         measuredAt: Type.String(),
       }),
       { description: 'every look of every analysis step: the judge verdict with counts, rates, statistic, threshold and alpha' },
@@ -76,12 +77,12 @@ const ReleaseDetail = Type.Object(
     history: Type.Array(
       Type.Object({
         version: Type.Integer(),
-        event: Type.Unknown(),
-        fromPhase: Type.String(),
-        toPhase: Type.String(),
+        event: documentedAs('ReleaseEvent'),
+        fromPhase: PhaseSchema,
+        toPhase: PhaseSchema,
         fromStep: Type.Integer(),
         toStep: Type.Integer(),
-        effects: Type.Unknown(),
+        effects: documentedAs('Effects'),
         at: Type.String(),
       }),
     ),

@@ -3,7 +3,9 @@ import { ApiError, getJson, sendJson } from './http.ts';
 import { boardKey } from './catalog.ts';
 import { releaseDetailKey } from './releases.ts';
 import { useMe, type Me } from './session.ts';
-import type { Phase, Release } from './types.ts';
+import type { ControlResult, InboxItem, Phase, Release } from './model.ts';
+
+export type { ControlResult, InboxItem } from './model.ts';
 
 export type Control = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'retry' | 'approve' | 'reject';
 
@@ -29,14 +31,6 @@ export function mayAct(me: Me | undefined, what: 'control' | 'approve', service:
   return Boolean(
     me?.roles.some((r) => ROLES_FOR[what].includes(r.role) && (!r.service || (r.service === service && (!r.environment || r.environment === environment)))),
   );
-}
-
-export interface ControlResult {
-  accepted: boolean;
-  release: Release;
-  /** The request's id: GET /audit?requestId= lists every event it caused. */
-  requestId: string;
-  auditEvents: Array<{ seq: string; id: string; action: string }>;
 }
 
 export interface StartRelease {
@@ -76,27 +70,6 @@ export function useReleaseControl(releaseId: string) {
       void queryClient.invalidateQueries({ queryKey: approvalsKey });
     },
   });
-}
-
-export interface InboxItem {
-  release: {
-    id: string;
-    service: string;
-    environment: string;
-    version: string;
-    digest: string;
-    plan: { name: string; version: number };
-    reason: string | null;
-  };
-  requestedBy: string;
-  stepIndex: number;
-  requiredApprovals: number;
-  group: string | null;
-  approvals: Array<{ by: string; comment: string | null; at: string }>;
-  waitingSince: string | null;
-  expiresAt: string | null;
-  evidence: Array<{ stepIndex: number; type: string; status: string; summary: string | null }>;
-  needsReauthentication: boolean;
 }
 
 export const approvalsKey = ['approvals'] as const;

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { getJson } from './http.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
-import type { AuditEvent, AuditPage, ChainVerification } from './types.ts';
+import type { AuditEvent, AuditPage, ChainVerification } from './model.ts';
 
 const PAGE_SIZE = 50;
 export const auditLogKey = ['audit', 'log'] as const;

@@ -2,77 +2,9 @@
 // promotion board that puts them together.
 import { useQuery } from '@tanstack/react-query';
 import { getJson } from './http.ts';
+import type { Artifact, BoardService, Environment, Plan, PlanVersion, Service } from './model.ts';
 
-export interface Service {
-  id: string;
-  name: string;
-  description: string | null;
-  owners: string[];
-  createdAt: string;
-}
-
-export interface ProviderSpec {
-  type: string;
-  config: Record<string, unknown>;
-}
-
-export interface Environment {
-  id: string;
-  serviceId: string;
-  name: string;
-  position: number;
-  requireUpstreamSuccess: boolean;
-  /** Secrets in it come back as *** and URL credentials are removed by the API. */
-  target: ProviderSpec;
-  metrics: ProviderSpec | null;
-  policy: Record<string, unknown>;
-  smokeBaseUrl: string | null;
-  hasIngestKey: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Artifact {
-  id: string;
-  service: string;
-  version: string;
-  digest: string;
-  commitSha: string | null;
-  buildUrl: string | null;
-  metadata: Record<string, unknown> | null;
-  createdAt: string;
-}
-
-export interface Plan {
-  id: string;
-  name: string;
-  version: number;
-  spec: unknown;
-  createdBy: string;
-  createdAt: string;
-}
-
-export interface PlanVersion {
-  version: number;
-  createdBy: string;
-  createdAt: string;
-}
-
-export interface BoardEnvironment {
-  id: string;
-  name: string;
-  position: number;
-  protected: boolean;
-  requiredApprovals: number;
-  running: { releaseId: string; version: string; digest: string; plan: string; since: string } | null;
-  inFlight: Array<{ id: string; version: string; digest: string; phase: string; stepIndex: number; steps: number; canaryWeight: number; createdAt: string }>;
-  promotion: { to: { id: string; name: string }; version: string; digest: string; plan: string } | null;
-}
-
-export interface BoardService {
-  service: { id: string; name: string; description: string | null };
-  environments: BoardEnvironment[];
-}
+export type { Artifact, BoardEnvironment, BoardService, Environment, Plan, PlanVersion, Service } from './model.ts';
 
 export const catalogKey = ['catalog'] as const;
 export const boardKey = [...catalogKey, 'board'] as const;

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { getJson } from './http.ts';
-import type { Readiness } from './types.ts';
+import type { Readiness } from './model.ts';
 
 export function useReadiness() {
   return useQuery({

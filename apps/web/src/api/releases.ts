@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { ApiError, getJson } from './http.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
-import { TERMINAL_PHASES, type Phase, type Release, type ReleaseDetail, type ReleasePage, type ReleaseUpdate } from './types.ts';
+import { TERMINAL_PHASES, type Phase, type Release, type ReleaseDetail, type ReleasePage, type ReleaseUpdate } from './model.ts';
 
 const PAGE_SIZE = 50;
 

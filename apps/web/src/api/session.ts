@@ -1,26 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, getJson } from './http.ts';
+import type { Me, ScopedRole, SsoStatus } from './model.ts';
 
-export interface ScopedRole {
-  role: 'viewer' | 'deployer' | 'approver' | 'admin';
-  service: string | null;
-  environment: string | null;
-}
-
-export interface Me {
-  kind: 'user' | 'token';
-  id: string;
-  name: string;
-  groups: string[];
-  roles: ScopedRole[];
-  session: { csrfToken: string; authTime: string } | null;
-}
-
-export interface SsoStatus {
-  sso: 'not-configured' | 'available' | 'unreachable';
-  issuer: string | null;
-  problem: string | null;
-}
+export type { Me, ScopedRole, SsoStatus } from './model.ts';
 
 export const meKey = ['me'] as const;
 

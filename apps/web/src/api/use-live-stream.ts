@@ -5,7 +5,7 @@ import { boardKey, catalogKey } from './catalog.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
 import { applyReleaseUpdate, insertCreatedRelease, invalidateRelease, releasesKey } from './releases.ts';
-import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './types.ts';
+import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './model.ts';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 

@@ -1,4 +1,4 @@
-import type { Outcome, Phase, StepStatus } from '../api/types.ts';
+import type { Outcome, Phase, StepStatus } from '../api/model.ts';
 
 const phaseLabel: Record<Phase, string> = {
   pending: 'pending',

@@ -1,5 +1,5 @@
 // Turns an analysis step's looks (measurements) into chart series.
-import type { Measurement, TestEvidence, Verdict } from '../api/types.ts';
+import type { Measurement, TestEvidence, Verdict } from '../api/model.ts';
 
 /** All looks of one analysis step in one attempt, oldest first. */
 export interface AnalysisRun {

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { useAuditLog, type AuditFilter } from '../api/audit.ts';
 import { useEnvironments, useServices } from '../api/catalog.ts';
-import type { AuditEvent } from '../api/types.ts';
+import type { AuditEvent } from '../api/model.ts';
 import { ShortId } from '../components/short-id.tsx';
 import { formatDateTime } from '../format.ts';
 

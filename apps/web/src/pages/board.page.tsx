@@ -4,7 +4,7 @@ import { mayAct, useStartRelease } from '../api/actions.ts';
 import { useBoard, usePlans, type BoardEnvironment, type BoardService } from '../api/catalog.ts';
 import { ApiError } from '../api/http.ts';
 import { useMe } from '../api/session.ts';
-import type { Phase } from '../api/types.ts';
+import type { Phase } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { WeightBar } from '../components/weight-bar.tsx';
 import { formatWhen, shortDigest } from '../format.ts';

@@ -2,26 +2,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getJson } from '../api/http.ts';
+import type { DoraReply } from '../api/model.ts';
 import { formatDuration } from '../format.ts';
 
-interface Duration {
-  count: number;
-  medianSeconds: number | null;
-  meanSeconds: number | null;
-}
-interface Figures {
-  service: string;
-  environment: string;
-  lastEnvironment: boolean;
-  deployments: number;
-  successes: number;
-  failures: number;
-  deploymentsPerDay: number;
-  changeFailureRate: number | null;
-  leadTime: Duration;
-  timeToRestore: Duration & { unrestored: number };
-  daily: Array<{ day: string; deployments: number; failures: number }>;
-}
+type Figures = DoraReply['items'][number];
 
 const PERIODS = [7, 30, 90] as const;
 const axis = { fontSize: 12, fill: '#6b7588' };
@@ -35,7 +19,7 @@ export function DoraPage() {
     queryFn: () => {
       const to = new Date();
       const from = new Date(to.getTime() - days * 86_400_000);
-      return getJson<{ items: Figures[] }>('/api/v1/dora', { query: { from: from.toISOString(), to: to.toISOString() } });
+      return getJson<DoraReply>('/api/v1/dora', { query: { from: from.toISOString(), to: to.toISOString() } });
     },
   });
   return (

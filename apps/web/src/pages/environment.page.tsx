@@ -5,17 +5,6 @@ import { formatDateTime } from '../format.ts';
 import { AuditLog } from './audit-log.tsx';
 import { readsAudit, useMe } from '../api/session.ts';
 
-interface Policy {
-  protected?: boolean;
-  requiredApprovals?: number;
-  approverGroup?: string | null;
-  approvalExpiresAfter?: string | null;
-  serviceAccountApprovers?: string[];
-  windows?: unknown[];
-  freezes?: Array<{ from: string; to: string; reason?: string }>;
-  breakGlass?: boolean;
-}
-
 /** An environment as configured: where traffic goes, what is measured, who must agree. Secrets never come here. */
 export function EnvironmentPage() {
   const { id = '' } = useParams();
@@ -25,7 +14,7 @@ export function EnvironmentPage() {
   if (environment.error) return <p className="error card">Could not load the environment: {environment.error.message}</p>;
   if (!environment.data) return <p className="muted">Loading…</p>;
   const e = environment.data;
-  const policy = e.policy as Policy;
+  const policy = e.policy;
   return (
     <>
       <p className="muted">

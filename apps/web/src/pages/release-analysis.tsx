@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ReleaseDetail } from '../api/types.ts';
+import type { ReleaseDetail } from '../api/model.ts';
 import {
   analysisRuns,
   defaultTest,

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { CONTROL_PHASES, mayAct, useApprovals, useReleaseControl, type Control, type ControlResult } from '../api/actions.ts';
 import { ApiError } from '../api/http.ts';
 import { useMe } from '../api/session.ts';
-import type { Release } from '../api/types.ts';
+import type { Release } from '../api/model.ts';
 
 /** Controls that change traffic or end the release ask once, with a reason; the others act at once. */
 const CONFIRM: Partial<Record<Control, { title: string; reasonRequired: boolean; commentField?: boolean }>> = {

@@ -1,4 +1,4 @@
-import type { Release } from '../api/types.ts';
+import type { Release } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
 import { WeightBar } from '../components/weight-bar.tsx';

@@ -1,4 +1,4 @@
-import type { Transition } from '../api/types.ts';
+import type { Transition } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
 import { formatDateTime, formatWhen } from '../format.ts';

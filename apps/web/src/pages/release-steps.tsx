@@ -1,4 +1,4 @@
-import { TERMINAL_PHASES, type Release, type ReleaseStep } from '../api/types.ts';
+import { TERMINAL_PHASES, type Release, type ReleaseStep } from '../api/model.ts';
 import { StepStatusBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
 import { durationBetween, formatDateTime, formatWhen } from '../format.ts';

@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useReleases } from '../api/releases.ts';
-import { PHASES, type Phase, type Release } from '../api/types.ts';
+import { PHASES, type Phase, type Release } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
 import { WeightBar } from '../components/weight-bar.tsx';

@@ -1,4 +1,4 @@
-import type { StepSpec } from '../api/types.ts';
+import type { StepSpec } from '../api/model.ts';
 import { formatDuration } from '../format.ts';
 
 /** One line for a plan step ("setWeight 10%", "pause 10s"), and its settings in words when it has some. */

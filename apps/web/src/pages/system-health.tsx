@@ -1,5 +1,5 @@
 import { useReadiness } from '../api/health.ts';
-import type { DependencyCheck } from '../api/types.ts';
+import type { DependencyCheck } from '../api/model.ts';
 
 export function SystemHealth() {
   const { data, error, isPending } = useReadiness();

@@ -2,18 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { getJson, sendJson } from '../api/http.ts';
 import { describeRole, useMe, type ScopedRole } from '../api/session.ts';
+import type { ApiToken } from '../api/model.ts';
 import { formatWhen } from '../format.ts';
-
-interface ApiToken {
-  id: string;
-  name: string;
-  roles: ScopedRole[];
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 
 const tokensKey = ['tokens'] as const;
 const ROLES: ScopedRole['role'][] = ['viewer', 'deployer', 'approver', 'admin'];

@@ -1,4 +1,4 @@
-import type { Measurement, MetricVerdict, TestEvidence } from '../api/types.ts';
+import type { Measurement, MetricVerdict, TestEvidence } from '../api/model.ts';
 import { OutcomeBadge } from '../components/phase-badge.tsx';
 import { formatDuration, formatNumber, formatRate, formatWhen } from '../format.ts';
 import { progressToThreshold } from './analysis-series.ts';
