@@ -1,10 +1,9 @@
+import { createGlidepathClient, type GlidepathClient } from '@glidepath/client';
 import { test as base, expect, type Page } from '@playwright/test';
 
-export type ApiPost = (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
-
 interface Fixtures {
-  /** POSTs JSON to the API from the test process (not the page) and returns the parsed reply. */
-  apiPost: ApiPost;
+  /** The generated API client, as the admin token of the stack: for setting up what a test needs. */
+  api: GlidepathClient;
 }
 interface Options {
   /** Which stack of global-setup.ts the project's tests run against. */
@@ -22,20 +21,20 @@ export const test = base.extend<Fixtures & Options>({
   storageState: async ({ stack }, use) => {
     await use(stack === 'live' ? undefined : process.env.GLIDEPATH_E2E_STORAGE_STATE);
   },
-  apiPost: async ({ baseURL, stack }, use) => {
+  api: async ({ baseURL, stack }, use) => {
     const token = stack === 'live' ? process.env.GLIDEPATH_E2E_LIVE_TOKEN : process.env.GLIDEPATH_E2E_TOKEN;
-    await use(async (path, body) => {
-      const response = await fetch(new URL(path, baseURL), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-    });
+    await use(createGlidepathClient({ baseUrl: baseURL!, token }));
   },
 });
 
 export { expect };
+
+/** The reply's data, or a failed test that shows what the API said. */
+export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>, what: string): Promise<T> {
+  const { data, error, response } = await call;
+  expect(response.ok, `${what}: ${response.status} ${JSON.stringify(error)}`).toBe(true);
+  return data as T;
+}
 
 /** Signs a demo person in through the sign-in page and the development OpenID provider's form. */
 export async function signInAs(page: Page, login: string) {

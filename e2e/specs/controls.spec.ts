@@ -1,34 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { expect, signInAs, test } from '../fixtures.ts';
+import type { GlidepathClient } from '@glidepath/client';
+import { expect, ok, signInAs, test } from '../fixtures.ts';
 
 // The browser tests run the API without a worker: a control is accepted (queued) but not applied,
 // which is enough to see what the page offers, what it sends and how it reports the answer.
 const shots = (name: string) => fileURLToPath(new URL(`../test-results/${name}.png`, import.meta.url));
 
-async function pendingRelease(apiPost: (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>) {
+async function pendingRelease(api: GlidepathClient) {
   const suffix = randomBytes(4).toString('hex');
   const service = `cart-${suffix}`;
-  for (const [path, body] of [
-    ['/api/v1/services', { name: service }],
-    ['/api/v1/environments', { service, name: 'dev', position: 0, target: { type: 'recording', config: {} } }],
-    [
-      '/api/v1/plans',
-      { name: `p-${suffix}`, spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 10 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }] } },
-    ],
-    ['/api/v1/artifacts', { service, version: '3.1.0', digest: `sha256:${randomBytes(32).toString('hex')}` }],
-  ] as const)
-    expect((await apiPost(path, body)).status, path).toBe(201);
-  const created = await apiPost('/api/v1/releases', { service, environment: 'dev', version: '3.1.0', plan: `p-${suffix}` });
-  expect(created.status).toBe(201);
-  return String(created.json.id);
+  await ok(api.POST('/api/v1/services', { body: { name: service } }), 'service');
+  await ok(api.POST('/api/v1/environments', { body: { service, name: 'dev', position: 0, target: { type: 'recording', config: {} } } }), 'environment');
+  const steps = [{ type: 'setWeight' as const, weight: 10 }, { type: 'pause' as const }, { type: 'setWeight' as const, weight: 100 }];
+  await ok(api.POST('/api/v1/plans', { body: { name: `p-${suffix}`, spec: { strategy: 'canary', steps } } }), 'plan');
+  await ok(api.POST('/api/v1/artifacts', { body: { service, version: '3.1.0', digest: `sha256:${randomBytes(32).toString('hex')}` } }), 'artifact');
+  return (await ok(api.POST('/api/v1/releases', { body: { service, environment: 'dev', version: '3.1.0', plan: `p-${suffix}` } }), 'release')).id;
 }
 
 test.describe('as a deployer', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
 
-  test('aborts a release with one confirmation, and reads a refusal in words', async ({ page, apiPost }) => {
-    const id = await pendingRelease(apiPost);
+  test('aborts a release with one confirmation, and reads a refusal in words', async ({ page, api }) => {
+    const id = await pendingRelease(api);
     await signInAs(page, 'alice');
     await page.goto(`/releases/${id}`);
     const controls = page.getByTestId('release-controls');
@@ -51,8 +45,8 @@ test.describe('as a deployer', () => {
   });
 });
 
-test('a viewer sees no controls, and an empty approvals inbox', async ({ page, apiPost }) => {
-  const id = await pendingRelease(apiPost);
+test('a viewer sees no controls, and an empty approvals inbox', async ({ page, api }) => {
+  const id = await pendingRelease(api);
   await page.goto(`/releases/${id}`);
   await expect(page.getByTestId('release-header')).toBeVisible();
   await expect(page.getByTestId('release-controls')).toHaveCount(0);

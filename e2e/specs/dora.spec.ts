@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '../fixtures.ts';
+import { expect, ok, test } from '../fixtures.ts';
 
 const screenshot = fileURLToPath(new URL('../test-results/dora.png', import.meta.url));
 
@@ -14,23 +14,19 @@ function finish(releaseId: string, phase: 'succeeded' | 'rolled-back', minutesAg
   ]);
 }
 
-test('the DORA page shows the figures of releases that ended', async ({ page, apiPost }) => {
+test('the DORA page shows the figures of releases that ended', async ({ page, api }) => {
   const service = `ledger-${randomBytes(4).toString('hex')}`;
-  for (const [path, body] of [
-    ['/api/v1/services', { name: service }],
-    ['/api/v1/environments', { service, name: 'prod', position: 0, target: { type: 'recording', config: {} } }],
-    ['/api/v1/plans', { name: service, spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] } }],
-    ['/api/v1/artifacts', { service, version: '1.0.0', digest: `sha256:${randomBytes(32).toString('hex')}` }],
-    ['/api/v1/artifacts', { service, version: '1.0.1', digest: `sha256:${randomBytes(32).toString('hex')}` }],
-  ] as const)
-    expect((await apiPost(path, body)).status, path).toBe(201);
+  await ok(api.POST('/api/v1/services', { body: { name: service } }), 'service');
+  await ok(api.POST('/api/v1/environments', { body: { service, name: 'prod', position: 0, target: { type: 'recording', config: {} } } }), 'environment');
+  await ok(api.POST('/api/v1/plans', { body: { name: service, spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] } } }), 'plan');
+  for (const version of ['1.0.0', '1.0.1'])
+    await ok(api.POST('/api/v1/artifacts', { body: { service, version, digest: `sha256:${randomBytes(32).toString('hex')}` } }), version);
   for (const [version, phase, minutesAgo] of [
     ['1.0.0', 'succeeded', 60],
     ['1.0.1', 'rolled-back', 30],
   ] as const) {
-    const created = await apiPost('/api/v1/releases', { service, environment: 'prod', version, plan: service });
-    expect(created.status).toBe(201);
-    finish(String(created.json.id), phase, minutesAgo);
+    const created = await ok(api.POST('/api/v1/releases', { body: { service, environment: 'prod', version, plan: service } }), 'release');
+    finish(created.id, phase, minutesAgo);
   }
 
   // Registered two hours ago: lead times of one hour and ninety minutes.

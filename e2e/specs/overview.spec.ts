@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '../fixtures.ts';
+import { expect, ok, test } from '../fixtures.ts';
 
 const screenshot = fileURLToPath(new URL('../test-results/overview.png', import.meta.url));
 const serviceBody = () => ({ name: `checkout-api-${randomBytes(4).toString('hex')}`, description: 'e2e', owners: ['team-a'] });
 
-test('dashboard shows audit events arriving live', async ({ page, apiPost }) => {
+test('dashboard shows audit events arriving live', async ({ page, api }) => {
   const auditLoaded = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/audit' && response.ok());
   await page.goto('/');
   await auditLoaded;
@@ -21,9 +21,7 @@ test('dashboard shows audit events arriving live', async ({ page, apiPost }) => 
   const rows = page.getByTestId('audit-row');
   const before = await rows.count();
 
-  const created = await apiPost('/api/v1/services', serviceBody());
-  expect(created.status).toBe(201);
-  const serviceId = String(created.json.id);
+  const serviceId = (await ok(api.POST('/api/v1/services', { body: serviceBody() }), 'service')).id;
 
   await expect(rows).toHaveCount(before + 1);
   const newest = rows.first();
@@ -34,8 +32,8 @@ test('dashboard shows audit events arriving live', async ({ page, apiPost }) => 
   await page.screenshot({ path: screenshot, fullPage: true });
 });
 
-test('Verify chain reports an intact chain', async ({ page, apiPost }) => {
-  expect((await apiPost('/api/v1/services', serviceBody())).status).toBe(201);
+test('Verify chain reports an intact chain', async ({ page, api }) => {
+  await ok(api.POST('/api/v1/services', { body: serviceBody() }), 'service');
   await page.goto('/');
   await page.getByRole('button', { name: 'Verify chain' }).click();
   await expect(page.getByTestId('chain-status')).toContainText(/intact\s+\d+ events checked/);

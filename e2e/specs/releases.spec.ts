@@ -1,48 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '../fixtures.ts';
+import type { GlidepathClient, Schemas } from '@glidepath/client';
+import { expect, ok, test } from '../fixtures.ts';
 
 // The browser tests run the API without a worker: a release stays `pending` and controls are
 // queued (202) but never applied. That is enough for the pages, which only read.
-
-type ApiPost = (path: string, body: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
 
 const screenshot = fileURLToPath(new URL('../test-results/release-detail.png', import.meta.url));
 const analysisScreenshot = fileURLToPath(new URL('../test-results/release-detail-analysis.png', import.meta.url));
 
 // The open-ended pause keeps an abort acceptable: the API judges a control against the state
 // after the queued `start`, and with weights alone that start would run the release to the end.
-const weightsAndPause = [{ type: 'setWeight', weight: 10 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }];
+const weightsAndPause: Step[] = [{ type: 'setWeight', weight: 10 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }];
+
+type Step = Extract<Schemas['PlanSpec'], { strategy: 'canary' }>['steps'][number];
 
 /** A service with a dev environment, a canary plan and version 1.0.0, all named uniquely for this run. */
-async function seed(apiPost: ApiPost, { steps = weightsAndPause, metrics = false }: { steps?: unknown[]; metrics?: boolean } = {}) {
+async function seed(api: GlidepathClient, { steps = weightsAndPause, metrics = false }: { steps?: Step[]; metrics?: boolean } = {}) {
   const suffix = randomBytes(4).toString('hex');
   const service = `shop-${suffix}`;
   const plan = `canary-${suffix}`;
-  const created = async (path: string, body: unknown) => {
-    const reply = await apiPost(path, body);
-    expect(reply.status, `POST ${path}: ${JSON.stringify(reply.json)}`).toBe(201);
-    return reply.json;
-  };
-  await created('/api/v1/services', { name: service, description: 'e2e releases', owners: ['team-a'] });
-  await created('/api/v1/environments', {
-    service,
-    name: 'dev',
-    position: 0,
-    target: { type: 'recording', config: {} },
-    ...(metrics && { metrics: { type: 'pushed', config: {} } }),
-  });
-  await created('/api/v1/plans', { name: plan, spec: { strategy: 'canary', steps } });
-  await created('/api/v1/artifacts', { service, version: '1.0.0', digest: `sha256:${randomBytes(32).toString('hex')}` });
+  await ok(api.POST('/api/v1/services', { body: { name: service, description: 'e2e releases', owners: ['team-a'] } }), 'service');
+  await ok(
+    api.POST('/api/v1/environments', {
+      body: { service, name: 'dev', position: 0, target: { type: 'recording', config: {} }, ...(metrics && { metrics: { type: 'pushed', config: {} } }) },
+    }),
+    'environment',
+  );
+  await ok(api.POST('/api/v1/plans', { body: { name: plan, spec: { strategy: 'canary', steps } } }), 'plan');
+  await ok(api.POST('/api/v1/artifacts', { body: { service, version: '1.0.0', digest: `sha256:${randomBytes(32).toString('hex')}` } }), 'artifact');
   return {
     service,
     plan,
-    release: async () => String((await created('/api/v1/releases', { service, environment: 'dev', version: '1.0.0', plan, reason: 'e2e' })).id),
+    release: async () =>
+      (await ok(api.POST('/api/v1/releases', { body: { service, environment: 'dev', version: '1.0.0', plan, reason: 'e2e' } }), 'release')).id,
   };
 }
 
-test('a release is listed as pending and its detail shows the plan and steps', async ({ page, apiPost }) => {
-  const { service, plan, release } = await seed(apiPost);
+test('a release is listed as pending and its detail shows the plan and steps', async ({ page, api }) => {
+  const { service, plan, release } = await seed(api);
   const id = await release();
 
   await page.goto('/releases');
@@ -57,9 +53,9 @@ test('a release is listed as pending and its detail shows the plan and steps', a
   await expect(row.getByRole('meter', { name: 'canary weight' })).toHaveAttribute('aria-valuenow', '0');
 
   // Accepted but, without a worker, never applied: the release stays pending.
-  const abort = await apiPost(`/api/v1/releases/${id}/abort?wait=0`, { reason: 'e2e: no worker runs here' });
-  expect(abort.status, JSON.stringify(abort.json)).toBe(202);
-  expect(abort.json.accepted).toBe(true);
+  const abort = await api.POST('/api/v1/releases/{id}/abort', { params: { path: { id }, query: { wait: 0 } }, body: { reason: 'e2e: no worker runs here' } });
+  expect(abort.response.status, JSON.stringify(abort.error)).toBe(202);
+  expect(abort.data?.accepted).toBe(true);
 
   await row.getByRole('link', { name: service }).click();
   await expect(page).toHaveURL(new RegExp(`/releases/${id}$`));
@@ -84,8 +80,8 @@ test('a release is listed as pending and its detail shows the plan and steps', a
   await page.screenshot({ path: screenshot, fullPage: true });
 });
 
-test('a release created while the list is open shows up without reloading or polling', async ({ page, apiPost }) => {
-  const { service, release } = await seed(apiPost);
+test('a release created while the list is open shows up without reloading or polling', async ({ page, api }) => {
+  const { service, release } = await seed(api);
   const pushes: number[] = [];
   page.on('websocket', (socket) => socket.on('framereceived', () => pushes.push(Date.now())));
   const listLoaded = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/releases' && response.ok());
@@ -113,15 +109,15 @@ test('a release created while the list is open shows up without reloading or pol
     ).toBe(true);
 });
 
-test('the detail page charts the canary analysis and shows the judge evidence', async ({ page, apiPost }) => {
-  const analysis = {
+test('the detail page charts the canary analysis and shows the judge evidence', async ({ page, api }) => {
+  const analysis: Step = {
     type: 'analysis',
     interval: '2s',
     minDuration: '20s',
     maxDuration: '2m',
     metrics: [{ name: 'error-rate', kind: 'errors', tolerance: 1.5 }],
   };
-  const { release } = await seed(apiPost, { steps: [{ type: 'setWeight', weight: 10 }, analysis, { type: 'setWeight', weight: 100 }], metrics: true });
+  const { release } = await seed(api, { steps: [{ type: 'setWeight', weight: 10 }, analysis, { type: 'setWeight', weight: 100 }], metrics: true });
   const id = await release();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));

@@ -4,12 +4,8 @@ import { expectControlsLabelled, personPage, seed } from './seed.ts';
 
 const shot = (name: string) => fileURLToPath(new URL(`../../test-results/${name}.png`, import.meta.url));
 
-test('two approvers approve production; the second sees the first approval arrive live, and approves with the keyboard', async ({
-  browser,
-  baseURL,
-  apiPost,
-}) => {
-  const s = await seed(baseURL!, apiPost);
+test('two approvers approve production; the second sees the first approval arrive live, and approves with the keyboard', async ({ browser, baseURL, api }) => {
+  const s = await seed(api);
   const id = await s.start('prod', '1.0.0');
   await s.waitFor(id, ['awaiting-approval']);
 
@@ -48,8 +44,8 @@ test('two approvers approve production; the second sees the first approval arriv
   await expect(carol.getByTestId('approvals-badge')).toHaveCount(0);
 });
 
-test('an approver rejects with a reason; the release stops and says why', async ({ browser, baseURL, apiPost }) => {
-  const s = await seed(baseURL!, apiPost);
+test('an approver rejects with a reason; the release stops and says why', async ({ browser, baseURL, api }) => {
+  const s = await seed(api);
   const id = await s.start('prod', '1.1.0');
   await s.waitFor(id, ['awaiting-approval']);
 

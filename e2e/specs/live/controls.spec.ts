@@ -7,9 +7,9 @@ const shot = (name: string) => fileURLToPath(new URL(`../../test-results/${name}
 test('a deployer rolls back from the release page with one confirmation, follows the audit link, and filters the audit log', async ({
   browser,
   baseURL,
-  apiPost,
+  api,
 }) => {
-  const s = await seed(baseURL!, apiPost);
+  const s = await seed(api);
   const id = await s.start('dev', '1.0.0', s.holdPlan);
   await s.waitFor(id, ['paused']);
 
@@ -51,8 +51,8 @@ test('a deployer rolls back from the release page with one confirmation, follows
   await alice.screenshot({ path: shot('live-audit-filtered'), fullPage: true });
 });
 
-test('the promotion board promotes a digest to the next environment, and says why when the rules refuse', async ({ browser, baseURL, apiPost }) => {
-  const s = await seed(baseURL!, apiPost);
+test('the promotion board promotes a digest to the next environment, and says why when the rules refuse', async ({ browser, baseURL, api }) => {
+  const s = await seed(api);
   await s.waitFor(await s.start('dev', '1.0.0'), ['succeeded']);
 
   const alice = await personPage(browser, baseURL!, 'alice');
@@ -82,8 +82,8 @@ test('the promotion board promotes a digest to the next environment, and says wh
   await expect(fromStaging.getByTestId('promote-error')).toContainText('already has an active release');
 });
 
-test('services, environments, artifacts and plans have pages a release manager can read', async ({ browser, baseURL, apiPost }) => {
-  const s = await seed(baseURL!, apiPost);
+test('services, environments, artifacts and plans have pages a release manager can read', async ({ browser, baseURL, api }) => {
+  const s = await seed(api);
   const victor = await personPage(browser, baseURL!, 'victor');
 
   await victor.goto('/services');

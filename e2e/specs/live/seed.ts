@@ -1,78 +1,75 @@
 /// <reference lib="dom" />
 import { randomBytes } from 'node:crypto';
 import { expect, type Browser, type Page } from '@playwright/test';
-import { signInAs, type ApiPost } from '../../fixtures.ts';
+import type { GlidepathClient, Schemas } from '@glidepath/client';
+import { ok, signInAs } from '../../fixtures.ts';
 
 // Shared set-up of the live tests (the stack with a worker): a service of its own per test.
 
-export const QUICK = [{ type: 'setWeight', weight: 100 }];
+type Step = Extract<Schemas['PlanSpec'], { strategy: 'canary' }>['steps'][number];
+export const QUICK: Step[] = [{ type: 'setWeight', weight: 100 }];
 /** Holds at 20% until someone acts: room for a rollback from the page. */
-export const HOLD = [{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }];
+export const HOLD: Step[] = [{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }];
 
 export interface Seeded {
   service: string;
   plan: string;
   holdPlan: string;
   start: (environment: string, version: string, plan?: string) => Promise<string>;
-  waitFor: (id: string, phases: string[]) => Promise<Record<string, unknown>>;
+  waitFor: (id: string, phases: string[]) => Promise<Schemas['ReleaseDetail']>;
 }
 
 /**
  * dev → staging → prod for a new service; prod is protected (two approvals from
  * prod-approvers) and, so a test can go straight there, needs nothing upstream.
  */
-export async function seed(baseURL: string, apiPost: ApiPost): Promise<Seeded> {
+export async function seed(api: GlidepathClient): Promise<Seeded> {
   const suffix = randomBytes(4).toString('hex');
   const service = `live-${suffix}`;
-  const created = async (path: string, body: unknown) => {
-    const reply = await apiPost(path, body);
-    expect(reply.status, `POST ${path}: ${JSON.stringify(reply.json)}`).toBe(201);
-    return reply.json;
-  };
-  await created('/api/v1/services', { name: service, description: 'e2e live service', owners: ['team-live'] });
+  await ok(api.POST('/api/v1/services', { body: { name: service, description: 'e2e live service', owners: ['team-live'] } }), 'service');
   for (const [position, name] of ['dev', 'staging', 'prod'].entries())
-    await created('/api/v1/environments', {
-      service,
-      name,
-      position,
-      target: { type: 'recording', config: {} },
-      ...(name === 'prod' && {
-        requireUpstreamSuccess: false,
-        policy: { protected: true, requiredApprovals: 2, approverGroup: 'prod-approvers' },
-      }),
-    });
-  await created('/api/v1/plans', { name: `quick-${suffix}`, spec: { strategy: 'canary', steps: QUICK } });
-  await created('/api/v1/plans', { name: `hold-${suffix}`, spec: { strategy: 'canary', steps: HOLD } });
-  for (const version of ['1.0.0', '1.1.0'])
-    await created('/api/v1/artifacts', {
-      service,
-      version,
-      digest: `sha256:${randomBytes(32).toString('hex')}`,
-      metadata: { modelVersion: `ranker-${version}`, dataset: 'clicks-2026-11' },
-    });
-  const token = process.env.GLIDEPATH_E2E_LIVE_TOKEN;
-  const waitFor = async (id: string, phases: string[]) => {
-    let release: Record<string, unknown> = {};
-    await expect
-      .poll(
-        async () => {
-          release = (await (await fetch(new URL(`/api/v1/releases/${id}`, baseURL), { headers: { authorization: `Bearer ${token}` } })).json()) as Record<
-            string,
-            unknown
-          >;
-          return release.phase;
+    await ok(
+      api.POST('/api/v1/environments', {
+        body: {
+          service,
+          name,
+          position,
+          target: { type: 'recording', config: {} },
+          ...(name === 'prod' && { requireUpstreamSuccess: false, policy: { protected: true, requiredApprovals: 2, approverGroup: 'prod-approvers' } }),
         },
-        { timeout: 20_000, message: `release ${id} to reach ${phases.join(' or ')}` },
-      )
+      }),
+      name,
+    );
+  await ok(api.POST('/api/v1/plans', { body: { name: `quick-${suffix}`, spec: { strategy: 'canary', steps: QUICK } } }), 'plan');
+  await ok(api.POST('/api/v1/plans', { body: { name: `hold-${suffix}`, spec: { strategy: 'canary', steps: HOLD } } }), 'plan');
+  for (const version of ['1.0.0', '1.1.0'])
+    await ok(
+      api.POST('/api/v1/artifacts', {
+        body: {
+          service,
+          version,
+          digest: `sha256:${randomBytes(32).toString('hex')}`,
+          metadata: { modelVersion: `ranker-${version}`, dataset: 'clicks-2026-11' },
+        },
+      }),
+      version,
+    );
+  const waitFor = async (id: string, phases: string[]) => {
+    let release: Schemas['ReleaseDetail'] | undefined;
+    await expect
+      .poll(async () => (release = await ok(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release'))?.phase, {
+        timeout: 20_000,
+        message: `release ${id} to reach ${phases.join(' or ')}`,
+      })
       .toMatch(new RegExp(`^(${phases.join('|')})$`));
-    return release;
+    return release!;
   };
   return {
     service,
     plan: `quick-${suffix}`,
     holdPlan: `hold-${suffix}`,
     start: async (environment, version, plan = `quick-${suffix}`) =>
-      String((await created('/api/v1/releases', { service, environment, version, plan, reason: 'e2e live' })).id),
+      (await ok(api.POST('/api/v1/releases', { body: { service, environment, version, plan, reason: 'e2e live' } }), 'release')).id,
     waitFor,
   };
 }
