@@ -2,7 +2,8 @@
 // apps, Prometheus scraping them, Glidepath's API and worker as processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGlidepath, type Glidepath } from './glidepath-process.ts';
-import { createApiClient, demoDigest } from './run-demo.ts';
+import type { Schemas } from '@glidepath/client';
+import { createApiClient, demoDigest, expectReply, type DemoClient } from './run-demo.ts';
 import { startStack, type Stack } from './stack.ts';
 
 // 2% against 10% (5x): at 0.5% against 2.5% the judge can reach its pass criteria before it has
@@ -11,7 +12,7 @@ const GOOD = { errorRate: 0.02, latencyMs: 15 };
 const BAD = { errorRate: 0.1, latencyMs: 15 };
 let stack: Stack;
 let glidepath: Glidepath;
-let api: ReturnType<typeof createApiClient>;
+let api: DemoClient['api'];
 
 beforeAll(async () => {
   stack = await startStack({
@@ -21,15 +22,21 @@ beforeAll(async () => {
     slots: { dev: { stable: { version: '1.0.0', behaviour: GOOD }, canary: { version: '1.1.0', behaviour: GOOD } } },
   });
   glidepath = await startGlidepath();
-  api = createApiClient(glidepath.api, glidepath.token);
-  await api.expect('POST', '/api/v1/services', { name: 'shop' }, [201]);
-  await api.expect(
-    'POST',
-    '/api/v1/environments',
-    { service: 'shop', name: 'dev', position: 0, target: stack.haproxyTarget('dev'), metrics: stack.prometheusMetrics() },
-    [201],
+  api = createApiClient(glidepath.api, glidepath.token).api;
+  await expectReply(api.POST('/api/v1/services', { body: { name: 'shop' } }), 'service');
+  await expectReply(
+    api.POST('/api/v1/environments', {
+      body: {
+        service: 'shop',
+        name: 'dev',
+        position: 0,
+        target: stack.haproxyTarget('dev') as Schemas['Environment']['target'],
+        metrics: stack.prometheusMetrics(),
+      },
+    }),
+    'environment',
   );
-  const plans = {
+  const plans: Record<string, Schemas['PlanSpec']> = {
     stepwise: {
       strategy: 'canary',
       steps: [
@@ -49,9 +56,9 @@ beforeAll(async () => {
       ],
     },
   };
-  for (const [name, spec] of Object.entries(plans)) await api.expect('POST', '/api/v1/plans', { name, spec }, [201]);
+  for (const [name, spec] of Object.entries(plans)) await expectReply(api.POST('/api/v1/plans', { body: { name, spec } }), 'plan');
   for (const version of ['1.1.0', '1.2.0', '1.3.0'])
-    await api.expect('POST', '/api/v1/artifacts', { service: 'shop', version, digest: demoDigest(version) }, [201]);
+    await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'shop', version, digest: demoDigest(version) } }), 'artifact');
 }, 180_000);
 
 afterAll(async () => {
@@ -59,15 +66,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Release = {
-  id: string;
-  phase: string;
-  stepIndex: number;
-  canaryWeight: number;
-  reason: string | null;
-  steps: Array<{ status: string; evidence: unknown }>;
-};
-const get = async (id: string) => (await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as Release;
+type Release = Schemas['ReleaseDetail'];
+const get = async (id: string) => (await expectReply(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release')).data;
+const start = async (version: string, plan: string) =>
+  (await expectReply(api.POST('/api/v1/releases', { body: { service: 'shop', environment: 'dev', version, plan } }), 'release')).data.id;
 
 async function waitFor(id: string, ok: (r: Release) => boolean, timeoutMs: number): Promise<Release> {
   const deadline = Date.now() + timeoutMs;
@@ -98,8 +100,7 @@ async function redeploy(stable: string, canary: string, canaryBehaviour: typeof 
 
 describe('on the real stack', () => {
   it('promotes a good canary step by step, the split of real requests following the weights', { timeout: 120_000 }, async () => {
-    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.1.0', plan: 'stepwise' }, [201]);
-    const id = (body as Release).id;
+    const id = await start('1.1.0', 'stepwise');
     await waitFor(id, (r) => r.stepIndex === 1, 20_000);
     expect(await observedCanaryShare(4000)).toBeCloseTo(0.1, 1);
     await waitFor(id, (r) => r.stepIndex === 3, 20_000);
@@ -111,8 +112,7 @@ describe('on the real stack', () => {
 
   it('rolls back a canary with 5x the baseline error rate by itself, with the evidence stored', { timeout: 150_000 }, async () => {
     await redeploy('1.1.0', '1.2.0', BAD);
-    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.2.0', plan: 'judged' }, [201]);
-    const done = await waitFor((body as Release).id, (r) => !['pending', 'progressing'].includes(r.phase), 120_000);
+    const done = await waitFor(await start('1.2.0', 'judged'), (r) => !['pending', 'progressing'].includes(r.phase), 120_000);
     expect(done).toMatchObject({
       phase: 'rolled-back',
       canaryWeight: 0,
@@ -125,12 +125,15 @@ describe('on the real stack', () => {
 
   it('honours a rollback command while an analysis step is in flight', { timeout: 120_000 }, async () => {
     await redeploy('1.1.0', '1.3.0', GOOD);
-    const { body } = await api.expect('POST', '/api/v1/releases', { service: 'shop', environment: 'dev', version: '1.3.0', plan: 'judged' }, [201]);
-    const id = (body as Release).id;
+    const id = await start('1.3.0', 'judged');
     await waitFor(id, (r) => r.stepIndex === 1 && r.steps[1]!.status === 'running', 30_000);
     expect((await stack.getWeights('dev')).canary).toBe(25);
-    const rolled = await api.expect('POST', `/api/v1/releases/${id}/rollback`, { reason: 'paged at 3 a.m.' }, [200]);
-    expect(rolled.body).toMatchObject({ release: { phase: 'rolled-back', canaryWeight: 0, reason: 'paged at 3 a.m.' } });
+    const rolled = await expectReply(
+      api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id } }, body: { reason: 'paged at 3 a.m.' } }),
+      'rollback',
+      [200],
+    );
+    expect(rolled.data).toMatchObject({ release: { phase: 'rolled-back', canaryWeight: 0, reason: 'paged at 3 a.m.' } });
     expect(await stack.getWeights('dev')).toEqual({ stable: 100, canary: 0 });
     expect(await observedCanaryShare(2000)).toBe(0);
   });

@@ -12,6 +12,7 @@
 // the plan gets a new version, releases a previous run left active are aborted).
 // Run it with demo/main.ts, which starts the stack and waits for the API.
 import { createHash } from 'node:crypto';
+import { createGlidepathClient, type GlidepathClient, type paths, type Schemas } from '@glidepath/client';
 import { signInAtProvider } from '@glidepath/dev-oidc';
 import type { Behaviour, Stack } from './stack.ts';
 
@@ -32,7 +33,7 @@ export const STABLE_BEHAVIOUR: Behaviour = { errorRate: 0.02, latencyMs: 20 };
 /** 5× the baseline's error rate, and 75 % slower. */
 export const BAD_BEHAVIOUR: Behaviour = { errorRate: 0.1, latencyMs: 35 };
 
-export const DEMO_PLAN_SPEC = {
+export const DEMO_PLAN_SPEC: Schemas['PlanSpec'] = {
   strategy: 'canary',
   steps: [
     { type: 'setWeight', weight: 10 },
@@ -56,29 +57,9 @@ const TERMINAL = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
 /** Phases that hold an environment (a new release there is refused). */
 const HOLDING = new Set(['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed']);
 
-export interface ReleaseStep {
-  index: number;
-  status: string;
-  attempt: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  evidence: unknown;
-  spec: { type: string; weight?: number } & Record<string, unknown>;
-}
-
-export interface Release {
-  id: string;
-  environment: { name: string };
-  artifact: { version: string; digest: string };
-  plan: { name: string; version: number };
-  phase: string;
-  stepIndex: number;
-  canaryWeight: number;
-  reason: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  steps: ReleaseStep[];
-}
+export type Release = Schemas['ReleaseDetail'];
+type ProviderSpec = Schemas['Environment']['target'];
+export type ReleaseStep = Release['steps'][number];
 
 export interface DemoOptions {
   /** Base URL of Glidepath, e.g. http://127.0.0.1:3000 */
@@ -125,48 +106,36 @@ export function demoDigest(version: string): string {
   return `sha256:${createHash('sha256').update(`glidepath-demo/${DEMO_SERVICE}@${version}`).digest('hex')}`;
 }
 
-interface ApiReply {
-  status: number;
-  body: unknown;
+export interface DemoClient {
+  api: GlidepathClient;
+  /** Glidepath's base URL, without a trailing slash. */
+  base: string;
 }
 
-function errorOf(body: unknown): { code?: string; message?: string; details?: unknown } {
-  return ((body as { error?: unknown } | null)?.error ?? {}) as { code?: string; message?: string; details?: unknown };
-}
-
-export function createApiClient(api: string, token: string, signal?: AbortSignal) {
+/** The generated API client as the demo uses it: every call bounded by 15 s and by the demo's own signal. */
+export function createApiClient(api: string, token: string, signal?: AbortSignal): DemoClient {
   const base = api.replace(/\/+$/, '');
-  async function call(method: string, path: string, body?: unknown): Promise<ApiReply> {
+  const timed: typeof fetch = (input, init) => {
     const timeout = AbortSignal.timeout(15_000);
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, body: parsed };
+    return fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  };
+  return { api: createGlidepathClient({ baseUrl: base, token, fetch: timed }), base };
+}
+
+type Reply<T> = { data?: T; error?: unknown; response: Response };
+
+/**
+ * A call that must answer one of `ok` (default: any 2xx): its status and data; anything else
+ * throws with Glidepath's own message.
+ */
+export async function expectReply<T>(call: Promise<Reply<T>>, what: string, ok?: number[]): Promise<{ status: number; data: T }> {
+  const { data, error, response } = await call;
+  const accepted = ok ? ok.includes(response.status) : response.ok;
+  if (!accepted) {
+    const e = ((error as { error?: { code?: string; message?: string } } | undefined)?.error ?? {}) as { code?: string; message?: string };
+    throw new GlidepathError(`${what} answered ${response.status}${e.code ? ` ${e.code}` : ''}: ${e.message ?? JSON.stringify(error)}`, response.status, error);
   }
-  /** The call, which must answer one of `ok`; anything else throws with Glidepath's message. */
-  async function expect(method: string, path: string, body: unknown, ok: number[]): Promise<ApiReply> {
-    const reply = await call(method, path, body);
-    if (!ok.includes(reply.status)) {
-      const e = errorOf(reply.body);
-      throw new GlidepathError(
-        `${method} ${path} answered ${reply.status}${e.code ? ` ${e.code}` : ''}: ${e.message ?? JSON.stringify(reply.body)}`,
-        reply.status,
-        reply.body,
-      );
-    }
-    return reply;
-  }
-  return { call, expect, base };
+  return { status: response.status, data: data as T };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -233,8 +202,10 @@ export function describeEvidence(evidence: unknown): string[] {
 }
 
 /** Roles for the demo groups: who asks, who approves prod, who administers, who reads. */
-function demoRoleBindings() {
-  const group = (id: string) => ({ type: 'group', id });
+type RoleGrant = paths['/api/v1/role-bindings']['post']['requestBody']['content']['application/json'];
+
+function demoRoleBindings(): RoleGrant[] {
+  const group = (id: string) => ({ type: 'group' as const, id });
   return [
     { subject: group('engineering'), role: 'viewer' },
     { subject: group('release-managers'), role: 'deployer', service: DEMO_SERVICE },
@@ -259,17 +230,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     // --- Catalog -----------------------------------------------------------------------------
     log(`Glidepath at ${client.base}: registering ${DEMO_SERVICE}`);
-    const service = await client.expect(
-      'POST',
-      '/api/v1/services',
-      { name: DEMO_SERVICE, description: 'Sample shop service of the Glidepath live demo (demo/sample-app.ts)', owners: ['demo'] },
+    const service = await expectReply(
+      client.api.POST('/api/v1/services', {
+        body: { name: DEMO_SERVICE, description: 'Sample shop service of the Glidepath live demo (demo/sample-app.ts)', owners: ['demo'] },
+      }),
+      'POST /api/v1/services',
       [201, 409],
     );
     log(`  service ${DEMO_SERVICE}: ${service.status === 201 ? 'created' : 'exists already'}`);
 
-    const existing = (await client.expect('GET', `/api/v1/environments?service=${DEMO_SERVICE}`, undefined, [200])).body as {
-      items: Array<{ id: string; name: string; position: number }>;
-    };
+    const existing = (await expectReply(client.api.GET('/api/v1/environments', { params: { query: { service: DEMO_SERVICE } } }), 'GET /api/v1/environments'))
+      .data;
     for (const [position, name] of DEMO_ENVIRONMENTS.entries()) {
       const target = targetOf(name);
       const metrics = stack.prometheusMetrics();
@@ -277,11 +248,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const found = existing.items.find((e) => e.name === name);
       try {
         if (!found) {
-          await client.expect('POST', '/api/v1/environments', { service: DEMO_SERVICE, name, position, target, metrics, policy }, [201]);
+          await expectReply(
+            client.api.POST('/api/v1/environments', { body: { service: DEMO_SERVICE, name, position, target: target as ProviderSpec, metrics, policy } }),
+            'POST /api/v1/environments',
+          );
           log(`  environment ${name} (position ${position}): created → ${describeTarget(target)}`);
         } else {
           // A re-run has a new stack (another socket, other ports): point the environment at it.
-          await client.expect('PATCH', `/api/v1/environments/${found.id}`, { target, metrics, policy, reason: 'demo: point at the new demo stack' }, [200]);
+          await expectReply(
+            client.api.PATCH('/api/v1/environments/{id}', {
+              params: { path: { id: found.id } },
+              body: { target: target as ProviderSpec, metrics, policy, reason: 'demo: point at the new demo stack' },
+            }),
+            'PATCH /api/v1/environments',
+          );
           log(`  environment ${name}: exists, now → ${describeTarget(target)}`);
         }
       } catch (error) {
@@ -297,48 +277,54 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     // The groups of the development OpenID provider's demo people (packages/dev-oidc) get their roles.
     for (const grant of demoRoleBindings()) {
-      const reply = await client.call('POST', '/api/v1/role-bindings', { ...grant, reason: 'demo people' });
-      if (reply.status !== 201 && reply.status !== 409)
-        throw new GlidepathError(`POST /api/v1/role-bindings answered ${reply.status}: ${errorOf(reply.body).message}`, reply.status, reply.body);
+      await expectReply(client.api.POST('/api/v1/role-bindings', { body: { ...grant, reason: 'demo people' } }), 'POST /api/v1/role-bindings', [201, 409]);
     }
     log('  people: release-managers deploy, prod-approvers approve prod, glidepath-admins administer, everyone signed in reads');
 
-    const plan = await client.call('POST', '/api/v1/plans', { name: DEMO_PLAN, spec: DEMO_PLAN_SPEC, reason: 'demo' });
-    if (plan.status === 201) log(`  plan ${DEMO_PLAN}: created (version ${(plan.body as { version: number }).version})`);
-    else if (plan.status === 409) {
-      const updated = await client.expect('PUT', `/api/v1/plans/${DEMO_PLAN}`, { spec: DEMO_PLAN_SPEC, reason: 'demo: re-run' }, [201]);
-      log(`  plan ${DEMO_PLAN}: exists, saved as version ${(updated.body as { version: number }).version}`);
-    } else
-      throw new GlidepathError(
-        `POST /api/v1/plans answered ${plan.status}: ${errorOf(plan.body).message ?? JSON.stringify(plan.body)}`,
-        plan.status,
-        plan.body,
+    const plan = await expectReply(
+      client.api.POST('/api/v1/plans', { body: { name: DEMO_PLAN, spec: DEMO_PLAN_SPEC, reason: 'demo' } }),
+      'POST /api/v1/plans',
+      [201, 409],
+    );
+    if (plan.status === 201) log(`  plan ${DEMO_PLAN}: created (version ${plan.data.version})`);
+    else {
+      const updated = await expectReply(
+        client.api.PUT('/api/v1/plans/{name}', { params: { path: { name: DEMO_PLAN } }, body: { spec: DEMO_PLAN_SPEC, reason: 'demo: re-run' } }),
+        'PUT /api/v1/plans',
       );
+      log(`  plan ${DEMO_PLAN}: exists, saved as version ${updated.data.version}`);
+    }
 
     for (const version of [GOOD_VERSION, BAD_VERSION]) {
-      const artifact = await client.expect(
-        'POST',
-        '/api/v1/artifacts',
-        {
-          service: DEMO_SERVICE,
-          version,
-          digest: demoDigest(version),
-          commitSha: 'abcdef1',
-          buildUrl: `https://ci.example/builds/${version.replaceAll('.', '')}`,
-        },
-        [200, 201],
+      const artifact = await expectReply(
+        client.api.POST('/api/v1/artifacts', {
+          body: {
+            service: DEMO_SERVICE,
+            version,
+            digest: demoDigest(version),
+            commitSha: 'abcdef1',
+            buildUrl: `https://ci.example/builds/${version.replaceAll('.', '')}`,
+          },
+        }),
+        'POST /api/v1/artifacts',
       );
       log(`  artifact ${version}: ${artifact.status === 201 ? 'registered' : 'registered already'} (${demoDigest(version).slice(0, 19)}…)`);
     }
 
     // A previous run stopped half-way may have left releases holding dev or staging.
     for (const env of ['dev', 'staging', 'prod']) {
-      const list = (await client.expect('GET', `/api/v1/releases?service=${DEMO_SERVICE}&environment=${env}&limit=20`, undefined, [200])).body as {
-        items: Release[];
-      };
+      const list = (
+        await expectReply(
+          client.api.GET('/api/v1/releases', { params: { query: { service: DEMO_SERVICE, environment: env, limit: 20 } } }),
+          'GET /api/v1/releases',
+        )
+      ).data;
       for (const old of list.items.filter((r) => HOLDING.has(r.phase))) {
         log(`  release ${old.id} (${old.artifact.version}) still ${old.phase} in ${env} from an earlier run: aborting it`);
-        await client.expect('POST', `/api/v1/releases/${old.id}/abort?wait=10000`, { reason: 'demo: re-run' }, [200, 202]);
+        await expectReply(
+          client.api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: old.id }, query: { wait: 10_000 } }, body: { reason: 'demo: re-run' } }),
+          'POST /api/v1/releases/{id}/abort',
+        );
       }
     }
 
@@ -360,13 +346,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
 
     const release = async (env: string, version: string, reason: string, onAwaitingApproval?: (r: Release) => Promise<void>): Promise<Release> => {
-      const created = await client.expect(
-        'POST',
-        '/api/v1/releases',
-        { service: DEMO_SERVICE, environment: env, version, plan: DEMO_PLAN, reason },
-        [200, 201],
-      );
-      const first = created.body as Release;
+      const first = (
+        await expectReply(
+          client.api.POST('/api/v1/releases', { body: { service: DEMO_SERVICE, environment: env, version, plan: DEMO_PLAN, reason } }),
+          'POST /api/v1/releases',
+        )
+      ).data;
       started.add(first.id);
       const tag = `[${env} ${version}]`;
       log(`${clock()} ${tag} release ${first.id} started (plan ${first.plan.name} v${first.plan.version}): ${reason}`);
@@ -374,7 +359,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       let last = '';
       const reported = new Set<string>();
       for (;;) {
-        const current = (await client.expect('GET', `/api/v1/releases/${first.id}`, undefined, [200])).body as Release;
+        const current = (await expectReply(client.api.GET('/api/v1/releases/{id}', { params: { path: { id: first.id } } }), 'GET /api/v1/releases/{id}')).data;
         await options.onRelease?.(current);
         const step = current.steps[current.stepIndex];
         const where = `${current.phase} step ${Math.min(current.stepIndex + 1, current.steps.length)}/${current.steps.length}${step ? ` (${stepName(step)})` : ''} canary ${current.canaryWeight}%`;
@@ -486,8 +471,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const abortClient = createApiClient(options.api, options.token);
       await Promise.all(
         [...started].map((id) =>
-          abortClient.call('POST', `/api/v1/releases/${id}/abort?wait=2000`, { reason: 'demo stopped' }).then(
-            (r) => log(`aborted release ${id} (${r.status})`),
+          abortClient.api.POST('/api/v1/releases/{id}/abort', { params: { path: { id }, query: { wait: 2000 } }, body: { reason: 'demo stopped' } }).then(
+            (r) => log(`aborted release ${id} (${r.response.status})`),
             () => {},
           ),
         ),

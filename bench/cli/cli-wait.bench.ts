@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startGlidepath } from '@glidepath/demo/glidepath-process';
-import { createApiClient, demoDigest } from '@glidepath/demo/run-demo';
+import { createApiClient, demoDigest, expectReply } from '@glidepath/demo/run-demo';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
@@ -29,24 +29,27 @@ const stats = (xs: number[]) => {
 
 const glidepathProcesses = await startGlidepath();
 try {
-  const api = createApiClient(glidepathProcesses.api, glidepathProcesses.token);
-  await api.expect('POST', '/api/v1/services', { name: 'bench' }, [201]);
-  await api.expect('POST', '/api/v1/environments', { service: 'bench', name: 'dev', position: 0, target: { type: 'recording', config: {} } }, [201]);
-  await api.expect(
-    'POST',
-    '/api/v1/plans',
-    {
-      name: 'quick',
-      spec: {
-        strategy: 'canary',
-        steps: [
-          { type: 'setWeight', weight: 50 },
-          { type: 'pause', duration: '1s' },
-          { type: 'setWeight', weight: 100 },
-        ],
+  const { api } = createApiClient(glidepathProcesses.api, glidepathProcesses.token);
+  await expectReply(api.POST('/api/v1/services', { body: { name: 'bench' } }), 'service');
+  await expectReply(
+    api.POST('/api/v1/environments', { body: { service: 'bench', name: 'dev', position: 0, target: { type: 'recording', config: {} } } }),
+    'environment',
+  );
+  await expectReply(
+    api.POST('/api/v1/plans', {
+      body: {
+        name: 'quick',
+        spec: {
+          strategy: 'canary',
+          steps: [
+            { type: 'setWeight', weight: 50 },
+            { type: 'pause', duration: '1s' },
+            { type: 'setWeight', weight: 100 },
+          ],
+        },
       },
-    },
-    [201],
+    }),
+    'plan',
   );
   const env = { GLIDEPATH_URL: glidepathProcesses.api, GLIDEPATH_TOKEN: glidepathProcesses.token };
 
@@ -59,7 +62,7 @@ try {
   const overhead: number[] = [];
   for (let i = 0; i < runs; i++) {
     const version = `1.0.${i}`;
-    await api.expect('POST', '/api/v1/artifacts', { service: 'bench', version, digest: demoDigest(version) }, [201]);
+    await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'bench', version, digest: demoDigest(version) } }), 'artifact');
     const run = await glidepath(
       ['release', 'create', '--service', 'bench', '--environment', 'dev', '--version', version, '--plan', 'quick', '--wait', '--json'],
       env,

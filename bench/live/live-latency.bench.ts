@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createPrismaClient, createSession, upsertUserFromSignIn } from '@glidepath/db';
 import { startGlidepath } from '@glidepath/demo/glidepath-process';
-import { createApiClient, demoDigest } from '@glidepath/demo/run-demo';
+import { createApiClient, demoDigest, expectReply } from '@glidepath/demo/run-demo';
 
 const { values } = parseArgs({ options: { changes: { type: 'string', default: '60' } } });
 const changes = Number(values.changes);
@@ -25,7 +25,7 @@ const watchdog = setTimeout(() => {
 }, 6 * 60_000);
 
 const glidepath = await startGlidepath({ GLIDEPATH_WEB_DIST: fileURLToPath(new URL('../../apps/web/dist', import.meta.url)) });
-const api = createApiClient(glidepath.api, glidepath.token);
+const { api } = createApiClient(glidepath.api, glidepath.token);
 const prisma = createPrismaClient(glidepath.databaseUrl, 2);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -41,13 +41,10 @@ const browser = await chromium.launch({
 });
 
 type Release = { id: string; phase: string; updatedAt: string };
-async function post(path: string, body: unknown, ok = [200, 201, 202]) {
-  return (await api.expect('POST', path, body, ok)).body as Record<string, unknown>;
-}
 async function until(id: string, phases: string[]) {
   for (let i = 0; i < 600; i++) {
-    const { body } = await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200]);
-    if (phases.includes((body as Release).phase)) return;
+    const { data } = await expectReply(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release');
+    if (phases.includes(data.phase)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`release ${id} never reached ${phases.join('/')}`);
@@ -55,26 +52,27 @@ async function until(id: string, phases: string[]) {
 
 try {
   // A service with one environment per held release (one active release per environment).
-  await post('/api/v1/services', { name: 'bench' });
+  await expectReply(api.POST('/api/v1/services', { body: { name: 'bench' } }), 'service');
   for (let i = 0; i < ACTIVE; i++)
-    await post('/api/v1/environments', {
-      service: 'bench',
-      name: `e${i}`,
-      position: i,
-      requireUpstreamSuccess: false,
-      target: { type: 'recording', config: {} },
-    });
-  await post('/api/v1/artifacts', { service: 'bench', version: '1.0.0', digest: demoDigest('1.0.0') });
-  await post('/api/v1/plans', { name: 'quick', spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] } });
+    await expectReply(
+      api.POST('/api/v1/environments', {
+        body: { service: 'bench', name: `e${i}`, position: i, requireUpstreamSuccess: false, target: { type: 'recording', config: {} } },
+      }),
+      'environment',
+    );
+  await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'bench', version: '1.0.0', digest: demoDigest('1.0.0') } }), 'artifact');
+  await expectReply(api.POST('/api/v1/plans', { body: { name: 'quick', spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] } } }), 'plan');
   const hold = [
-    { type: 'setWeight', weight: 10 },
-    { type: 'pause', duration: '1h' },
-    { type: 'setWeight', weight: 100 },
+    { type: 'setWeight' as const, weight: 10 },
+    { type: 'pause' as const, duration: '1h' },
+    { type: 'setWeight' as const, weight: 100 },
   ];
-  await post('/api/v1/plans', { name: 'hold', spec: { strategy: 'canary', steps: hold } });
+  await expectReply(api.POST('/api/v1/plans', { body: { name: 'hold', spec: { strategy: 'canary', steps: hold } } }), 'plan');
+  const start = async (environment: string, plan: string) =>
+    (await expectReply(api.POST('/api/v1/releases', { body: { service: 'bench', environment, version: '1.0.0', plan } }), 'release')).data;
 
   // 500 releases of history: one real release, copied with earlier creation times.
-  const first = (await post('/api/v1/releases', { service: 'bench', environment: 'e0', version: '1.0.0', plan: 'quick' })) as unknown as Release;
+  const first = await start('e0', 'quick');
   await until(first.id, ['succeeded']);
   await prisma.$executeRaw`
     INSERT INTO release (id, service_id, environment_id, artifact_id, plan_id, phase, step_index, state, version, requested_by, reason,
@@ -85,7 +83,7 @@ try {
      WHERE id = ${first.id}::uuid`;
   const active: Release[] = [];
   for (let i = 0; i < ACTIVE; i++) {
-    const r = (await post('/api/v1/releases', { service: 'bench', environment: `e${i}`, version: '1.0.0', plan: 'hold' })) as unknown as Release;
+    const r = await start(`e${i}`, 'hold');
     await until(r.id, ['progressing']);
     active.push({ ...r, phase: 'progressing' });
   }
@@ -94,7 +92,7 @@ try {
   const { user } = await prisma.$transaction((tx) =>
     upsertUserFromSignIn(tx, { issuer: 'bench', subject: 'viewer', email: 'viewer@bench.test', name: 'Bench Viewer', groups: [] }),
   );
-  await post('/api/v1/role-bindings', { subject: { type: 'user', id: user.id }, role: 'viewer' });
+  await expectReply(api.POST('/api/v1/role-bindings', { body: { subject: { type: 'user', id: user.id }, role: 'viewer' } }), 'role');
   const { secret } = await prisma.$transaction((tx) => createSession(tx, { userId: user.id, authTime: new Date(), absoluteMs: 3_600_000 }));
   const context = await browser.newContext({ baseURL: glidepath.api });
   await context.addCookies([{ name: 'glidepath_session', value: secret, url: glidepath.api }]);
@@ -119,7 +117,9 @@ try {
     for (let i = 0; i < count; i++) {
       const release = active[i % ACTIVE]!;
       const control = release.phase === 'paused' ? 'resume' : 'pause';
-      const reply = (await post(`/api/v1/releases/${release.id}/${control}?wait=5000`, {})) as { release: Release };
+      const reply = (
+        await expectReply(api.POST(`/api/v1/releases/{id}/${control}`, { params: { path: { id: release.id }, query: { wait: 5000 } }, body: {} }), control)
+      ).data;
       release.phase = reply.release.phase;
       const committedAt = Date.parse(reply.release.updatedAt);
       const seenAt = await page.evaluate(

@@ -9,7 +9,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startGlidepath } from '@glidepath/demo/glidepath-process';
-import { createApiClient, demoDigest } from '@glidepath/demo/run-demo';
+import { createApiClient, demoDigest, expectReply } from '@glidepath/demo/run-demo';
 import { startStack } from '@glidepath/demo/stack';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
@@ -26,7 +26,7 @@ const stack = await startStack({
   slots: { dev: { stable: { version: '1.0.0', behaviour: FAST }, canary: { version: '2.0.0', behaviour: FAST } } },
 });
 const glidepath = await startGlidepath();
-const api = createApiClient(glidepath.api, glidepath.token);
+const { api } = createApiClient(glidepath.api, glidepath.token);
 
 // An external gate that answers only when told to: the moment it answers "fail" is the trigger.
 let pendingGate: ServerResponse | null = null;
@@ -54,8 +54,10 @@ const probers = Array.from({ length: 4 }, async () => {
 });
 
 async function release(plan: string): Promise<string> {
-  const { body } = await api.expect('POST', '/api/v1/releases', { service: 'bench', environment: 'dev', version: '2.0.0', plan }, [201]);
-  return (body as { id: string }).id;
+  return (await expectReply(api.POST('/api/v1/releases', { body: { service: 'bench', environment: 'dev', version: '2.0.0', plan } }), 'release')).data.id;
+}
+async function getRelease(id: string) {
+  return (await expectReply(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release')).data;
 }
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -66,10 +68,7 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
 }
 /** Waits until the canary is live, fires the trigger, returns ms until no new request reached the canary. */
 async function measure(id: string, trigger: () => Promise<void> | void): Promise<number> {
-  await until(
-    async () => ((await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as { canaryWeight: number }).canaryWeight === 50,
-    'weight 50',
-  );
+  await until(async () => (await getRelease(id)).canaryWeight === 50, 'weight 50');
   const since = performance.now();
   await until(() => answers.some((a) => a.sentAt > since && a.version === '2.0.0'), 'canary traffic');
   const t0 = performance.now();
@@ -84,44 +83,39 @@ async function measure(id: string, trigger: () => Promise<void> | void): Promise
 }
 
 try {
-  await api.expect('POST', '/api/v1/services', { name: 'bench' }, [201]);
-  await api.expect('POST', '/api/v1/environments', { service: 'bench', name: 'dev', position: 0, target: stack.haproxyTarget('dev') }, [201]);
-  await api.expect('POST', '/api/v1/artifacts', { service: 'bench', version: '2.0.0', digest: demoDigest('2.0.0') }, [201]);
-  await api.expect(
-    'POST',
-    '/api/v1/plans',
-    {
-      name: 'hold',
-      spec: {
-        strategy: 'canary',
-        steps: [
-          { type: 'setWeight', weight: 50 },
-          { type: 'pause', duration: '1h' },
-          { type: 'setWeight', weight: 100 },
-        ],
-      },
-    },
-    [201],
+  await expectReply(api.POST('/api/v1/services', { body: { name: 'bench' } }), 'service');
+  await expectReply(
+    api.POST('/api/v1/environments', {
+      body: { service: 'bench', name: 'dev', position: 0, target: stack.haproxyTarget('dev') as { type: string; config: Record<string, unknown> } },
+    }),
+    'environment',
   );
-  const gated = {
-    strategy: 'canary',
-    steps: [
-      { type: 'setWeight', weight: 50 },
-      { type: 'webhook', url: gateUrl, timeout: '60s', retries: 0 },
-      { type: 'setWeight', weight: 100 },
-    ],
-  };
-  await api.expect('POST', '/api/v1/plans', { name: 'gated', spec: gated }, [201]);
+  await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'bench', version: '2.0.0', digest: demoDigest('2.0.0') } }), 'artifact');
+  const hold = [
+    { type: 'setWeight' as const, weight: 50 },
+    { type: 'pause' as const, duration: '1h' },
+    { type: 'setWeight' as const, weight: 100 },
+  ];
+  await expectReply(api.POST('/api/v1/plans', { body: { name: 'hold', spec: { strategy: 'canary', steps: hold } } }), 'plan');
+  const gated = [
+    { type: 'setWeight' as const, weight: 50 },
+    { type: 'webhook' as const, url: gateUrl, timeout: '60s', retries: 0 },
+    { type: 'setWeight' as const, weight: 100 },
+  ];
+  await expectReply(api.POST('/api/v1/plans', { body: { name: 'gated', spec: { strategy: 'canary', steps: gated } } }), 'plan');
 
   const fromCommand: number[] = [];
   const fromVerdict: number[] = [];
   for (let i = 0; i < runs; i++) {
     const id = await release('hold');
-    fromCommand.push(await measure(id, () => api.expect('POST', `/api/v1/releases/${id}/rollback?wait=0`, { reason: 'bench' }, [200, 202]).then(() => {})));
-    await until(
-      async () => ((await api.expect('GET', `/api/v1/releases/${id}`, undefined, [200])).body as { phase: string }).phase === 'rolled-back',
-      'rolled-back',
+    fromCommand.push(
+      await measure(id, () =>
+        expectReply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id }, query: { wait: 0 } }, body: { reason: 'bench' } }), 'rollback').then(
+          () => {},
+        ),
+      ),
     );
+    await until(async () => (await getRelease(id)).phase === 'rolled-back', 'rolled-back');
 
     const gatedId = await release('gated');
     await until(() => pendingGate !== null, 'the gate request');
@@ -131,10 +125,7 @@ try {
         pendingGate = null;
       }),
     );
-    await until(
-      async () => ((await api.expect('GET', `/api/v1/releases/${gatedId}`, undefined, [200])).body as { phase: string }).phase === 'rolled-back',
-      'rolled-back',
-    );
+    await until(async () => (await getRelease(gatedId)).phase === 'rolled-back', 'rolled-back');
   }
 
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
