@@ -1,6 +1,7 @@
 import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, digest } from '../testing/api-client.ts';
+import type { Schemas } from '@glidepath/client';
+import { apiClient, digest, reply } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
@@ -13,33 +14,40 @@ beforeAll(async () => {
   t = await createTestApp();
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
-  await api.post('/services', { name: 'payments' });
+  await api.POST('/api/v1/services', { body: { name: 'payments' } });
   for (const [position, name] of ['good', 'bad'].entries()) {
-    const env = await api.post('/environments', {
-      service: 'payments',
-      name,
-      position,
-      requireUpstreamSuccess: false,
-      target: { type: 'recording', config: {} },
-      metrics: { type: 'pushed', config: {} },
-    });
+    const env = await reply(
+      api.POST('/api/v1/environments', {
+        body: {
+          service: 'payments',
+          name,
+          position,
+          requireUpstreamSuccess: false,
+          target: { type: 'recording', config: {} },
+          metrics: { type: 'pushed', config: {} },
+        },
+      }),
+    );
     expect(env.status).toBe(201);
-    envIds[name] = env.body.id as string;
-    const key = await api.post(`/environments/${env.body.id}/ingest-key`);
-    keys[name] = key.body.key as string;
+    envIds[name] = env.body.id;
+    const key = await api.POST('/api/v1/environments/{id}/ingest-key', { params: { path: { id: env.body.id } } });
+    keys[name] = key.data!.key;
   }
-  await api.post('/plans', {
-    name: 'judged',
-    spec: {
-      strategy: 'canary',
-      steps: [
-        { type: 'setWeight', weight: 10 },
-        { type: 'analysis', interval: '1s', minDuration: '3s', maxDuration: '40s' },
-        { type: 'setWeight', weight: 100 },
-      ],
+  await api.POST('/api/v1/plans', {
+    body: {
+      name: 'judged',
+      spec: {
+        strategy: 'canary',
+        steps: [
+          { type: 'setWeight', weight: 10 },
+          { type: 'analysis', interval: '1s', minDuration: '3s', maxDuration: '40s' },
+          { type: 'setWeight', weight: 100 },
+        ],
+      },
     },
   });
-  for (const version of ['1.0.0', '2.0.0']) await api.post('/artifacts', { service: 'payments', version, digest: digest(version === '1.0.0' ? 'a' : 'b') });
+  for (const version of ['1.0.0', '2.0.0'])
+    await api.POST('/api/v1/artifacts', { body: { service: 'payments', version, digest: digest(version === '1.0.0' ? 'a' : 'b') } });
 });
 afterAll(async () => {
   await worker.stop();
@@ -69,12 +77,12 @@ function startAgent(env: string, canaryVersion: string, canaryErrorRate: number)
 }
 
 async function until(id: string, phases: string[]) {
-  let release: Record<string, unknown> = {};
+  let release: Schemas['ReleaseDetail'] | undefined;
   await expect
     .poll(
       async () => {
-        release = (await api.get(`/releases/${id}`)).body;
-        return phases.includes(release.phase as string);
+        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
+        return phases.includes(release?.phase ?? '');
       },
       { timeout: 90_000, interval: 200 },
     )
@@ -82,7 +90,7 @@ async function until(id: string, phases: string[]) {
     .catch((error: Error) => {
       throw new Error(`${error.message}: release is ${JSON.stringify(release).slice(0, 3000)}\nworker: ${worker.output().slice(-3000)}`);
     });
-  return release;
+  return release!;
 }
 
 describe('analysis steps judge pushed metrics', () => {
@@ -125,9 +133,9 @@ describe('analysis steps judge pushed metrics', () => {
   it('promotes a canary as good as the baseline, with every look stored', { timeout: 120_000 }, async () => {
     const stop = startAgent('good', '1.0.0', 0.005);
     try {
-      const r = await api.post('/releases', { service: 'payments', environment: 'good', version: '1.0.0', plan: 'judged' });
+      const r = await reply(api.POST('/api/v1/releases', { body: { service: 'payments', environment: 'good', version: '1.0.0', plan: 'judged' } }));
       expect(r.status).toBe(201);
-      const done = await until(r.body.id as string, ['succeeded', 'rolled-back', 'paused']);
+      const done = await until(r.body.id, ['succeeded', 'rolled-back', 'paused']);
       expect(done.phase).toBe('succeeded');
       const measurements = done.measurements as Array<{ outcome: string; verdict: { metrics: Array<{ tests: Array<{ canary: { total: number } }> }> } }>;
       expect(measurements.at(-1)!.outcome).toBe('pass');
@@ -140,8 +148,8 @@ describe('analysis steps judge pushed metrics', () => {
   it('rolls back a canary with 5x the baseline error rate by itself, storing the evidence and auditing the trigger', { timeout: 120_000 }, async () => {
     const stop = startAgent('bad', '2.0.0', 0.025);
     try {
-      const r = await api.post('/releases', { service: 'payments', environment: 'bad', version: '2.0.0', plan: 'judged' });
-      const done = await until(r.body.id as string, ['succeeded', 'rolled-back', 'paused']);
+      const r = await reply(api.POST('/api/v1/releases', { body: { service: 'payments', environment: 'bad', version: '2.0.0', plan: 'judged' } }));
+      const done = await until(r.body.id, ['succeeded', 'rolled-back', 'paused']);
       expect(done).toMatchObject({
         phase: 'rolled-back',
         canaryWeight: 0,
@@ -158,10 +166,7 @@ describe('analysis steps judge pushed metrics', () => {
       expect(step.evidence).toMatchObject({ outcome: 'fail', alpha: 0.01 });
       expect(test.maxLogEValue).toBeGreaterThanOrEqual(test.logThreshold);
       expect(test.rateRatio).toBeGreaterThan(3);
-      const audit = (await api.get(`/audit?subjectId=${r.body.id}&action=release.rolled-back-automatically`)).body.items as Array<{
-        actor: unknown;
-        payload: { event: { evidence: unknown } };
-      }>;
+      const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: r.body.id, action: 'release.rolled-back-automatically' } } })).data!.items;
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({ actor: { type: 'system', id: 'gate:analysis' }, payload: { event: { evidence: { outcome: 'fail' } } } });
     } finally {

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, digest } from '../testing/api-client.ts';
+import type { Schemas } from '@glidepath/client';
+import { apiClient, digest, reply } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
@@ -31,32 +32,33 @@ beforeAll(async () => {
   t = await createTestApp();
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
-  await api.post('/services', { name: 'search' });
+  await api.POST('/api/v1/services', { body: { name: 'search' } });
   for (const [position, name] of ['a', 'b', 'c'].entries()) {
-    const env = await api.post('/environments', {
-      service: 'search',
-      name,
-      position,
-      requireUpstreamSuccess: false,
-      target: { type: 'recording', config: {} },
-      smokeBaseUrl: base,
-    });
+    const env = await reply(
+      api.POST('/api/v1/environments', {
+        body: { service: 'search', name, position, requireUpstreamSuccess: false, target: { type: 'recording', config: {} }, smokeBaseUrl: base },
+      }),
+    );
     expect(env.status).toBe(201);
   }
-  const plan = await api.post('/plans', {
-    name: 'gated',
-    spec: {
-      strategy: 'canary',
-      steps: [
-        { type: 'setWeight', weight: 10 },
-        { type: 'smoke', checks: [{ path: '/healthz', expectStatus: 200, bodyContains: 'ok', maxLatency: '2s' }], retries: 1, retryDelay: '200ms' },
-        { type: 'webhook', url: `${base}/gate`, timeout: '2s', retries: 0 },
-        { type: 'setWeight', weight: 100 },
-      ],
-    },
-  });
+  const plan = await reply(
+    api.POST('/api/v1/plans', {
+      body: {
+        name: 'gated',
+        spec: {
+          strategy: 'canary',
+          steps: [
+            { type: 'setWeight', weight: 10 },
+            { type: 'smoke', checks: [{ path: '/healthz', expectStatus: 200, bodyContains: 'ok', maxLatency: '2s' }], retries: 1, retryDelay: '200ms' },
+            { type: 'webhook', url: `${base}/gate`, timeout: '2s', retries: 0 },
+            { type: 'setWeight', weight: 100 },
+          ],
+        },
+      },
+    }),
+  );
   expect(plan.status).toBe(201);
-  await api.post('/artifacts', { service: 'search', version: '2.0.0', digest: digest('d') });
+  await api.POST('/api/v1/artifacts', { body: { service: 'search', version: '2.0.0', digest: digest('d') } });
 }, 60_000);
 afterAll(async () => {
   await worker.stop();
@@ -65,11 +67,12 @@ afterAll(async () => {
 });
 
 async function finish(environment: string) {
-  const r = await api.post('/releases', { service: 'search', environment, version: '2.0.0', plan: 'gated' });
+  const r = await reply(api.POST('/api/v1/releases', { body: { service: 'search', environment, version: '2.0.0', plan: 'gated' } }));
   expect(r.status, JSON.stringify(r.body)).toBe(201);
-  let release: Record<string, unknown> = {};
+  let release: Schemas['ReleaseDetail'] | undefined;
+  const get = async () => (release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id: r.body.id } } })).data);
   await expect
-    .poll(async () => ((release = (await api.get(`/releases/${r.body.id}`)).body), ['succeeded', 'rolled-back'].includes(release.phase as string)), {
+    .poll(async () => ['succeeded', 'rolled-back'].includes((await get())?.phase ?? ''), {
       timeout: 30_000,
       interval: 100,
     })

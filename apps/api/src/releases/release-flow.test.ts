@@ -1,6 +1,7 @@
 import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, digest } from '../testing/api-client.ts';
+import type { Schemas } from '@glidepath/client';
+import { apiClient, digest, reply } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
@@ -11,12 +12,14 @@ beforeAll(async () => {
   t = await createTestApp();
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
-  expect((await api.post('/services', { name: 'checkout' })).status).toBe(201);
+  expect((await reply(api.POST('/api/v1/services', { body: { name: 'checkout' } }))).status).toBe(201);
   for (const [position, name] of ['dev', 'staging', 'prod'].entries()) {
-    const env = await api.post('/environments', { service: 'checkout', name, position, target: { type: 'recording', config: { key: name } } });
+    const env = await reply(
+      api.POST('/api/v1/environments', { body: { service: 'checkout', name, position, target: { type: 'recording', config: { key: name } } } }),
+    );
     expect(env.status).toBe(201);
   }
-  const plans = {
+  const plans: Record<string, Schemas['PlanSpec']> = {
     fast: {
       strategy: 'canary',
       steps: [
@@ -36,7 +39,7 @@ beforeAll(async () => {
     },
     manual: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 20 }, { type: 'pause' }, { type: 'setWeight', weight: 100 }] },
   };
-  for (const [name, spec] of Object.entries(plans)) expect((await api.post('/plans', { name, spec })).status).toBe(201);
+  for (const [name, spec] of Object.entries(plans)) expect((await reply(api.POST('/api/v1/plans', { body: { name, spec } }))).status).toBe(201);
 }, 60_000);
 afterAll(async () => {
   await worker.stop();
@@ -44,17 +47,17 @@ afterAll(async () => {
 });
 
 async function until(id: string, phases: string[]) {
-  let release: Record<string, unknown> = {};
+  let release: Schemas['ReleaseDetail'] | undefined;
   await expect
     .poll(
       async () => {
-        release = (await api.get(`/releases/${id}`)).body;
-        return phases.includes(release.phase as string);
+        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
+        return phases.includes(release?.phase ?? '');
       },
       { timeout: 60_000, interval: 50 },
     )
     .toBe(true);
-  return release;
+  return release!;
 }
 
 async function effects(releaseId: string) {
@@ -65,73 +68,85 @@ async function effects(releaseId: string) {
 // A worker process compiles its TypeScript at start: slow on a busy two-core machine.
 describe('a CI pipeline drives releases through the REST API alone', { timeout: 120_000 }, () => {
   it('registers artifacts immutably', async () => {
-    const first = await api.post('/artifacts', {
-      service: 'checkout',
-      version: '1.0.0',
-      digest: digest('a'),
-      commitSha: 'abc1234',
-      metadata: { modelVersion: 'm-7', dataset: 'ds-2026-11', modelCard: 'https://models.example/m-7' },
-    });
+    const first = await reply(
+      api.POST('/api/v1/artifacts', {
+        body: {
+          service: 'checkout',
+          version: '1.0.0',
+          digest: digest('a'),
+          commitSha: 'abc1234',
+          metadata: { modelVersion: 'm-7', dataset: 'ds-2026-11', modelCard: 'https://models.example/m-7' },
+        },
+      }),
+    );
     expect(first.status).toBe(201);
-    const again = await api.post('/artifacts', { service: 'checkout', version: '1.0.0', digest: digest('a') });
+    const again = await reply(api.POST('/api/v1/artifacts', { body: { service: 'checkout', version: '1.0.0', digest: digest('a') } }));
     expect(again).toMatchObject({ status: 200, body: { id: first.body.id } });
-    const other = await api.post('/artifacts', { service: 'checkout', version: '1.0.0', digest: digest('b') });
+    const other = await reply(api.POST('/api/v1/artifacts', { body: { service: 'checkout', version: '1.0.0', digest: digest('b') } }));
     expect(other.status).toBe(409);
     expect(other.body.error!.message).toMatch(/already registered with digest sha256:a{64}; artifacts are immutable/);
-    const bad = await api.post('/artifacts', { service: 'checkout', version: '1.0.1', digest: 'md5:123' });
+    const bad = await reply(api.POST('/api/v1/artifacts', { body: { service: 'checkout', version: '1.0.1', digest: 'md5:123' } }));
     expect(bad.status).toBe(400);
     expect(bad.body.error!.details).toEqual([{ field: 'body.digest', problem: expect.stringMatching(/must match pattern/) }]);
-    expect((await api.post('/artifacts', { service: 'checkout', version: '2.0.0', digest: digest('c') })).status).toBe(201);
+    expect((await reply(api.POST('/api/v1/artifacts', { body: { service: 'checkout', version: '2.0.0', digest: digest('c') } }))).status).toBe(201);
   });
 
   it('runs a canary in dev, then promotes the same digest to staging; staging first is refused', async () => {
-    const early = await api.post('/releases', { service: 'checkout', environment: 'staging', version: '1.0.0', plan: 'fast' });
+    const early = await reply(api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'staging', version: '1.0.0', plan: 'fast' } }));
     expect(early.status).toBe(409);
     expect(early.body.error!.message).toBe(`${digest('a')} (version 1.0.0) has no succeeded release in dev, which must come before staging`);
 
-    const dev = await api.post('/releases', { service: 'checkout', environment: 'dev', version: '1.0.0', plan: 'fast', reason: 'ship it' });
+    const dev = await reply(
+      api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'dev', version: '1.0.0', plan: 'fast', reason: 'ship it' } }),
+    );
     expect(dev.status).toBe(201);
-    const done = await until(dev.body.id as string, ['succeeded']);
+    const done = await until(dev.body.id, ['succeeded']);
     expect(done).toMatchObject({
       canaryWeight: 100,
       steps: [{ status: 'succeeded' }, { status: 'succeeded' }, { status: 'succeeded' }, { status: 'succeeded' }],
     });
     // 50 and 100 follow the pause at once: the router is told only where traffic ends up.
-    expect(await effects(dev.body.id as string)).toEqual([{ type: 'set-weight', weight: 10 }, { type: 'promote' }]);
-    expect((done.history as unknown[]).length).toBeGreaterThanOrEqual(2);
+    expect(await effects(dev.body.id)).toEqual([{ type: 'set-weight', weight: 10 }, { type: 'promote' }]);
+    expect(done.history.length).toBeGreaterThanOrEqual(2);
 
-    const staging = await api.post('/releases', { service: 'checkout', environment: 'staging', version: '1.0.0', plan: 'fast' });
+    const staging = await reply(api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'staging', version: '1.0.0', plan: 'fast' } }));
     expect(staging.status).toBe(201);
-    await until(staging.body.id as string, ['succeeded']);
-    const audit = (await api.get(`/audit?subjectId=${dev.body.id}`)).body.items as Array<{ action: string }>;
+    await until(staging.body.id, ['succeeded']);
+    const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: dev.body.id } } })).data!.items;
     expect(audit.map((e) => e.action).reverse()).toEqual(['release.created', 'release.started', 'release.step-advanced']);
   });
 
   it('allows one active release per environment and honours Idempotency-Key', async () => {
     const body = { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'held' };
-    const first = await api.post('/releases', body, { 'idempotency-key': 'build-42' });
+    const start = (b: typeof body, key?: string) =>
+      reply(api.POST('/api/v1/releases', { body: b, ...(key ? { params: { header: { 'idempotency-key': key } } } : {}) }));
+    const first = await start(body, 'build-42');
     expect(first.status).toBe(201);
-    const replay = await api.post('/releases', body, { 'idempotency-key': 'build-42' });
+    const replay = await start(body, 'build-42');
     expect(replay).toMatchObject({ status: 200, body: { id: first.body.id } });
-    const changed = await api.post('/releases', { ...body, plan: 'fast' }, { 'idempotency-key': 'build-42' });
+    const changed = await start({ ...body, plan: 'fast' }, 'build-42');
     expect(changed.status).toBe(422);
-    const second = await api.post('/releases', { ...body, plan: 'fast' });
+    const second = await start({ ...body, plan: 'fast' });
     expect(second.status).toBe(409);
     expect(second.body.error!.message).toMatch(new RegExp(`already has an active release \\(${first.body.id}`));
-    await until(first.body.id as string, ['progressing']);
+    await until(first.body.id, ['progressing']);
 
     // pause / resume / abort as the state machine says
-    const paused = await api.post(`/releases/${first.body.id}/pause`, { reason: 'looking at dashboards' });
+    const paused = await reply(api.POST('/api/v1/releases/{id}/pause', { params: { path: { id: first.body.id } }, body: { reason: 'looking at dashboards' } }));
     expect(paused).toMatchObject({ status: 200, body: { accepted: false, release: { phase: 'paused', reason: 'looking at dashboards' } } });
     // The reply names the audit events the control caused, so a dashboard can link to them.
     expect(paused.body.auditEvents).toEqual([expect.objectContaining({ action: 'release.paused' })]);
     expect(paused.body.requestId).toEqual(expect.any(String));
-    expect((await api.post(`/releases/${first.body.id}/pause`)).body.error!.message).toBe('cannot pause a release that is paused (allowed when progressing)');
-    expect((await api.post(`/releases/${first.body.id}/resume`)).body).toMatchObject({ release: { phase: 'progressing' } });
-    const aborted = await api.post(`/releases/${first.body.id}/abort`, { reason: 'wrong build' });
+    expect((await reply(api.POST('/api/v1/releases/{id}/pause', { params: { path: { id: first.body.id } }, body: {} }))).body.error!.message).toBe(
+      'cannot pause a release that is paused (allowed when progressing)',
+    );
+    expect((await reply(api.POST('/api/v1/releases/{id}/resume', { params: { path: { id: first.body.id } }, body: {} }))).body).toMatchObject({
+      release: { phase: 'progressing' },
+    });
+    const aborted = await reply(api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: first.body.id } }, body: { reason: 'wrong build' } }));
     expect(aborted.body).toMatchObject({ release: { phase: 'aborted', canaryWeight: 0 } });
-    expect(await effects(first.body.id as string)).toEqual([{ type: 'set-weight', weight: 20 }, { type: 'rollback' }]);
-    const late = await api.post(`/releases/${first.body.id}/rollback`);
+    expect(await effects(first.body.id)).toEqual([{ type: 'set-weight', weight: 20 }, { type: 'rollback' }]);
+    const late = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: first.body.id } }, body: {} }));
     expect(late).toMatchObject({
       status: 409,
       body: {
@@ -141,15 +156,17 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
   });
 
   it('rolls back and retries, and a plan pause waits for resume', async () => {
-    const r = await api.post('/releases', { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'manual' });
+    const r = await reply(api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'manual' } }));
     expect(r.status).toBe(201);
-    await until(r.body.id as string, ['paused']);
-    const rolledBack = await api.post(`/releases/${r.body.id}/rollback`, { reason: 'error spike' });
+    await until(r.body.id, ['paused']);
+    const rolledBack = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: r.body.id } }, body: { reason: 'error spike' } }));
     expect(rolledBack.body).toMatchObject({ release: { phase: 'rolled-back', canaryWeight: 0, reason: 'error spike' } });
-    const retried = await api.post(`/releases/${r.body.id}/retry`, { fromStep: 0 });
+    const retried = await reply(api.POST('/api/v1/releases/{id}/retry', { params: { path: { id: r.body.id } }, body: { fromStep: 0 } }));
     expect(retried.body).toMatchObject({ release: { phase: 'paused', stepIndex: 1, canaryWeight: 20 } });
-    expect((await api.post(`/releases/${r.body.id}/resume`)).body).toMatchObject({ release: { phase: 'succeeded' } });
-    expect(await effects(r.body.id as string)).toEqual([
+    expect((await reply(api.POST('/api/v1/releases/{id}/resume', { params: { path: { id: r.body.id } }, body: {} }))).body).toMatchObject({
+      release: { phase: 'succeeded' },
+    });
+    expect(await effects(r.body.id)).toEqual([
       { type: 'set-weight', weight: 20 },
       { type: 'rollback' },
       { type: 'set-weight', weight: 20 },
@@ -158,20 +175,21 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
   });
 
   it('takes a rollback sent the instant a release starts, before the worker has recorded the start', async () => {
-    const r = await api.post('/releases', { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'held' });
-    const rolled = await api.post(`/releases/${r.body.id}/rollback`, { reason: 'wrong button' });
+    const r = await reply(api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'held' } }));
+    const rolled = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: r.body.id } }, body: { reason: 'wrong button' } }));
     expect(rolled).toMatchObject({ status: 200, body: { release: { phase: 'rolled-back', canaryWeight: 0 } } });
-    expect(await effects(r.body.id as string)).toEqual([{ type: 'set-weight', weight: 20 }, { type: 'rollback' }]);
+    expect(await effects(r.body.id)).toEqual([{ type: 'set-weight', weight: 20 }, { type: 'rollback' }]);
   });
 
   it('lists releases by service, environment and phase with a cursor', async () => {
-    const page1 = await api.get('/releases?service=checkout&limit=2');
-    expect(page1.body.items).toHaveLength(2);
-    const page2 = await api.get(`/releases?service=checkout&limit=2&cursor=${page1.body.nextCursor}`);
-    const ids = [...(page1.body.items as Array<{ id: string }>), ...(page2.body.items as Array<{ id: string }>)].map((r) => r.id);
+    const list = async (query: { service?: string; environment?: string; phase?: 'aborted' | 'rolled-back'; limit?: number; cursor?: string }) =>
+      (await api.GET('/api/v1/releases', { params: { query } })).data!;
+    const page1 = await list({ service: 'checkout', limit: 2 });
+    expect(page1.items).toHaveLength(2);
+    const page2 = await list({ service: 'checkout', limit: 2, cursor: page1.nextCursor! });
+    const ids = [...page1.items, ...page2.items].map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    const aborted = await api.get('/releases?phase=aborted&environment=dev');
-    expect((aborted.body.items as Array<{ phase: string }>).map((r) => r.phase)).toEqual(['aborted']);
-    expect((await api.get('/releases?phase=rolled-back')).body.items).toHaveLength(1);
+    expect((await list({ phase: 'aborted', environment: 'dev' })).items.map((r) => r.phase)).toEqual(['aborted']);
+    expect((await list({ phase: 'rolled-back' })).items).toHaveLength(1);
   });
 });

@@ -1,17 +1,41 @@
+import { createGlidepathClient, type GlidepathClient } from '@glidepath/client';
 import type { FastifyInstance } from 'fastify';
 
-/** Thin JSON helpers over `inject`, so flow tests read like a CI script. */
-export function apiClient(app: FastifyInstance, token: string) {
-  const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
-    const res = await app.inject({ method, url: `/api/v1${url}`, payload: payload as object, headers: { authorization: `Bearer ${token}`, ...headers } });
-    return { status: res.statusCode, body: res.json() as Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } } };
-  };
-  return {
-    get: (url: string) => call('GET', url),
-    post: (url: string, payload?: unknown, headers?: Record<string, string>) => call('POST', url, payload ?? {}, headers),
-    put: (url: string, payload?: unknown) => call('PUT', url, payload),
-    patch: (url: string, payload?: unknown) => call('PATCH', url, payload),
+/**
+ * The generated client (packages/client) driving the app through `inject`, no port: flow tests
+ * read like a CI script and are typed by the OpenAPI document, as any other caller is.
+ */
+export function apiClient(app: FastifyInstance, token: string): GlidepathClient {
+  return createGlidepathClient({ baseUrl: 'http://glidepath.test', token, fetch: injectFetch(app) });
+}
+
+function injectFetch(app: FastifyInstance): typeof fetch {
+  return async (input, init) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const url = new URL(request.url);
+    const payload = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => (headers[name] = value));
+    const res = await app.inject({
+      method: request.method as 'GET',
+      url: `${url.pathname}${url.search}`,
+      headers,
+      ...(payload ? { payload } : {}),
+    });
+    const replyHeaders = new Headers();
+    for (const [name, value] of Object.entries(res.headers))
+      if (value !== undefined) replyHeaders.set(name, Array.isArray(value) ? value.join(', ') : String(value));
+    const empty = res.statusCode === 204 || res.statusCode === 304 || res.rawPayload.length === 0;
+    return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers: replyHeaders });
   };
 }
 
 export const digest = (char: string) => `sha256:${char.repeat(64)}`;
+
+type ErrorBody = { error?: { code: string; message: string; requestId: string; details?: unknown } };
+
+/** A typed call's status and body (the data, or the API's error body), for tests that check both. */
+export async function reply<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ status: number; body: T & ErrorBody }> {
+  const { data, error, response } = await call;
+  return { status: response.status, body: (data ?? error) as T & ErrorBody };
+}

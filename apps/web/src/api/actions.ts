@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, getJson, sendJson } from './http.ts';
+import { api, csrf, unwrap } from './http.ts';
 import { boardKey } from './catalog.ts';
 import { releaseDetailKey } from './releases.ts';
 import { useMe, type Me } from './session.ts';
-import type { ControlResult, InboxItem, Phase, Release } from './model.ts';
+import type { ControlResult, Phase } from './model.ts';
 
 export type { ControlResult, InboxItem } from './model.ts';
 
@@ -47,9 +47,7 @@ export function useStartRelease() {
   const me = useMe();
   return useMutation({
     mutationFn: async (body: StartRelease) => {
-      const csrf = me.data?.session?.csrfToken;
-      if (!csrf) throw new ApiError(401, 'unauthorized', 'sign in to start releases');
-      return (await sendJson<Release>('POST', '/api/v1/releases', body, csrf)).data;
+      return unwrap(api.POST('/api/v1/releases', { body, ...csrf(me.data?.session?.csrfToken) }));
     },
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: boardKey }),
   });
@@ -61,9 +59,14 @@ export function useReleaseControl(releaseId: string) {
   const me = useMe();
   return useMutation({
     mutationFn: async ({ control, body }: { control: Control; body: Record<string, unknown> }) => {
-      const csrf = me.data?.session?.csrfToken;
-      if (!csrf) throw new ApiError(401, 'unauthorized', 'sign in to act on releases');
-      return (await sendJson<ControlResult>('POST', `/api/v1/releases/${encodeURIComponent(releaseId)}/${control}?wait=3000`, body, csrf)).data;
+      // Each control has its own body schema; the form builds the one it needs.
+      const path = `/api/v1/releases/{id}/${control}` as '/api/v1/releases/{id}/pause';
+      const reply: Promise<{ data?: ControlResult; error?: unknown; response: Response }> = api.POST(path, {
+        params: { path: { id: releaseId }, query: { wait: 3000 } },
+        body: body as never,
+        ...csrf(me.data?.session?.csrfToken),
+      });
+      return unwrap(reply);
     },
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: releaseDetailKey(releaseId) });
@@ -76,5 +79,5 @@ export const approvalsKey = ['approvals'] as const;
 
 /** What waits for the signed-in person's approval; kept fresh by the live stream. */
 export function useApprovals(enabled = true) {
-  return useQuery({ queryKey: approvalsKey, queryFn: () => getJson<{ items: InboxItem[] }>('/api/v1/approvals'), enabled, staleTime: 30_000 });
+  return useQuery({ queryKey: approvalsKey, queryFn: () => unwrap(api.GET('/api/v1/approvals')), enabled, staleTime: 30_000 });
 }

@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { getJson } from './http.ts';
+import { api, unwrap } from './http.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
 import type { AuditEvent, AuditPage, ChainVerification } from './model.ts';
 
@@ -25,8 +25,7 @@ export function auditQuery(filter: AuditFilter): Record<string, string | undefin
 export function useAuditLog(filter: AuditFilter = {}) {
   return useInfiniteQuery({
     queryKey: [...auditLogKey, filter],
-    queryFn: ({ pageParam }) =>
-      getJson<AuditPage>('/api/v1/audit', { query: { ...auditQuery(filter), limit: String(PAGE_SIZE), cursor: pageParam ?? undefined } }),
+    queryFn: ({ pageParam }) => unwrap(api.GET('/api/v1/audit', { params: { query: { ...filter, limit: PAGE_SIZE, cursor: pageParam ?? undefined } } })),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.nextCursor,
     staleTime: Infinity,
@@ -65,5 +64,5 @@ function matches(event: AuditEvent, filter: AuditFilter): boolean {
 }
 
 export function useVerifyChain() {
-  return useMutation({ mutationFn: () => getJson<ChainVerification>('/api/v1/audit/verify') });
+  return useMutation({ mutationFn: (): Promise<ChainVerification> => unwrap(api.GET('/api/v1/audit/verify')) });
 }

@@ -1,8 +1,7 @@
 // What Glidepath knows about: services, their environments, artifacts, plans, and the
 // promotion board that puts them together.
 import { useQuery } from '@tanstack/react-query';
-import { getJson } from './http.ts';
-import type { Artifact, BoardService, Environment, Plan, PlanVersion, Service } from './model.ts';
+import { api, unwrap } from './http.ts';
 
 export type { Artifact, BoardEnvironment, BoardService, Environment, Plan, PlanVersion, Service } from './model.ts';
 
@@ -14,13 +13,13 @@ export const boardKey = [...catalogKey, 'board'] as const;
 const rarely = { staleTime: 60_000 } as const;
 
 export function useServices() {
-  return useQuery({ queryKey: [...catalogKey, 'services'], queryFn: () => getJson<{ items: Service[] }>('/api/v1/services'), ...rarely });
+  return useQuery({ queryKey: [...catalogKey, 'services'], queryFn: () => unwrap(api.GET('/api/v1/services')), ...rarely });
 }
 
 export function useService(id: string | undefined) {
   return useQuery({
     queryKey: [...catalogKey, 'service', id],
-    queryFn: () => getJson<Service>(`/api/v1/services/${encodeURIComponent(id!)}`),
+    queryFn: () => unwrap(api.GET('/api/v1/services/{id}', { params: { path: { id: id! } } })),
     enabled: Boolean(id),
     ...rarely,
   });
@@ -30,7 +29,7 @@ export function useEnvironments(service?: string, enabled = true) {
   return useQuery({
     enabled,
     queryKey: [...catalogKey, 'environments', service ?? null],
-    queryFn: () => getJson<{ items: Environment[] }>('/api/v1/environments', { query: { service } }),
+    queryFn: () => unwrap(api.GET('/api/v1/environments', { params: { query: { service } } })),
     ...rarely,
   });
 }
@@ -38,7 +37,7 @@ export function useEnvironments(service?: string, enabled = true) {
 export function useEnvironment(id: string) {
   return useQuery({
     queryKey: [...catalogKey, 'environment', id],
-    queryFn: () => getJson<Environment>(`/api/v1/environments/${encodeURIComponent(id)}`),
+    queryFn: () => unwrap(api.GET('/api/v1/environments/{id}', { params: { path: { id } } })),
     ...rarely,
   });
 }
@@ -46,19 +45,19 @@ export function useEnvironment(id: string) {
 export function useArtifacts(service?: string, limit = 100) {
   return useQuery({
     queryKey: [...catalogKey, 'artifacts', service ?? null, limit],
-    queryFn: () => getJson<{ items: Artifact[] }>('/api/v1/artifacts', { query: { service, limit: String(limit) } }),
+    queryFn: () => unwrap(api.GET('/api/v1/artifacts', { params: { query: { service, limit } } })),
     ...rarely,
   });
 }
 
 export function usePlans() {
-  return useQuery({ queryKey: [...catalogKey, 'plans'], queryFn: () => getJson<{ items: Plan[] }>('/api/v1/plans'), ...rarely });
+  return useQuery({ queryKey: [...catalogKey, 'plans'], queryFn: () => unwrap(api.GET('/api/v1/plans')), ...rarely });
 }
 
 export function usePlan(name: string, version?: number) {
   return useQuery({
     queryKey: [...catalogKey, 'plan', name, version ?? null],
-    queryFn: () => getJson<Plan>(`/api/v1/plans/${encodeURIComponent(name)}`, { query: { version: version ? String(version) : undefined } }),
+    queryFn: () => unwrap(api.GET('/api/v1/plans/{name}', { params: { path: { name }, query: { version } } })),
     ...rarely,
   });
 }
@@ -66,12 +65,12 @@ export function usePlan(name: string, version?: number) {
 export function usePlanVersions(name: string) {
   return useQuery({
     queryKey: [...catalogKey, 'plan-versions', name],
-    queryFn: () => getJson<{ items: PlanVersion[] }>(`/api/v1/plans/${encodeURIComponent(name)}/versions`),
+    queryFn: () => unwrap(api.GET('/api/v1/plans/{name}/versions', { params: { path: { name } } })),
     ...rarely,
   });
 }
 
 /** Kept fresh by the live stream: refetched (at most about once a second) when a release changes. */
 export function useBoard() {
-  return useQuery({ queryKey: boardKey, queryFn: () => getJson<{ items: BoardService[] }>('/api/v1/board'), staleTime: Infinity });
+  return useQuery({ queryKey: boardKey, queryFn: () => unwrap(api.GET('/api/v1/board')), staleTime: Infinity });
 }

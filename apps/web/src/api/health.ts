@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { getJson } from './http.ts';
+import { api, unwrap } from './http.ts';
 import type { Readiness } from './model.ts';
 
 export function useReadiness() {
   return useQuery({
     queryKey: ['readyz'],
-    queryFn: () => getJson<Readiness>('/readyz', { acceptStatus: [503] }),
+    queryFn: (): Promise<Readiness> => unwrap(api.GET('/readyz'), [503]),
     refetchInterval: 10_000,
   });
 }

@@ -1,4 +1,9 @@
-// Same-origin JSON requests: in production the API serves the dashboard, in dev Vite proxies.
+// The generated client (packages/client), same-origin: in production the API serves the
+// dashboard, in development Vite proxies. The session cookie goes along by itself; requests
+// that change state add `csrf(token)` (GET /api/v1/me gives the token).
+import { createGlidepathClient } from '@glidepath/client';
+
+export const api = createGlidepathClient({ baseUrl: location.origin });
 
 export class ApiError extends Error {
   constructor(
@@ -12,43 +17,23 @@ export class ApiError extends Error {
   }
 }
 
-interface GetOptions {
-  query?: Record<string, string | undefined>;
-  /** Non-2xx statuses whose body is still the expected reply (e.g. 503 from /readyz). */
-  acceptStatus?: number[];
-}
+type Reply<T> = { data?: T; error?: unknown; response: Response };
 
-export async function getJson<T>(path: string, { query = {}, acceptStatus = [] }: GetOptions = {}): Promise<T> {
-  const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const url = params.size ? `${path}?${params}` : path;
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
-  if (!response.ok && !acceptStatus.includes(response.status)) throw await toApiError(response);
-  return (await response.json()) as T;
-}
-
-async function toApiError(response: Response): Promise<ApiError> {
-  const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string; requestId?: string; details?: unknown } } | null;
-  const error = body?.error;
-  return error
-    ? new ApiError(response.status, error.code, error.message, error.requestId, error.details)
+/**
+ * The reply's data; any other answer becomes an ApiError with the API's words. `acceptStatus`:
+ * non-2xx statuses whose body is still the expected reply (503 from /readyz).
+ */
+export async function unwrap<T>(call: Promise<Reply<T>>, acceptStatus: number[] = []): Promise<T> {
+  const { data: body, error, response } = await call;
+  if (response.ok || acceptStatus.includes(response.status)) return (body ?? error) as T;
+  const e = (error as { error?: { code: string; message: string; requestId?: string; details?: unknown } } | undefined)?.error;
+  throw e
+    ? new ApiError(response.status, e.code, e.message, e.requestId, e.details)
     : new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
 }
 
-/**
- * A state-changing request with the session cookie: x-csrf-token proves it comes from the
- * dashboard (GET /api/v1/me gives the token). Errors come back as ApiError with the API's words.
- */
-export async function sendJson<T>(
-  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-  path: string,
-  body: unknown,
-  csrfToken: string,
-): Promise<{ status: number; data: T }> {
-  const response = await fetch(path, {
-    method,
-    headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (!response.ok) throw await toApiError(response);
-  return { status: response.status, data: (await response.json()) as T };
+/** The header a state-changing request with the session cookie needs. */
+export function csrf(token: string | undefined): { headers: { 'x-csrf-token': string } } {
+  if (!token) throw new ApiError(401, 'unauthorized', 'sign in first');
+  return { headers: { 'x-csrf-token': token } };
 }

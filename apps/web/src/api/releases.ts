@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { ApiError, getJson } from './http.ts';
+import { api, ApiError, unwrap } from './http.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
-import { TERMINAL_PHASES, type Phase, type Release, type ReleaseDetail, type ReleasePage, type ReleaseUpdate } from './model.ts';
+import { TERMINAL_PHASES, type Phase, type Release, type ReleasePage, type ReleaseUpdate } from './model.ts';
 
 const PAGE_SIZE = 50;
 
@@ -19,7 +19,7 @@ export function useReleases(filter: ReleaseFilter) {
   return useInfiniteQuery({
     queryKey: releaseListKey(filter),
     queryFn: ({ pageParam }) =>
-      getJson<ReleasePage>('/api/v1/releases', { query: { limit: String(PAGE_SIZE), phase: filter.phase, cursor: pageParam ?? undefined } }),
+      unwrap(api.GET('/api/v1/releases', { params: { query: { limit: PAGE_SIZE, phase: filter.phase, cursor: pageParam ?? undefined } } })),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.nextCursor,
     staleTime: Infinity,
@@ -30,7 +30,7 @@ export function useReleases(filter: ReleaseFilter) {
 export function useRelease(id: string) {
   return useQuery({
     queryKey: releaseDetailKey(id),
-    queryFn: () => getJson<ReleaseDetail>(`/api/v1/releases/${encodeURIComponent(id)}`),
+    queryFn: () => unwrap(api.GET('/api/v1/releases/{id}', { params: { path: { id } } })),
     staleTime: Infinity,
     // An unknown or malformed id stays so: only a server error is worth one more try.
     retry: (failures, error) => failures < 1 && !(error instanceof ApiError && error.status < 500),
@@ -78,7 +78,7 @@ export async function insertCreatedRelease(queryClient: QueryClient, id: string)
   if (!queryClient.getQueriesData<ListData>({ queryKey: listKey }).length) return;
   let release: Release;
   try {
-    const { measurements: _m, history: _h, ...rest } = await getJson<ReleaseDetail>(`/api/v1/releases/${encodeURIComponent(id)}`);
+    const { measurements: _m, history: _h, ...rest } = await unwrap(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }));
     release = rest;
   } catch {
     return refetchReleaseLists(queryClient);

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, getJson } from './http.ts';
+import { api, ApiError, unwrap } from './http.ts';
 import type { Me, ScopedRole, SsoStatus } from './model.ts';
 
 export type { Me, ScopedRole, SsoStatus } from './model.ts';
@@ -8,11 +8,11 @@ export const meKey = ['me'] as const;
 
 /** The signed-in person; a 401 sends the browser to the sign-in page (see main.tsx). */
 export function useMe() {
-  return useQuery({ queryKey: meKey, queryFn: () => getJson<Me>('/api/v1/me'), staleTime: 5 * 60_000, retry: false });
+  return useQuery({ queryKey: meKey, queryFn: () => unwrap(api.GET('/api/v1/me')), staleTime: 5 * 60_000, retry: false });
 }
 
 export function useSsoStatus() {
-  return useQuery({ queryKey: ['sso-status'], queryFn: () => getJson<SsoStatus>('/auth/status'), retry: false });
+  return useQuery({ queryKey: ['sso-status'], queryFn: (): Promise<SsoStatus> => unwrap(api.GET('/auth/status')), retry: false });
 }
 
 /** "admin", "approver of checkout-api/prod": how a role reads in the header. */

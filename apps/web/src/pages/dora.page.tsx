@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { getJson } from '../api/http.ts';
+import { api, unwrap } from '../api/http.ts';
 import type { DoraReply } from '../api/model.ts';
 import { formatDuration } from '../format.ts';
 
@@ -19,7 +19,7 @@ export function DoraPage() {
     queryFn: () => {
       const to = new Date();
       const from = new Date(to.getTime() - days * 86_400_000);
-      return getJson<DoraReply>('/api/v1/dora', { query: { from: from.toISOString(), to: to.toISOString() } });
+      return unwrap(api.GET('/api/v1/dora', { params: { query: { from: from.toISOString(), to: to.toISOString() } } }));
     },
   });
   return (

@@ -1,8 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { getJson, sendJson } from '../api/http.ts';
+import { api, csrf as csrfHeader, unwrap } from '../api/http.ts';
 import { describeRole, useMe, type ScopedRole } from '../api/session.ts';
-import type { ApiToken } from '../api/model.ts';
 import { formatWhen } from '../format.ts';
 
 const tokensKey = ['tokens'] as const;
@@ -13,7 +12,7 @@ export function TokensPage() {
   const me = useMe();
   const queryClient = useQueryClient();
   const csrf = me.data?.session?.csrfToken ?? '';
-  const tokens = useQuery({ queryKey: tokensKey, queryFn: () => getJson<{ items: ApiToken[] }>('/api/v1/tokens') });
+  const tokens = useQuery({ queryKey: tokensKey, queryFn: () => unwrap(api.GET('/api/v1/tokens')) });
   const [form, setForm] = useState({ name: '', role: 'deployer' as ScopedRole['role'], service: '', environment: '', expiresInDays: '90' });
   const [secret, setSecret] = useState<{ name: string; token: string } | null>(null);
   const create = useMutation({
@@ -24,7 +23,7 @@ export function TokensPage() {
         roles: [{ role: form.role, ...(form.service ? { service: form.service } : {}), ...(form.environment ? { environment: form.environment } : {}) }],
         ...(days > 0 ? { expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
       };
-      return (await sendJson<ApiToken & { token: string }>('POST', '/api/v1/tokens', body, csrf)).data;
+      return unwrap(api.POST('/api/v1/tokens', { body, ...csrfHeader(csrf) }));
     },
     onSuccess: (created) => {
       setSecret({ name: created.name, token: created.token });
@@ -33,7 +32,7 @@ export function TokensPage() {
     },
   });
   const revoke = useMutation({
-    mutationFn: async (id: string) => (await sendJson<ApiToken>('POST', `/api/v1/tokens/${id}/revoke`, {}, csrf)).data,
+    mutationFn: (id: string) => unwrap(api.POST('/api/v1/tokens/{id}/revoke', { params: { path: { id } }, body: {}, ...csrfHeader(csrf) })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: tokensKey }),
   });
 
