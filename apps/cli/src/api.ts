@@ -28,7 +28,11 @@ export async function must<T>(call: Promise<Reply<T>>, what: string): Promise<T>
     ? (body.error.details as Array<{ field?: string; problem?: string }>).filter((d) => d.field && d.problem).map((d) => `\n  ${d.field}: ${d.problem}`)
     : [];
   const code = reply.response.status >= 500 ? EXIT.unreachable : EXIT.refused;
-  throw new CliError(code, `${what}: ${message}${problems.join('')}${body.error?.requestId ? ` (request ${body.error.requestId})` : ''}`);
+  throw new CliError(
+    code,
+    `${what}: ${message}${problems.join('')}${body.error?.requestId ? ` (request ${body.error.requestId})` : ''}`,
+    reply.response.status,
+  );
 }
 
 export function describeNetworkError(error: unknown): string {

@@ -114,17 +114,19 @@ const commands: Record<string, Command> = {
     const check = validatePlan(spec);
     if (!check.ok) throw new CliError(EXIT.refused, `${file} is not a valid plan:${check.problems.map((p) => `\n  ${p.path}: ${p.message}`).join('')}`);
 
-    const { data: stored, response } = await ctx.api.GET('/api/v1/plans/{name}', { params: { path: { name } } }).catch(() => {
-      throw new CliError(EXIT.unreachable, 'cannot reach Glidepath');
+    // 404: a new plan. Anything else but the stored plan ends the command with the API's words.
+    const read = ctx.api.GET('/api/v1/plans/{name}', { params: { path: { name } } });
+    const stored = await must(read, `read plan ${name}`).catch((error: unknown) => {
+      if (error instanceof CliError && error.status === 404) return undefined;
+      throw error;
     });
-    if (!stored && response.status !== 404) await must(Promise.resolve({ data: stored, error: undefined, response }), `read plan ${name}`);
     const before = stored ? stringify(sortKeys(stored.spec)) : '';
     const after = stringify(sortKeys(spec));
     const changed = before !== after;
     const diff = changed
       ? createTwoFilesPatch(stored ? `${name} v${stored.version}` : '(none)', `${name} (${file})`, before, after, '', '', { context: 3 })
       : '';
-    if (!changed || optional(ctx.flags, 'dry-run') !== undefined || ctx.flags['dry-run']) {
+    if (!changed || ctx.flags['dry-run']) {
       ctx.out(
         ctx.json ? JSON.stringify({ name, changed, stored: stored?.version ?? null, diff }) : changed ? diff : `plan ${name} v${stored!.version}: no change`,
       );

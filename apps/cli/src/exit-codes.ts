@@ -23,6 +23,8 @@ export class CliError extends Error {
   constructor(
     readonly code: ExitCode,
     message: string,
+    /** The HTTP status Glidepath answered, when it answered. */
+    readonly status?: number,
   ) {
     super(message);
   }
