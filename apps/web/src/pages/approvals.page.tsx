@@ -84,11 +84,14 @@ function ApprovalCard({ item, onDecided }: { item: InboxItem; onDecided: (id: st
         </div>
         <div>
           <dt>Asked by</dt>
-          <dd>
-            {item.requestedBy}
-            {release.reason && <span className="muted">: {release.reason}</span>}
-          </dd>
+          <dd>{item.requestedBy}</dd>
         </div>
+        {release.reason && (
+          <div>
+            <dt>Now</dt>
+            <dd>{release.reason}</dd>
+          </div>
+        )}
         <div>
           <dt>Waiting</dt>
           <dd>{waited ? `${waited} (since ${formatWhen(item.waitingSince!)})` : '—'}</dd>
