@@ -16,6 +16,27 @@ function step(title, command, args, options = {}) {
   return spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options }).status ?? 1;
 }
 
+// What the browser, HAProxy and demo tests run, from Debian's packages: installed here when
+// missing (as root, as README command 1 does), or named in one line otherwise.
+const needed = { chromium: 'chromium', haproxy: 'haproxy', prometheus: 'prometheus', psql: 'postgresql-client' };
+const missing = Object.entries(needed)
+  .filter(([command]) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0)
+  .map(([, pkg]) => pkg);
+if (missing.length) {
+  if (process.getuid?.() === 0) {
+    console.log(`\n=== installing Debian packages the tests need: ${missing.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  } else {
+    console.error(`the tests need Debian's ${missing.join(' ')}: sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+// A fresh clone: the packages first (the lockfile decides every version).
+if (!existsSync(bin('vitest')) && step('installing packages', 'pnpm', ['install', '--frozen-lockfile']) !== 0) process.exit(1);
+
 let passed = 0;
 let failed = 0;
 let broken = false;
