@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -83,6 +84,17 @@ export interface AppOptions {
 
 export type App = FastifyInstance;
 
+/**
+ * Query strings and headers are text, so their numbers and lists are converted; a JSON body says
+ * what it means, so it is validated as sent: {"name": true} is a wrong type, not a service "true".
+ */
+function strictBodies(externalSchemas: Record<string, unknown>, options: { customOptions?: Record<string, unknown> }) {
+  const converting = buildAjvValidator(externalSchemas as never, options as never);
+  const strict = buildAjvValidator(externalSchemas as never, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : converting)(route as never);
+}
+const buildAjvValidator = AjvCompiler();
+
 export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   const app = Fastify({
     ...(options.logger
@@ -97,6 +109,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', keywords: ['x-document-as'] },
       plugins: [(await import('ajv-formats')).default as never],
     },
+    schemaController: { compilersFactory: { buildValidator: strictBodies as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = createApiMetrics();

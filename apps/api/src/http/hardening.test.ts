@@ -44,3 +44,27 @@ describe('hardening', () => {
     expect((await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${scoped}` } })).statusCode).toBe(403);
   });
 });
+
+describe('types in bodies', () => {
+  it('refuses a wrong type in a JSON body instead of converting it, naming the field, and changes nothing', async () => {
+    const before = await t.prisma.service.count();
+    const named = await t.app.inject({ method: 'POST', url: '/api/v1/services', headers: t.admin, payload: { name: true } });
+    expect(named.statusCode).toBe(400);
+    expect(named.json().error.details).toEqual([expect.objectContaining({ field: 'body.name' })]);
+    const version = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/artifacts',
+      headers: { ...t.admin, 'content-type': 'application/json' },
+      payload: `{"service":"x","version":1e-400,"digest":"sha256:${'a'.repeat(64)}"}`,
+    });
+    expect(version.statusCode).toBe(400);
+    expect(version.json().error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'body.version' })]));
+    expect(await t.prisma.service.count()).toBe(before);
+  });
+
+  it('still reads numbers from query strings', async () => {
+    const res = await t.app.inject({ url: '/api/v1/audit?limit=2', headers: t.admin });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items.length).toBeLessThanOrEqual(2);
+  });
+});
