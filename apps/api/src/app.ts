@@ -84,6 +84,9 @@ export interface AppOptions {
 
 export type App = FastifyInstance;
 
+/** The YAML tags of JSON's kinds of value: the only ones a plan may carry. */
+const JSON_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 /**
  * Query strings and headers are text, so their numbers and lists are converted; a JSON body says
  * what it means, so it is validated as sent: {"name": true} is a wrong type, not a service "true".
@@ -170,12 +173,28 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     metricsToken: access.metricsToken,
     publicApiDocs: access.publicApiDocs ?? false,
   });
-  // Plans may be written in YAML; they are validated exactly like JSON once parsed.
+  // Plans may be written in YAML; they are validated exactly like JSON once parsed. Only JSON's
+  // kinds of value: tags that would build other objects (!!set, !!binary, !!timestamp…), duplicate
+  // keys and alias bombs are refused, not guessed at.
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
+    const refuse = (problem: string) => done(Object.assign(new Error(`body: is not valid YAML: ${problem}`), { statusCode: 400 }), undefined);
     try {
-      done(null, YAML.parse(body as string));
+      const document = YAML.parseDocument(body as string, { schema: 'core', uniqueKeys: true, merge: false, prettyErrors: false });
+      const problem = document.errors[0] ?? document.warnings[0];
+      if (problem) return refuse(problem.message);
+      let tag: string | undefined;
+      YAML.visit(document, {
+        Node(_key, node) {
+          if (node.tag && !JSON_TAGS.has(node.tag)) {
+            tag = node.tag;
+            return YAML.visit.BREAK;
+          }
+        },
+      });
+      if (tag) return refuse(`the tag ${tag} is not allowed: only strings, numbers, booleans, null, maps and lists`);
+      done(null, document.toJS({ maxAliasCount: 50 }));
     } catch (error) {
-      done(Object.assign(new Error(`body: is not valid YAML: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+      refuse((error as Error).message);
     }
   });
   app.addSchema(ErrorReply);

@@ -68,3 +68,29 @@ describe('types in bodies', () => {
     expect(res.json().items.length).toBeLessThanOrEqual(2);
   });
 });
+
+describe('plans in YAML', () => {
+  const yaml = (payload: string) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/plans', headers: { ...t.admin, 'content-type': 'application/yaml' }, payload });
+
+  it('takes a plan written in YAML like the same plan in JSON', async () => {
+    const res = await yaml('name: from-yaml\nspec:\n  strategy: canary\n  steps:\n    - type: setWeight\n      weight: 100\n');
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ name: 'from-yaml', version: 1, spec: { strategy: 'canary' } });
+  });
+
+  it('refuses tags that build other objects, duplicate keys and alias bombs, and saves nothing', async () => {
+    const before = await t.prisma.releasePlan.count();
+    for (const payload of [
+      'name: tagged\nspec: !!set { a, b }\n',
+      'name: binary\nspec: !!binary aGVsbG8=\n',
+      'name: twice\nname: again\nspec: { strategy: canary, steps: [] }\n',
+      `name: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nspec: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    ]) {
+      const res = await yaml(payload);
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().error.message).toMatch(/^body: is not valid YAML: /);
+    }
+    expect(await t.prisma.releasePlan.count()).toBe(before);
+  });
+});
