@@ -45,6 +45,7 @@ import { doraRoutes } from './dora/dora.routes.ts';
 import { boardRoutes } from './board/board.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { withDocumentSchemas } from './openapi/document-schemas.ts';
+import { installInputGuard } from './http/input-guard.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     );
   });
   installErrorHandling(app);
+  installInputGuard(app);
   const { access } = deps;
   await app.register(fastifyCookie);
   // Before the access hook: its own onRequest marks upgrades, so a refused one gets its socket closed.

@@ -29,7 +29,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fastifyError = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
     if (fastifyError.validation) {
-      const details = fastifyError.validation.map((issue) => ({ field: fieldPath(fastifyError.validationContext, issue), problem: issueMessage(issue) }));
+      const all = fastifyError.validation.map((issue) => ({ field: fieldPath(fastifyError.validationContext, issue), problem: issueMessage(issue) }));
+      // One problem per field, the first: a malformed date is "must match format", not that and a pattern too.
+      const details = all.filter((d, i) => all.findIndex((e) => e.field === d.field) === i);
       const message = details.map((d) => `${d.field}: ${d.problem}`).join('; ');
       return reply.status(400).send({ error: { code: 'validation_failed', message, requestId, details } });
     }

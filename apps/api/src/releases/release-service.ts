@@ -370,7 +370,8 @@ function encodeCursor(createdAt: Date, id: string): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()))
+  const year = createdAt.getUTCFullYear();
+  if (!id || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) || Number.isNaN(year) || year < 1000 || year > 9999)
     throw new AppError('validation_failed', 'querystring.cursor: is not a cursor this API gave out', [
       { field: 'querystring.cursor', problem: 'is not a cursor this API gave out' },
     ]);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../http/app-error.ts';
-import { IsoDateTime, JsonValue, withErrors } from '../http/schemas.ts';
+import { IsoDateTime, JsonValue, seqCursor, withErrors } from '../http/schemas.ts';
 
 const AuditEvent = Type.Object(
   {
@@ -85,7 +85,7 @@ export function auditRoutes(deps: { prisma: PrismaClient }) {
       },
       async (request) => {
         const { limit = 50, cursor, ...rest } = request.query;
-        const filter = { ...(await toFilter(deps.prisma, rest)), beforeSeq: cursor ? BigInt(cursor) : undefined };
+        const filter = { ...(await toFilter(deps.prisma, rest)), beforeSeq: seqCursor(cursor) };
         const events = await listAuditEvents(deps.prisma, filter, limit + 1);
         const page = events.slice(0, limit);
         return { items: page.map(auditEventJson), nextCursor: events.length > limit ? page[page.length - 1]!.seq.toString() : null };

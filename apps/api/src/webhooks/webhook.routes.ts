@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { requestActor } from '../http/actor.ts';
 import { AppError } from '../http/app-error.ts';
-import { Uuid, withErrors } from '../http/schemas.ts';
+import { seqCursor, Uuid, withErrors } from '../http/schemas.ts';
 
 const EventPattern = Type.String({
   pattern: '^(\\*|[a-z][a-z-]*\\.(\\*|[a-z][a-z-]*))$',
@@ -260,7 +260,7 @@ export function webhookRoutes(deps: { prisma: PrismaClient; audited: AuditedTran
       async (request) => {
         await existing(request.params.id);
         const limit = request.query.limit ?? 50;
-        const rows = await listWebhookDeliveries(deps.prisma, request.params.id, limit + 1, request.query.cursor ? BigInt(request.query.cursor) : undefined);
+        const rows = await listWebhookDeliveries(deps.prisma, request.params.id, limit + 1, seqCursor(request.query.cursor));
         const page = rows.slice(0, limit);
         return { items: page.map(deliveryJson), nextCursor: rows.length > limit ? page.at(-1)!.auditSeq.toString() : null };
       },

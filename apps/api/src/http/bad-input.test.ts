@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp } from '../testing/test-app.ts';
+
+// Inputs a schema lets through but PostgreSQL refuses: each must be a 400 naming the field,
+// never a 500, and change nothing.
+let t: Awaited<ReturnType<typeof createTestApp>>;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+async function send(method: 'GET' | 'POST', url: string, payload?: unknown) {
+  const body = typeof payload === 'string' ? payload : payload === undefined ? undefined : JSON.stringify(payload);
+  const headers = { ...t.admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const res = await t.app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body }) });
+  return { status: res.statusCode, error: (res.json() as { error?: { message: string; details?: Array<{ field: string }> } }).error };
+}
+
+/** JSON text nested n objects deep, built as text (serialising it would exhaust this test's own stack). */
+const deep = (n: number) => `${'{"a":'.repeat(n)}"x"${'}'.repeat(n)}`;
+
+describe('bad input that used to reach PostgreSQL', () => {
+  it('answers 400 naming the field, and changes nothing', async () => {
+    const auditBefore = await t.prisma.auditEvent.count();
+    const cases: Array<[string, 'GET' | 'POST', string, unknown, string]> = [
+      ['urn uuid id', 'GET', '/api/v1/releases/urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', undefined, 'params.id'],
+      ['urn uuid service id', 'GET', '/api/v1/services/urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', undefined, 'params.id'],
+      ['NUL in a query filter', 'GET', '/api/v1/audit?action=a%00b', undefined, 'querystring.action'],
+      ['NUL in a body', 'POST', '/api/v1/services', { name: 'ok', description: 'a\u0000b' }, 'body.description'],
+      ['lone surrogate in a body', 'POST', '/api/v1/services', { name: 'ok2', description: 'a\ud800b' }, 'body.description'],
+      ['cursor beyond bigint', 'GET', '/api/v1/audit?cursor=9999999999999999999', undefined, 'querystring.cursor'],
+      ['date PostgreSQL cannot store', 'GET', '/api/v1/audit?from=0000-01-01T00:00:00Z', undefined, 'querystring.from'],
+      [
+        'release cursor with no UUID in it',
+        'GET',
+        `/api/v1/releases?cursor=${Buffer.from('2026-01-01T00:00:00.000Z|nope').toString('base64url')}`,
+        undefined,
+        'querystring.cursor',
+      ],
+      [
+        'metadata nested thousands deep',
+        'POST',
+        '/api/v1/artifacts',
+        `{"service":"s","version":"1.0.0","digest":"sha256:${'a'.repeat(64)}","metadata":${deep(5000)}}`,
+        'body.metadata',
+      ],
+    ];
+    for (const [what, method, url, payload, field] of cases) {
+      const res = await send(method, url, payload);
+      expect(res.status, what).toBe(400);
+      expect(JSON.stringify(res.error), what).toContain(field);
+    }
+    expect(await t.prisma.service.count()).toBe(0);
+    expect(await t.prisma.auditEvent.count()).toBe(auditBefore);
+  });
+});

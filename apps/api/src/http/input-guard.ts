@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from './app-error.ts';
+
+/** Deeper than any document Glidepath takes; a body nested thousands deep would exhaust the stack. */
+const MAX_DEPTH = 32;
+// A surrogate half without its other half: not text, and PostgreSQL's JSON refuses it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The first thing in a request that no schema can express but PostgreSQL refuses: NUL bytes, broken text, deep nesting. */
+function firstProblem(value: unknown, field: string, depth = 0): { field: string; problem: string } | null {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return { field, problem: 'must not contain NUL characters' };
+    if (LONE_SURROGATE.test(value)) return { field, problem: 'is not valid text (a lone UTF-16 surrogate)' };
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return { field, problem: `is nested deeper than ${MAX_DEPTH} levels` };
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const keyProblem = firstProblem(key, `${field}.${key}`, depth + 1);
+    if (keyProblem) return { field: keyProblem.field, problem: `key ${keyProblem.problem}` };
+    const problem = firstProblem(child, `${field}.${key}`, depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** Refuses, before validation, input that would otherwise reach PostgreSQL and fail there with a 500. */
+export function installInputGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const problem = firstProblem(value, part);
+      if (problem) throw new AppError('validation_failed', `${problem.field}: ${problem.problem}`, [problem]);
+    }
+  });
+}
