@@ -28,6 +28,10 @@ describe('bad input that used to reach PostgreSQL', () => {
       ['NUL in a query filter', 'GET', '/api/v1/audit?action=a%00b', undefined, 'querystring.action'],
       ['NUL in a body', 'POST', '/api/v1/services', { name: 'ok', description: 'a\u0000b' }, 'body.description'],
       ['lone surrogate in a body', 'POST', '/api/v1/services', { name: 'ok2', description: 'a\ud800b' }, 'body.description'],
+      ['limit=Infinity', 'GET', '/api/v1/audit?limit=Infinity', undefined, 'querystring.limit'],
+      ['limit=1e400', 'GET', '/api/v1/releases?limit=1e400', undefined, 'querystring.limit'],
+      ['version past 2^53', 'GET', '/api/v1/plans/p?version=99999999999999999999', undefined, 'querystring.version'],
+      ['version past a 32-bit integer', 'GET', '/api/v1/plans/p?version=3000000000', undefined, 'querystring.version'],
       ['cursor beyond bigint', 'GET', '/api/v1/audit?cursor=9999999999999999999', undefined, 'querystring.cursor'],
       ['date PostgreSQL cannot store', 'GET', '/api/v1/audit?from=0000-01-01T00:00:00Z', undefined, 'querystring.from'],
       [

@@ -25,8 +25,33 @@ function firstProblem(value: unknown, field: string, depth = 0): { field: string
   return null;
 }
 
-/** Refuses, before validation, input that would otherwise reach PostgreSQL and fail there with a 500. */
+/** After validation, numbers as converted from text: "Infinity", "1e400" and integers past 2^53 are not numbers to store. */
+function firstBadNumber(value: unknown, field: string, depth = 0): { field: string; problem: string } | null {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { field, problem: 'must be a finite number' };
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { field, problem: `must be at most ${Number.MAX_SAFE_INTEGER}` };
+    return null;
+  }
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return null;
+  for (const [key, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const problem = firstBadNumber(child, `${field}.${key}`, depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** Refuses input that would otherwise reach PostgreSQL and fail there with a 500. */
 export function installInputGuard(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const problem = firstBadNumber(value, part);
+      if (problem) throw new AppError('validation_failed', `${problem.field}: ${problem.problem}`, [problem]);
+    }
+  });
   app.addHook('preValidation', async (request) => {
     for (const [part, value] of [
       ['params', request.params],

@@ -102,7 +102,7 @@ export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransa
           tags: ['plans'],
           summary: 'A plan: its latest version, or ?version=N',
           params: Type.Object({ name: Name }),
-          querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+          querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })) }),
           response: withErrors({ 200: Type.Ref('Plan') }),
         },
       },

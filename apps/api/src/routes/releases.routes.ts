@@ -95,7 +95,7 @@ const CreateRelease = Type.Object(
     environment: Type.String({ minLength: 1 }),
     version: Type.String({ minLength: 1, description: 'a registered artifact version of the service' }),
     plan: Type.String({ minLength: 1 }),
-    planVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the latest' })),
+    planVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'default: the latest' })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
     breakGlass: Type.Optional(
       Type.Object(
