@@ -20,6 +20,7 @@ import {
   type SecretBox,
 } from '@glidepath/db';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import secureJson from 'secure-json-parse';
 import YAML from 'yaml';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -174,6 +175,17 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     publicUrl: access.publicUrl,
     metricsToken: access.metricsToken,
     publicApiDocs: access.publicApiDocs ?? false,
+  });
+  // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body:
+  // `curl -X POST -H 'content-type: application/json' …/pause` means "pause", not a parse error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      done(Object.assign(new Error(`body: is not valid JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+    }
   });
   // Plans may be written in YAML; they are validated exactly like JSON once parsed. Only JSON's
   // kinds of value: tags that would build other objects (!!set, !!binary, !!timestamp…), duplicate

@@ -58,3 +58,21 @@ describe('bad input that used to reach PostgreSQL', () => {
     expect(await t.prisma.auditEvent.count()).toBe(auditBefore);
   });
 });
+
+describe('JSON bodies', () => {
+  it('takes an empty body as no body where the body is optional, and refuses broken or poisoned JSON in words', async () => {
+    const empty = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/me/sign-out-everywhere',
+      headers: { ...t.admin, 'content-type': 'application/json' },
+      payload: '',
+    });
+    // The handler got the request (a token has no sessions): the empty body was no obstacle.
+    expect(empty.json()).toMatchObject({ error: { code: 'conflict', message: 'a token has no sessions; revoke the token instead' } });
+    const broken = await send('POST', '/api/v1/services', '{"name": ');
+    expect(broken.status).toBe(400);
+    expect(broken.error!.message).toMatch(/^body: is not valid JSON/);
+    const poisoned = await send('POST', '/api/v1/services', '{"name":"p","__proto__":{"admin":true}}');
+    expect(poisoned.status).toBe(400);
+  });
+});
