@@ -22,7 +22,7 @@ import {
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import secureJson from 'secure-json-parse';
 import YAML from 'yaml';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from './http/app-error.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -110,6 +110,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // Fastify's own refusals (a URL that is not valid percent-encoding) in the error model too.
+    frameworkErrors: (error, request, reply) => {
+      void (reply as FastifyReply).status(400).send({ error: { code: 'bad_request', message: `url: ${error.message}`, requestId: request.id } });
+    },
     ajv: {
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', keywords: ['x-document-as'] },
       plugins: [(await import('ajv-formats')).default as never],

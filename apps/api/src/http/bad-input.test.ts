@@ -76,3 +76,14 @@ describe('JSON bodies', () => {
     expect(poisoned.status).toBe(400);
   });
 });
+
+describe("Fastify's own refusals", () => {
+  it('answer in the error model: a URL that is not valid percent-encoding, a plain GET of the websocket', async () => {
+    const url = await t.app.inject({ url: '/api/v1/services/%E0%A4%A', headers: t.admin });
+    expect(url.statusCode).toBe(400);
+    expect(url.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringMatching(/^url: /), requestId: expect.any(String) } });
+    const stream = await t.app.inject({ url: '/api/v1/stream', headers: t.admin });
+    expect(stream.statusCode).toBe(426);
+    expect(stream.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('websocket') } });
+  });
+});

@@ -6,6 +6,7 @@ import { bearerSecret, SESSION_COOKIE } from '../identity/authenticate.ts';
 import { isIdentityChange } from '../identity/identity-cache.ts';
 import { readableResources, type Readable } from '../identity/route-access.ts';
 import type { ApiMetrics } from '../metrics.ts';
+import { ErrorReply, withErrors } from '../http/schemas.ts';
 
 const CLOSE_UNAUTHORIZED = 4401;
 
@@ -71,14 +72,24 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma:
       for (const { socket } of clients) socket.close(1001, 'server shutting down');
     });
 
-    app.get(
-      '/stream',
-      {
-        websocket: true,
-        config: { access: { permission: 'read', scope: 'any' } },
-        schema: { tags: ['stream'], summary: 'Websocket of live events ({ type, data } JSON messages), each only if the caller may read it' },
+    app.route({
+      method: 'GET',
+      url: '/stream',
+      config: { access: { permission: 'read', scope: 'any' } },
+      schema: {
+        tags: ['stream'],
+        summary: 'Websocket of live events ({ type, data } JSON messages), each only if the caller may read it',
+        response: withErrors({ 426: ErrorReply }),
       },
-      async (socket, request) => {
+      // A plain GET gets the error model and what to do, not an empty 404.
+      handler: async (request, reply) =>
+        reply
+          .status(426)
+          .header('upgrade', 'websocket')
+          .send({
+            error: { code: 'bad_request', message: 'this is a websocket: connect with an Upgrade: websocket request', requestId: request.id },
+          }),
+      wsHandler: async (socket, request) => {
         // A global reader sees everything at once; a scoped one once its environments are looked up.
         const global = visibleScopes(request.identity!.grants, 'read') === 'all';
         const client: Client = { socket, request, readable: global ? 'all' : { serviceIds: [], environmentIds: [] } };
@@ -90,6 +101,6 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma:
         });
         if (!global) client.readable = await readableResources(deps.prisma, request);
       },
-    );
+    });
   };
 }
