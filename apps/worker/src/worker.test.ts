@@ -1,30 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { createTestDatabase } from '@glidepath/db/testing';
 import { appendAuditEvent } from '@glidepath/db';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
 import { VERIFY_AUDIT_CHAIN } from './jobs/verify-audit-chain.job.ts';
-import { startWorker, type RunningWorker } from './worker.ts';
+import { startTestWorker } from './testing/test-worker.ts';
+import type { RunningWorker } from './worker.ts';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let worker: RunningWorker;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL,
-    GLIDEPATH_WORKER_METRICS_PORT: '0',
-    GLIDEPATH_QUEUE_PREFIX: `gp-test-${randomBytes(4).toString('hex')}`,
-    GLIDEPATH_AUDIT_VERIFY_EVERY_MS: '3600000',
-  });
-  worker = await startWorker(config, pino({ level: 'silent' }));
+  ({ worker, stop } = await startTestWorker());
 });
-afterAll(async () => {
-  await worker.jobs.queue.obliterate({ force: true });
-  await worker.close();
-  await db.drop();
-});
+afterAll(() => stop());
 
 describe('worker', () => {
   it('schedules the audit chain verification and exports its result as metrics', async () => {

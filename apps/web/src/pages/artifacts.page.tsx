@@ -1,11 +1,11 @@
 import { useSearchParams } from 'react-router';
-import { useArtifacts, useServices, type Artifact } from '../api/catalog.ts';
+import { useArtifacts, type Artifact } from '../api/catalog.ts';
+import { ServiceOptions } from '../components/service-options.tsx';
 import { formatDateTime } from '../format.ts';
 
 export function ArtifactsPage() {
   const [params, setParams] = useSearchParams();
   const service = params.get('service') ?? undefined;
-  const services = useServices().data?.items ?? [];
   return (
     <>
       <h1>Artifacts</h1>
@@ -13,12 +13,7 @@ export function ArtifactsPage() {
         <label className="inline-field">
           Service{' '}
           <select value={service ?? ''} onChange={(event) => setParams(event.target.value ? { service: event.target.value } : {})}>
-            <option value="">All</option>
-            {services.map((s) => (
-              <option key={s.id} value={s.name}>
-                {s.name}
-              </option>
-            ))}
+            <ServiceOptions anyLabel="All" />
           </select>
         </label>
       </ArtifactsTable>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { auditQuery, type AuditFilter } from '../api/audit.ts';
 import { useEnvironments, useServices } from '../api/catalog.ts';
+import { ServiceOptions } from '../components/service-options.tsx';
 import { AuditLog } from './audit-log.tsx';
 import { ChainVerification } from './chain-verification.tsx';
 
@@ -69,12 +70,7 @@ function AuditFilters({ filter, onApply }: { filter: AuditFilter; onApply: (filt
       <label>
         Service
         <select value={draft.service ?? ''} onChange={set('service')} aria-label="Service">
-          <option value="">Any</option>
-          {services.map((s) => (
-            <option key={s.id} value={s.name}>
-              {s.name}
-            </option>
-          ))}
+          <ServiceOptions anyLabel="Any" />
         </select>
       </label>
       <label>

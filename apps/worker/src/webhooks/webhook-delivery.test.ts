@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendAuditEvent, createSecretBox, DEVELOPMENT_SECRETS_KEY, insertSubscription, rotateSubscriptionSecret } from '@glidepath/db';
-import { createTestDatabase } from '@glidepath/db/testing';
 import { verifyStandardWebhook } from '@glidepath/providers';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWebhookGate } from '../releases/gates/webhook.gate.ts';
-import { loadConfig } from '../config.ts';
-import { startWorker, type RunningWorker } from '../worker.ts';
+import { startTestWorker } from '../testing/test-worker.ts';
+import type { RunningWorker } from '../worker.ts';
 
 // A real worker and a real HTTP receiver that checks every signature and logs what it got.
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let worker: RunningWorker;
+let stop: () => Promise<void>;
 const box = createSecretBox(DEVELOPMENT_SECRETS_KEY);
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -69,23 +67,9 @@ async function event(action = 'release.paused') {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL,
-    GLIDEPATH_WORKER_METRICS_PORT: '0',
-    GLIDEPATH_QUEUE_PREFIX: `gp-test-${randomBytes(4).toString('hex')}`,
-    GLIDEPATH_AUDIT_VERIFY_EVERY_MS: '3600000',
-    GLIDEPATH_WEBHOOK_POLL_MS: '100',
-    GLIDEPATH_WEBHOOK_RETRY_BASE_MS: '100',
-  });
-  worker = await startWorker(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  ({ worker, stop } = await startTestWorker({ GLIDEPATH_WEBHOOK_POLL_MS: '100', GLIDEPATH_WEBHOOK_RETRY_BASE_MS: '100' }));
 });
-afterAll(async () => {
-  await worker.jobs.queue.obliterate({ force: true });
-  await worker.close();
-  await db.drop();
-});
+afterAll(() => stop());
 
 describe('outbound event webhooks', () => {
   it('delivers every event once and in order to a receiver that was down for a while, and logs each attempt', async () => {
