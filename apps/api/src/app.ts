@@ -20,9 +20,7 @@ import {
   type SecretBox,
 } from '@glidepath/db';
 import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
-import secureJson from 'secure-json-parse';
-import YAML from 'yaml';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from './http/app-error.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -47,6 +45,8 @@ import { boardRoutes } from './board/board.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { withDocumentSchemas } from './openapi/document-schemas.ts';
 import { installInputGuard } from './http/input-guard.ts';
+import { installBodyParsers } from './http/body-parsers.ts';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -86,9 +86,6 @@ export interface AppOptions {
 
 export type App = FastifyInstance;
 
-/** The YAML tags of JSON's kinds of value: the only ones a plan may carry. */
-const JSON_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
-
 /**
  * Query strings and headers are text, so their numbers and lists are converted; a JSON body says
  * what it means, so it is validated as sent: {"name": true} is a wrong type, not a service "true".
@@ -110,10 +107,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    // Fastify's own refusals (a URL that is not valid percent-encoding) in the error model too.
-    frameworkErrors: (error, request, reply) => {
-      void (reply as FastifyReply).status(400).send({ error: { code: 'bad_request', message: `url: ${error.message}`, requestId: request.id } });
-    },
+    // Fastify's and Node's own refusals (a bad URL, headers too large) in the error model too.
+    frameworkErrors: frameworkErrors as never,
+    clientErrorHandler,
     ajv: {
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', keywords: ['x-document-as'] },
       plugins: [(await import('ajv-formats')).default as never],
@@ -180,41 +176,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
     metricsToken: access.metricsToken,
     publicApiDocs: access.publicApiDocs ?? false,
   });
-  // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body:
-  // `curl -X POST -H 'content-type: application/json' …/pause` means "pause", not a parse error.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if ((body as string).trim() === '') return done(null, undefined);
-    try {
-      done(null, secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (error) {
-      done(Object.assign(new Error(`body: is not valid JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
-    }
-  });
-  // Plans may be written in YAML; they are validated exactly like JSON once parsed. Only JSON's
-  // kinds of value: tags that would build other objects (!!set, !!binary, !!timestamp…), duplicate
-  // keys and alias bombs are refused, not guessed at.
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => {
-    const refuse = (problem: string) => done(Object.assign(new Error(`body: is not valid YAML: ${problem}`), { statusCode: 400 }), undefined);
-    try {
-      const document = YAML.parseDocument(body as string, { schema: 'core', uniqueKeys: true, merge: false, prettyErrors: false });
-      const problem = document.errors[0] ?? document.warnings[0];
-      if (problem) return refuse(problem.message);
-      let tag: string | undefined;
-      YAML.visit(document, {
-        Node(_key, node) {
-          if (node.tag && !JSON_TAGS.has(node.tag)) {
-            tag = node.tag;
-            return YAML.visit.BREAK;
-          }
-        },
-      });
-      if (tag) return refuse(`the tag ${tag} is not allowed: only strings, numbers, booleans, null, maps and lists`);
-      done(null, document.toJS({ maxAliasCount: 50 }));
-    } catch (error) {
-      refuse((error as Error).message);
-    }
-  });
+  installBodyParsers(app);
   app.addSchema(ErrorReply);
 
   await app.register(fastifySwagger, {

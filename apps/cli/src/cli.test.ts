@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTcpProxy } from '@glidepath/db/testing';
 import { startGlidepath, type Glidepath } from '@glidepath/demo/glidepath-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from './exit-codes.ts';
@@ -13,7 +13,7 @@ import { EXIT } from './exit-codes.ts';
 const MAIN = fileURLToPath(new URL('main.ts', import.meta.url));
 let glidepathProcesses: Glidepath;
 let deployerToken: string;
-let proxy: ReturnType<typeof startProxy>;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 let url: string;
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-cli-'));
 
@@ -35,34 +35,6 @@ function glidepath(args: string[], env: Record<string, string | undefined> = {})
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** A TCP proxy in front of the API: down() refuses and drops connections, as a restarting API would. */
-function startProxy(target: number) {
-  const sockets = new Set<Socket>();
-  let server: Server;
-  const listen = (port: number) =>
-    new Promise<number>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(target, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-    });
-  return {
-    listen,
-    async down() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
-  };
 }
 
 /** The API straight (not through the proxy), as an admin. */
@@ -95,8 +67,8 @@ async function activeIn(environment: string): Promise<string> {
 
 beforeAll(async () => {
   glidepathProcesses = await startGlidepath();
-  proxy = startProxy(Number(new URL(glidepathProcesses.api).port));
-  url = `http://127.0.0.1:${await proxy.listen(0)}`;
+  proxy = await startTcpProxy(Number(new URL(glidepathProcesses.api).port));
+  url = `http://127.0.0.1:${proxy.port}`;
   deployerToken = String((await api('POST', '/tokens', { name: 'cli-test', roles: [{ role: 'deployer' }] })).token);
   await api('POST', '/services', { name: 'shop' });
   for (const [position, name] of ['a', 'b', 'c', 'd', 'e'].entries())
@@ -211,13 +183,12 @@ describe('glidepath release create --wait', () => {
     const waiting = glidepath(['release', 'create', '--service', 'shop', '--environment', 'e', '--version', '1.4.0', '--plan', 'held', '--wait']);
     const id = await activeIn('e');
     await until(id, 'paused');
-    const port = Number(new URL(url).port);
     await proxy.down();
     // While the CLI cannot reach the API, the release ends.
     await api('POST', `/releases/${id}/promote`, {});
     await until(id, 'succeeded');
     await new Promise((r) => setTimeout(r, 1000));
-    await proxy.listen(port);
+    await proxy.up();
     const run = await waiting;
     expect(run.code, run.stderr).toBe(EXIT.ok);
     expect(run.stderr).toContain('cannot reach Glidepath');

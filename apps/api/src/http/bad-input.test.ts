@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../testing/test-app.ts';
 
@@ -85,5 +86,39 @@ describe("Fastify's own refusals", () => {
     const stream = await t.app.inject({ url: '/api/v1/stream', headers: t.admin });
     expect(stream.statusCode).toBe(426);
     expect(stream.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('websocket') } });
+  });
+});
+
+describe('duplicate keys', () => {
+  it('are refused in JSON bodies, naming the key', async () => {
+    const res = await send('POST', '/api/v1/services', '{"name":"dup","name":"other"}');
+    expect(res.status).toBe(400);
+    expect(res.error!.message).toBe('body.name: appears twice; send each key once');
+    expect(await t.prisma.service.count({ where: { name: { in: ['dup', 'other'] } } })).toBe(0);
+  });
+});
+
+describe("Node's and Fastify's own refusals over a socket", () => {
+  it('answer headers too large, a path segment too long and a non-HTTP request in the error model', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as { port: number };
+    const raw = (text: string) =>
+      new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(text));
+        let out = '';
+        socket.on('data', (d) => (out += d));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head, body] = out.split('\r\n\r\n');
+          resolve({ status: Number(head!.split(' ')[1]), body: JSON.parse(body!) });
+        });
+      });
+    const headers = await raw(`GET /api/v1/services HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(headers).toMatchObject({ status: 431, body: { error: { code: 'headers_too_large', message: expect.stringContaining('16 KiB') } } });
+    const segment = await raw(`GET /api/v1/services/${'a'.repeat(500)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(segment).toMatchObject({ status: 414, body: { error: { code: 'uri_too_long', message: expect.stringMatching(/^url: /) } } });
+    expect(JSON.stringify(segment.body)).not.toContain('aaaa');
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatchObject({ status: 400, body: { error: { code: 'bad_request', requestId: expect.any(String) } } });
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, STATUS_BY_CODE, type ErrorCode } from './app-error.ts';
+import { unavailableDependency } from './unavailable.ts';
 
 interface ValidationIssue {
   instancePath: string;
@@ -21,6 +22,15 @@ function issueMessage(issue: ValidationIssue): string {
   return issue.message ?? 'is invalid';
 }
 
+/** What a 503 asks clients to wait: about as long as a PostgreSQL restart or a Redis failover takes. */
+const RETRY_AFTER_S = 5;
+
+/** The error model's code for a status Fastify or a plugin chose. */
+export function codeForStatus(status: number): ErrorCode {
+  const code = (Object.keys(STATUS_BY_CODE) as ErrorCode[]).find((c) => STATUS_BY_CODE[c] === status && c !== 'validation_failed');
+  return code ?? (status >= 500 ? 'internal' : 'bad_request');
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const requestId = request.id;
@@ -37,8 +47,16 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const status = fastifyError.statusCode ?? 500;
     if (status < 500) {
-      const code: ErrorCode = status === 404 ? 'not_found' : status === 413 || status === 415 ? 'bad_request' : 'bad_request';
-      return reply.status(status).send({ error: { code, message: fastifyError.message, requestId } });
+      return reply.status(status).send({ error: { code: codeForStatus(status), message: fastifyError.message, requestId } });
+    }
+    const away = unavailableDependency(error);
+    if (away) {
+      request.log.warn({ err: error }, `${away} unavailable`);
+      const what = away === 'database' ? 'the database (PostgreSQL)' : 'the queue (Redis)';
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_S))
+        .send({ error: { code: 'unavailable', message: `${what} is not reachable right now; try again in a few seconds`, requestId } });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id identifies it in the logs', requestId } });

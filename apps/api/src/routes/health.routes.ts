@@ -43,6 +43,7 @@ export function healthRoutes(deps: { prisma: PrismaClient; redis: Redis; metrics
     app.get('/readyz', { config: { access: 'public' }, schema: readyzSchema }, async (_request, reply) => {
       const [postgres, redis] = await Promise.all([timed(() => deps.prisma.$queryRaw`SELECT 1`), timed(() => deps.redis.ping())]);
       const ok = postgres.ok && redis.ok;
+      if (!ok) reply.header('retry-after', '5');
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { postgres, redis } });
     });
 

@@ -9,10 +9,19 @@ import { buildApp, type AccessDeps } from '../app.ts';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The real API on a database of its own, real Redis; `inject` drives it without a port. */
-export async function createTestApp(options: { redisUrl?: string; queuePrefix?: string; access?: Partial<AccessDeps> } = {}) {
+export async function createTestApp(
+  options: {
+    redisUrl?: string;
+    queuePrefix?: string;
+    access?: Partial<AccessDeps>;
+    /** How the API reaches its database (an outage test puts a proxy in between). */
+    databaseUrlFor?: (url: string) => string;
+    logLevel?: string;
+  } = {},
+) {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const db = await createTestDatabase();
-  const prisma = createPrismaClient(db.url);
+  const prisma = createPrismaClient(options.databaseUrlFor?.(db.url) ?? db.url);
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {});
   redis.connect().catch(() => {});
@@ -28,7 +37,7 @@ export async function createTestApp(options: { redisUrl?: string; queuePrefix?: 
   };
   const app = await buildApp(
     { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources(), access },
-    { logLevel: 'silent' },
+    { logLevel: options.logLevel ?? 'silent' },
   );
   const system: Actor = { type: 'system', id: 'test' };
   /** A service-account token holding `role` everywhere, or only where the ids say. */

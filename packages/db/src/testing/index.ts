@@ -1,2 +1,3 @@
 export * from './test-database.ts';
 export * from './worker-process.ts';
+export * from './tcp-proxy.ts';
