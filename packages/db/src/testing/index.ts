@@ -1,3 +1,4 @@
 export * from './test-database.ts';
 export * from './worker-process.ts';
 export * from './tcp-proxy.ts';
+export * from './statement-overlap.ts';
