@@ -7,7 +7,7 @@ const noImport = (names, message) => ({ group: names.flatMap((n) => [n, `${n}/*`
 // Relative imports may not climb out of a package into another one either.
 const noRelativeEscape = { group: ['../../*', '../../../*', '../../../../*'], message: 'import other packages by name (@glidepath/...), not by path' };
 
-/** The import direction of ARCHITECTURE.md: core <- db, providers <- apps; nothing imports an app. */
+/** The import direction of ARCHITECTURE.md: core <- config <- db, providers <- apps; nothing imports an app. */
 const importDirection = [
   {
     files: ['packages/core/**/*.ts'],
@@ -16,11 +16,26 @@ const importDirection = [
     },
   },
   {
+    // The configuration schema sits under everything that reads it: db's tools, the api and the worker.
+    files: ['packages/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noImport([...apps, '@glidepath/db', '@glidepath/providers'], 'config may import only @glidepath/core'), noRelativeEscape] },
+      ],
+    },
+  },
+  {
     files: ['packages/db/**/*.ts', 'packages/providers/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [noImport([...apps, '@glidepath/db', '@glidepath/providers'], 'db and providers may import only @glidepath/core'), noRelativeEscape] },
+        {
+          patterns: [
+            noImport([...apps, '@glidepath/db', '@glidepath/providers'], 'db and providers may import only @glidepath/core and @glidepath/config'),
+            noRelativeEscape,
+          ],
+        },
       ],
     },
   },
@@ -36,7 +51,7 @@ const importDirection = [
         {
           patterns: [
             noImport(
-              [...apps, '@glidepath/core', '@glidepath/db', '@glidepath/providers', '@glidepath/dev-oidc'],
+              [...apps, '@glidepath/core', '@glidepath/config', '@glidepath/db', '@glidepath/providers', '@glidepath/dev-oidc'],
               'the dashboard talks to the API only, over HTTP, typed by @glidepath/client',
             ),
             noRelativeEscape,

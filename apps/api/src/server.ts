@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import { createOidcClient } from './identity/oidc-client.ts';
-import { loadConfig, type ApiConfig } from './config.ts';
+import { ConfigError, loadConfig, type ApiConfig } from './config.ts';
 
 async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   await migrate({
@@ -72,7 +72,9 @@ let config: ApiConfig;
 try {
   config = loadConfig(process.env);
 } catch (error) {
-  console.error(`glidepath api: ${(error as Error).message}`);
+  // A configuration problem is the operator's to fix: one line each, no stack. Anything else is a bug: show it whole.
+  if (error instanceof ConfigError) for (const problem of error.problems) console.error(`glidepath api: ${problem}`);
+  else console.error(`glidepath api: could not read the configuration`, error);
   process.exit(1);
 }
 const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });

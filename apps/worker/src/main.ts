@@ -1,12 +1,14 @@
 import pino from 'pino';
-import { loadConfig, type WorkerConfig } from './config.ts';
+import { ConfigError, loadConfig, type WorkerConfig } from './config.ts';
 import { startWorker } from './worker.ts';
 
 let config: WorkerConfig;
 try {
   config = loadConfig(process.env);
 } catch (error) {
-  console.error(`glidepath worker: ${(error as Error).message}`);
+  // A configuration problem is the operator's to fix: one line each, no stack. Anything else is a bug: show it whole.
+  if (error instanceof ConfigError) for (const problem of error.problems) console.error(`glidepath worker: ${problem}`);
+  else console.error(`glidepath worker: could not read the configuration`, error);
   process.exit(1);
 }
 const log = pino({ level: config.logLevel });

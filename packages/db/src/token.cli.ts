@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ConfigError, loadSettings } from '@glidepath/config';
 import { ROLES, type Role } from '@glidepath/core';
 import { createApiToken } from './identity/api-token.repository.ts';
 import { createAuditedTransaction } from './audit/audited-transaction.ts';
@@ -29,8 +30,17 @@ if (
   );
   process.exit(2);
 }
-const prisma = createPrismaClient(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/glidepath', 1);
-const bus = createRedisEventBus(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', () => {}, process.env.GLIDEPATH_QUEUE_PREFIX || 'glidepath');
+let settings;
+try {
+  // The same DATABASE_URL, REDIS_URL and GLIDEPATH_QUEUE_PREFIX rules as the API and the worker.
+  settings = loadSettings(process.env, 'tools');
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) console.error(`token:create: ${problem}`);
+  process.exit(1);
+}
+const prisma = createPrismaClient(settings.DATABASE_URL, 1);
+const bus = createRedisEventBus(settings.REDIS_URL, () => {}, settings.GLIDEPATH_QUEUE_PREFIX);
 try {
   let serviceId: string | null = null;
   let environmentId: string | null = null;

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * Encrypts secrets Glidepath must use again later (webhook signing secrets) with AES-256-GCM.
@@ -29,23 +29,5 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
-/** Outside production a missing key falls back to a fixed development key (the caller warns); in production it must be set. */
-export const DEVELOPMENT_SECRETS_KEY = createHash('sha256').update('glidepath development secrets key: never use in production').digest();
-
-/** The key from GLIDEPATH_SECRETS_KEY: 32 bytes, base64 (or 64 hex digits). */
-export function parseSecretsKey(value: string): Buffer {
-  const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (key.length !== 32) throw new Error('GLIDEPATH_SECRETS_KEY must be 32 bytes, base64 or hex (openssl rand -base64 32)');
-  return key;
-}
-
-/**
- * The secrets key from the environment, as the API and the worker read it: required in
- * production (throws), the development key elsewhere when unset (then `development` is true).
- */
-export function secretsKeyFromEnv(env: NodeJS.ProcessEnv, production: boolean): { key: Buffer; development: boolean } {
-  const value = env.GLIDEPATH_SECRETS_KEY;
-  if (value) return { key: parseSecretsKey(value), development: false };
-  if (production) throw new Error('GLIDEPATH_SECRETS_KEY is required in production (32 bytes, base64: openssl rand -base64 32)');
-  return { key: DEVELOPMENT_SECRETS_KEY, development: true };
-}
+// The key itself is configuration (GLIDEPATH_SECRETS_KEY), parsed by the one schema; the development key is kept importable from here for tests and benches.
+export { DEVELOPMENT_SECRETS_KEY } from '@glidepath/config';
