@@ -45,7 +45,7 @@ export const VARIABLES = {
   GLIDEPATH_ENV: variable({
     apps: both,
     type: oneOf(['development', 'test', 'production'], 'development'),
-    description: '`production` hides test-only providers (the recording router) and requires the secrets so marked',
+    description: '`production` hides test-only providers (the recording router), requires the secrets marked so',
   }),
   LOG_LEVEL: variable({
     apps: both,
@@ -67,17 +67,17 @@ export const VARIABLES = {
   GLIDEPATH_EGRESS_ALLOW: variable({
     apps: both,
     type: list(EGRESS_RULE, checkEgressEntry),
-    description: 'outbound destinations the network policy allows: CIDRs, IPs or host names, each optionally `:port`, comma-separated',
+    description: 'where outbound calls may go: CIDRs, IPs or host names, each optionally `:port`, comma-separated',
   }),
   GLIDEPATH_EGRESS_DENY: variable({
     apps: both,
     type: list(EGRESS_RULE, checkEgressEntry),
-    description: 'outbound destinations the network policy refuses, in the same syntax',
+    description: 'where outbound calls may not go, in the same syntax (deny beats allow)',
   }),
   GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS: variable({
     apps: both,
     type: list(SOCKET_DIRS_RULE, checkSocketDir),
-    description: 'absolute directories whose unix sockets may be used, comma-separated (none when empty)',
+    description: 'absolute directories whose unix sockets may be used, comma-separated',
   }),
 
   GLIDEPATH_HOST: variable({ apps: ['api'], type: text('127.0.0.1'), description: 'where the API and dashboard listen' }),
