@@ -8,3 +8,9 @@ export function parseDuration(value: unknown): number | null {
   if (!match) return null;
   return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
 }
+
+/** A duration in the largest unit that holds it exactly, as plans write it: 720h, 10m, 30s, 1500ms. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) if (ms >= UNIT_MS[unit]! && ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
+  return `${ms}ms`;
+}

@@ -1,38 +1,55 @@
 /**
  * A release plan as users write it (JSON, or YAML at the API), before validation. Every
  * strategy compiles to one list of steps that the state machine runs (compile-plan.ts).
+ * Every duration, count and size has an upper bound (plan-limits.ts), so every plan that
+ * validates can run: the bounds are in the comments below.
  */
+/** "500ms", "30s", "10m", "2h", or a number of seconds. */
 export type Duration = string | number;
 
 export type GateStepSpec =
   | {
       type: 'analysis';
+      /** 1s–1h, at most maxDuration; default 10s. */
       interval?: Duration;
+      /** 0–maxDuration. */
       minDuration?: Duration;
+      /** 1s–24h; default 10m. */
       maxDuration?: Duration;
+      /** 0.000001–0.2; default 0.01. */
       alpha?: number;
+      /** 1–10 metrics. */
       metrics?: AnalysisMetricSpec[];
       onInconclusive?: InconclusiveOutcome;
     }
+  /** 1–20 checks, retries 0–20 (default 2), retryDelay 0–5m (default 2s); every round failing slowly must fit in 10m. */
   | { type: 'smoke'; checks: SmokeCheckSpec[]; retries?: number; retryDelay?: Duration }
+  /** An http(s) url of at most 2000 characters, timeout 100ms–60s (default 10s), retries 0–20 (default 3); timeout × (retries + 1) with backoff must fit in 10m. */
   | { type: 'webhook'; url: string; timeout?: Duration; retries?: number }
+  /** count 1–10 (default 1), group at most 200 characters, expiresAfter 1m–720h (default: none). */
   | { type: 'approval'; group?: string; count?: number; expiresAfter?: Duration };
 
+/** weight: an integer 0–100; a pause's duration: more than 0, at most 720h (left out: until resumed). At most 100 steps. */
 export type StepSpec = { type: 'setWeight'; weight: number } | { type: 'pause'; duration?: Duration } | GateStepSpec;
 
 export interface AnalysisMetricSpec {
+  /** At most 64 characters, unique in the step. */
   name: string;
   kind: 'errors' | 'latency' | 'ratio';
-  /** Fail when the canary is worse than `tolerance` × the baseline. */
+  /** Fail when the canary is worse than `tolerance` × the baseline: 1–100, default 1.5. */
   tolerance?: number;
-  /** For latency: the canary's share of requests slower than this is compared with the baseline's. */
+  /** For latency only, 1–60000: the canary's share of requests slower than this is compared with the baseline's. */
   thresholdMs?: number;
 }
 
 export interface SmokeCheckSpec {
+  /** Starts with "/", at most 2000 characters. */
   path: string;
+  /** 100–599; default 200. */
   expectStatus?: number;
+  /** Also the check's timeout (10s when left out): more than 0, at most 60s. */
   maxLatency?: Duration;
+  /** At most 1000 characters. */
   bodyContains?: string;
 }
 
@@ -47,11 +64,13 @@ interface PlanCommon {
   rollback?: RollbackPolicySpec;
   /** What a running release does when its environment's deploy window closes: hold at the next step boundary (default) or continue. */
   windows?: { onClose?: 'hold' | 'continue' };
-  /** After full promotion, keep judging for this long; a failing verdict still rolls back. */
+  /** After full promotion, keep judging for this long (1s–24h, at least the interval); a failing verdict still rolls back. */
   watch?: { duration: Duration; analysis?: Omit<Extract<GateStepSpec, { type: 'analysis' }>, 'type'> };
 }
 
 export type PlanSpec =
   | (PlanCommon & { strategy: 'canary'; steps: StepSpec[] })
+  /** At most 20 checks; keepOldFor 0–720h, default 5m. */
   | (PlanCommon & { strategy: 'blue-green'; checks?: GateStepSpec[]; keepOldFor?: Duration })
+  /** batches: ascending integers 1–100 ending at 100; interval 0–720h. */
   | (PlanCommon & { strategy: 'rolling'; batches: number[]; check?: GateStepSpec; interval?: Duration });

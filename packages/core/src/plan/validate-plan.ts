@@ -1,5 +1,6 @@
 import type { AnalysisMetric, CompiledPlan, GateStep, SmokeCheck, Step } from './compiled-plan.ts';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { gateRunMs, PLAN_LIMITS as L } from './plan-limits.ts';
 
 export interface PlanProblem {
   path: string;
@@ -51,18 +52,39 @@ class Validator {
     return value;
   }
 
-  duration(value: unknown, path: string, fallback?: number | null, { min = 0 } = {}): number | null | undefined {
+  /**
+   * A duration from `min` to `max` ms (every duration has an upper bound: 9999999999h or 1e300 s
+   * would be a timer no date can hold). `zero` explains why 0 means nothing where it does not.
+   */
+  duration(
+    value: unknown,
+    path: string,
+    fallback: number | null | undefined,
+    { min = 0, max, zero }: { min?: number; max: number; zero?: string },
+  ): number | null | undefined {
     if (value === undefined && fallback !== undefined) return fallback;
     const ms = parseDuration(value);
     if (ms === null) return this.fail(path, 'must be a duration such as "500ms", "30s", "10m", "1h" (or a number of seconds)');
-    if (ms < min) return this.fail(path, `must be at least ${min} ms`);
+    if (ms === 0 && zero) return this.fail(path, `must be more than 0 ${zero}`);
+    if (ms < min || ms > max) return this.fail(path, `must be a duration from ${min === 0 ? '0' : formatDuration(min)} to ${formatDuration(max)}`);
     return ms;
   }
 
-  string(value: unknown, path: string, { optional = false, pattern }: { optional?: boolean; pattern?: RegExp } = {}): string | undefined {
+  string(
+    value: unknown,
+    path: string,
+    { optional = false, pattern, maxLength }: { optional?: boolean; pattern?: RegExp; maxLength: number },
+  ): string | undefined {
     if (value === undefined && optional) return undefined;
     if (typeof value !== 'string' || value.length === 0) return this.fail(path, 'must be a non-empty string');
+    if (value.length > maxLength) return this.fail(path, `must be at most ${maxLength} characters`);
     if (pattern && !pattern.test(value)) return this.fail(path, `must match ${pattern}`);
+    return value;
+  }
+
+  list(value: unknown, path: string, what: string, max: number): unknown[] | undefined {
+    if (!Array.isArray(value) || value.length === 0) return this.fail(path, `must be a non-empty list of ${what}`);
+    if (value.length > max) return this.fail(path, `must have at most ${max} ${what}`);
     return value;
   }
 
@@ -100,9 +122,9 @@ class Validator {
   }
 
   canarySteps(value: unknown): Step[] | undefined {
-    if (!Array.isArray(value) || value.length === 0) return this.fail('steps', 'must be a non-empty list of steps');
-    if (value.length > 100) return this.fail('steps', 'must have at most 100 steps');
-    const steps = value.map((step, i) => this.step(step, `steps[${i}]`));
+    const list = this.list(value, 'steps', 'steps', L.steps);
+    if (!list) return undefined;
+    const steps = list.map((step, i) => this.step(step, `steps[${i}]`));
     let last = 0;
     steps.forEach((step, i) => {
       if (step?.type !== 'setWeight') return;
@@ -116,10 +138,13 @@ class Validator {
     const checks =
       s.checks === undefined
         ? []
-        : Array.isArray(s.checks)
-          ? s.checks.map((c, i) => this.gate(c, `checks[${i}]`))
-          : [this.fail('checks', 'must be a list of gate steps')];
-    const keepOldFor = this.duration(s.keepOldFor, 'keepOldFor', 5 * 60_000);
+        : !Array.isArray(s.checks)
+          ? [this.fail('checks', 'must be a list of gate steps')]
+          : s.checks.length > L.blueGreenChecks
+            ? [this.fail('checks', `must have at most ${L.blueGreenChecks} gate steps`)]
+            : s.checks.map((c, i) => this.gate(c, `checks[${i}]`));
+    // Zero is meaningful here: the old version goes as soon as the new one takes all traffic.
+    const keepOldFor = this.duration(s.keepOldFor, 'keepOldFor', 5 * 60_000, { max: L.waitMs });
     if (!checks.every(Boolean) || keepOldFor === undefined || keepOldFor === null) return undefined;
     // The new version comes up beside the old one with no traffic, is checked, then takes all of it at once.
     return [{ type: 'setWeight', weight: 0 }, ...(checks as GateStep[]), { type: 'setWeight', weight: 100 }, { type: 'hold', durationMs: keepOldFor }];
@@ -135,7 +160,7 @@ class Validator {
     });
     if (weights.at(-1) !== 100) this.fail(`batches[${batches.length - 1}]`, 'the last batch must be 100');
     const check = s.check === undefined ? null : this.gate(s.check, 'check');
-    const interval = this.duration(s.interval, 'interval', null);
+    const interval = this.duration(s.interval, 'interval', null, { max: L.waitMs });
     if (weights.some((w) => w === undefined) || check === undefined || interval === undefined) return undefined;
     return (weights as number[]).flatMap((weight, i) => {
       const steps: Step[] = [{ type: 'setWeight', weight }];
@@ -148,9 +173,11 @@ class Validator {
   watch(value: unknown): Step | undefined {
     const w = this.object(value, 'watch', ['duration', 'analysis']);
     if (!w) return undefined;
-    const duration = this.duration(w.duration, 'watch.duration', undefined, { min: 1000 });
+    const duration = this.duration(w.duration, 'watch.duration', undefined, { min: 1000, max: L.analysisMs });
     const analysis = this.analysis((w.analysis ?? {}) as Obj, 'watch.analysis', false);
-    if (!duration || !analysis) return undefined;
+    if (duration && analysis && analysis.intervalMs > duration)
+      this.fail('watch.duration', `must be at least watch.analysis.interval (${formatDuration(analysis.intervalMs)}): no look would happen before it ends`);
+    if (!duration || !analysis || analysis.intervalMs > duration) return undefined;
     return { ...analysis, minDurationMs: duration, maxDurationMs: duration, onInconclusive: 'pass', watch: true };
   }
 
@@ -163,15 +190,17 @@ class Validator {
     }
     if (type === 'pause') {
       const s = this.object(value, path, ['type', 'duration']);
-      const durationMs = s && this.duration(s.duration, `${path}.duration`, null);
+      const durationMs = s && this.duration(s.duration, `${path}.duration`, null, { max: L.waitMs, zero: '(leave duration out to pause until resumed)' });
       return durationMs === undefined ? undefined : { type, durationMs };
     }
     if (type === 'approval') {
       const s = this.object(value, path, ['type', 'group', 'count', 'expiresAfter']);
       if (!s) return undefined;
-      const group = this.string(s.group, `${path}.group`, { optional: true });
-      const count = this.number(s.count, `${path}.count`, 1, 10, { integer: true, fallback: 1 });
-      const expiresAfterMs = this.duration(s.expiresAfter, `${path}.expiresAfter`, null);
+      const group = this.string(s.group, `${path}.group`, { optional: true, maxLength: L.groupLength });
+      const count = this.number(s.count, `${path}.count`, 1, L.approvals, { integer: true, fallback: 1 });
+      // An approval counts for expiresAfter after it is given, and the step waits as long for all of
+      // them: shorter than a minute, it expires before anyone can be told, look and approve.
+      const expiresAfterMs = this.duration(s.expiresAfter, `${path}.expiresAfter`, null, { min: L.minApprovalExpiryMs, max: L.waitMs });
       return count === undefined || expiresAfterMs === undefined ? undefined : { type, group: group ?? null, count, expiresAfterMs };
     }
     if (type === 'analysis' || type === 'smoke' || type === 'webhook') return this.gate(value, path);
@@ -187,36 +216,61 @@ class Validator {
     if (type === 'smoke') {
       const s = this.object(value, path, ['type', 'checks', 'retries', 'retryDelay']);
       if (!s) return undefined;
-      if (!Array.isArray(s.checks) || s.checks.length === 0) return this.fail(`${path}.checks`, 'must be a non-empty list of HTTP checks');
-      const checks = s.checks.map((c, i) => this.smokeCheck(c, `${path}.checks[${i}]`));
-      const retries = this.number(s.retries, `${path}.retries`, 0, 20, { integer: true, fallback: 2 });
-      const retryDelayMs = this.duration(s.retryDelay, `${path}.retryDelay`, DEFAULTS.smokeRetryDelayMs);
+      const list = this.list(s.checks, `${path}.checks`, 'HTTP checks', L.smokeChecks);
+      if (!list) return undefined;
+      const checks = list.map((c, i) => this.smokeCheck(c, `${path}.checks[${i}]`));
+      const retries = this.number(s.retries, `${path}.retries`, 0, L.retries, { integer: true, fallback: 2 });
+      const retryDelayMs = this.duration(s.retryDelay, `${path}.retryDelay`, DEFAULTS.smokeRetryDelayMs, { max: L.smokeRetryDelayMs });
       if (!checks.every(Boolean) || retries === undefined || retryDelayMs == null) return undefined;
-      return { type, checks: checks as SmokeCheck[], retries, retryDelayMs };
+      const step = { type: 'smoke' as const, checks: checks as SmokeCheck[], retries, retryDelayMs };
+      return this.fitsOneRun(step, path, 'retries', 'every round timing out (its slowest check), with retryDelay between rounds,');
     }
     if (type === 'webhook') {
       const s = this.object(value, path, ['type', 'url', 'timeout', 'retries']);
       if (!s) return undefined;
-      const url = this.string(s.url, `${path}.url`, { pattern: /^https?:\/\/\S+$/ });
-      const timeoutMs = this.duration(s.timeout, `${path}.timeout`, DEFAULTS.webhookTimeoutMs, { min: 100 });
-      const retries = this.number(s.retries, `${path}.retries`, 0, 20, { integer: true, fallback: 3 });
+      const url = this.string(s.url, `${path}.url`, { pattern: /^https?:\/\/\S+$/, maxLength: L.urlLength });
+      const timeoutMs = this.duration(s.timeout, `${path}.timeout`, DEFAULTS.webhookTimeoutMs, { min: L.minWebhookTimeoutMs, max: L.webhookTimeoutMs });
+      const retries = this.number(s.retries, `${path}.retries`, 0, L.retries, { integer: true, fallback: 3 });
       if (!url || timeoutMs == null || retries === undefined) return undefined;
-      return { type, url, timeoutMs, retries };
+      return this.fitsOneRun({ type, url, timeoutMs, retries }, path, 'timeout', 'timeout × (retries + 1), with the backoff between attempts,');
     }
     return this.fail(`${path}.type`, 'must be one of analysis, smoke, webhook');
   }
 
+  /**
+   * A smoke or webhook gate runs as one job, from its first request to its verdict, holding a
+   * worker slot all along; the reconciler asks again only after twice that time. So the run, with
+   * every attempt failing slowly, must fit in PLAN_LIMITS.gateRunMs.
+   */
+  fitsOneRun<S extends Extract<GateStep, { type: 'smoke' | 'webhook' }>>(step: S, path: string, field: string, what: string): S | undefined {
+    const ms = gateRunMs(step);
+    if (ms <= L.gateRunMs) return step;
+    return this.fail(
+      `${path}.${field}`,
+      `${what} takes up to ${formatDuration(ms)}: must fit in ${formatDuration(L.gateRunMs)}, the longest one gate run may hold a worker`,
+    );
+  }
+
   analysis(s: Obj, path: string, checkOwnFields: boolean): Extract<GateStep, { type: 'analysis' }> | undefined {
     if (!checkOwnFields) this.object(s, path, ['interval', 'alpha', 'metrics']);
-    const intervalMs = this.duration(s.interval, `${path}.interval`, DEFAULTS.analysisIntervalMs, { min: 1000 });
-    const minDurationMs = this.duration(s.minDuration, `${path}.minDuration`, 0);
-    const maxDurationMs = this.duration(s.maxDuration, `${path}.maxDuration`, DEFAULTS.analysisMaxMs, { min: 1000 });
+    const intervalMs = this.duration(s.interval, `${path}.interval`, DEFAULTS.analysisIntervalMs, {
+      min: L.minAnalysisIntervalMs,
+      max: L.analysisIntervalMs,
+    });
+    const minDurationMs = this.duration(s.minDuration, `${path}.minDuration`, 0, { max: L.analysisMs });
+    const maxDurationMs = this.duration(s.maxDuration, `${path}.maxDuration`, DEFAULTS.analysisMaxMs, { min: 1000, max: L.analysisMs });
     const alpha = this.number(s.alpha, `${path}.alpha`, 1e-6, 0.2, { fallback: DEFAULTS.alpha });
     const onInconclusive = s.onInconclusive ?? 'pause';
     if (onInconclusive !== 'pass' && onInconclusive !== 'fail' && onInconclusive !== 'pause')
       this.fail(`${path}.onInconclusive`, 'must be pass, fail or pause');
     const metrics = s.metrics === undefined ? DEFAULT_METRICS : this.metrics(s.metrics, `${path}.metrics`);
     if (minDurationMs != null && maxDurationMs != null && minDurationMs > maxDurationMs) this.fail(`${path}.minDuration`, 'must not exceed maxDuration');
+    // Looks come every interval until maxDuration: a longer interval leaves one look, at the limit, with no chance to decide earlier.
+    if (checkOwnFields && intervalMs != null && maxDurationMs != null && intervalMs > maxDurationMs)
+      this.fail(
+        `${path}.interval`,
+        `must not exceed maxDuration (${formatDuration(maxDurationMs)})${s.interval === undefined ? `; it is ${formatDuration(intervalMs)} when left out` : ''}: no look would happen before the limit`,
+      );
     if (intervalMs == null || minDurationMs == null || maxDurationMs == null || alpha === undefined || !metrics) return undefined;
     return {
       type: 'analysis',
@@ -231,15 +285,25 @@ class Validator {
   }
 
   metrics(value: unknown, path: string): AnalysisMetric[] | undefined {
-    if (!Array.isArray(value) || value.length === 0) return this.fail(path, 'must be a non-empty list of metrics');
-    const metrics = value.map((m, i) => {
+    const list = this.list(value, path, 'metrics', L.metrics);
+    if (!list) return undefined;
+    const metrics = list.map((m, i) => {
       const p = `${path}[${i}]`;
       const s = this.object(m, p, ['name', 'kind', 'tolerance', 'thresholdMs']);
       if (!s) return undefined;
-      const name = this.string(s.name, `${p}.name`);
+      const name = this.string(s.name, `${p}.name`, { maxLength: L.nameLength });
       if (s.kind !== 'errors' && s.kind !== 'latency' && s.kind !== 'ratio') this.fail(`${p}.kind`, 'must be errors, latency or ratio');
       const tolerance = this.number(s.tolerance, `${p}.tolerance`, 1, 100, { fallback: DEFAULTS.tolerance });
-      const thresholdMs = s.thresholdMs === undefined ? null : this.number(s.thresholdMs, `${p}.thresholdMs`, 0.001, 3_600_000);
+      // A latency metric counts the requests slower than a histogram bucket boundary at or above
+      // thresholdMs (judge/latency.ts). Outside 1 ms–60 s no HTTP latency histogram has a boundary,
+      // so the metric would stay inconclusive for the whole analysis: it can never be measured.
+      // On other kinds the judge never reads it, which a plan's author would not expect.
+      const thresholdMs =
+        s.thresholdMs === undefined
+          ? null
+          : s.kind !== 'latency'
+            ? this.fail(`${p}.thresholdMs`, 'applies to latency metrics only')
+            : this.number(s.thresholdMs, `${p}.thresholdMs`, L.minLatencyThresholdMs, L.latencyThresholdMs);
       if (!name || tolerance === undefined || thresholdMs === undefined) return undefined;
       return { name, kind: s.kind as AnalysisMetric['kind'], tolerance, thresholdMs };
     });
@@ -253,10 +317,15 @@ class Validator {
   smokeCheck(value: unknown, path: string): SmokeCheck | undefined {
     const s = this.object(value, path, ['path', 'expectStatus', 'maxLatency', 'bodyContains']);
     if (!s) return undefined;
-    const p = this.string(s.path, `${path}.path`, { pattern: /^\// });
+    const p = this.string(s.path, `${path}.path`, { pattern: /^\//, maxLength: L.urlLength });
     const expectStatus = this.number(s.expectStatus, `${path}.expectStatus`, 100, 599, { integer: true, fallback: 200 });
-    const maxLatencyMs = this.duration(s.maxLatency, `${path}.maxLatency`, null);
-    const bodyContains = this.string(s.bodyContains, `${path}.bodyContains`, { optional: true });
+    // maxLatency is also the check's timeout: 0 would fail every check before it is sent.
+    const maxLatencyMs = this.duration(s.maxLatency, `${path}.maxLatency`, null, {
+      min: 1,
+      max: L.smokeCheckTimeoutMs,
+      zero: '(leave it out for no latency limit)',
+    });
+    const bodyContains = this.string(s.bodyContains, `${path}.bodyContains`, { optional: true, maxLength: L.bodyContainsLength });
     if (!p || expectStatus === undefined || maxLatencyMs === undefined) return undefined;
     return { path: p, expectStatus, maxLatencyMs, bodyContains: bodyContains ?? null };
   }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { StepSpec } from '../plan/plan-spec.ts';
 import { validatePlan } from '../plan/validate-plan.ts';
 import { initialReleaseState, nextWakeAt, type Phase, type ReleaseEvent, type ReleaseState } from './release-state.ts';
-import { transition, type TransitionContext } from './transition.ts';
+import { haltRelease, transition, type TransitionContext } from './transition.ts';
+import type { CompiledPlan, Step } from '../plan/compiled-plan.ts';
 import { approvalBinding } from './approval-binding.ts';
 
 /** A fake clock: tests move time by hand. */
@@ -472,5 +473,138 @@ describe('transition: a release through time', () => {
     expect(state).toMatchObject({ phase: 'paused', reason: 'too little traffic' });
     ({ state } = run(state, [[{ type: 'resume', ...alice }, sec(61)]]));
     expect(state.phase).toBe('succeeded');
+  });
+
+  /** One accepted transition (the state frozen: the machine never mutates its input). */
+  const accept = (state: ReleaseState, event: ReleaseEvent, now: number) => {
+    const result = transition(deepFreeze(state), event, now);
+    if (!result.ok) throw new Error(result.reason);
+    return result;
+  };
+
+  describe('a plan stored before plans were bounded (or written by hand) never makes the machine throw', () => {
+    const HUGE_MS = 9_999_999_999 * 3_600_000; // "9999999999h": no date holds now + this
+    /** What the database may hold: compiled before validation had limits, so not through validatePlan. */
+    const stored = (steps: unknown[], automatic = true) => ({ strategy: 'canary', steps, rollback: { automatic } }) as unknown as CompiledPlan;
+    const hugePause = (automatic = true) =>
+      stored(
+        [
+          { type: 'setWeight', weight: 10 },
+          { type: 'pause', durationMs: null },
+          { type: 'pause', durationMs: HUGE_MS },
+          { type: 'setWeight', weight: 100 },
+        ],
+        automatic,
+      );
+
+    it.each<[string, unknown]>([
+      ['a pause of 9999999999h', { type: 'pause', durationMs: HUGE_MS }],
+      ['a pause of 1e300 s', { type: 'pause', durationMs: 1e303 }],
+      ['a hold of 9999999999h', { type: 'hold', durationMs: HUGE_MS }],
+      ['an approval expiring after 9999999999h', { type: 'approval', group: null, count: 1, expiresAfterMs: HUGE_MS }],
+      [
+        'an analysis of 1e300 s',
+        { type: 'analysis', intervalMs: 10_000, minDurationMs: 0, maxDurationMs: 1e303, alpha: 0.01, metrics: [], onInconclusive: 'pause', watch: false },
+      ],
+      ['a webhook timing out after 9999999999h', { type: 'webhook', url: 'http://127.0.0.1/', timeoutMs: HUGE_MS, retries: 3 }],
+      ['a pause of "soon"', { type: 'pause', durationMs: 'soon' }],
+      ['a smoke step without checks', { type: 'smoke', retries: 1, retryDelayMs: 0 }],
+      ['a step this version does not know', { type: 'teleport' }],
+    ])('%s: the start ends the release aborted, with why, before any traffic moves', (_name, bad) => {
+      const result = transition(
+        initialReleaseState(stored([{ type: 'setWeight', weight: 10 }, bad, { type: 'setWeight', weight: 100 }]), 'alice'),
+        { type: 'start' },
+        sec(0),
+      );
+      expect(result).toMatchObject({
+        ok: true,
+        effects: [],
+        state: { phase: 'aborted', canaryWeight: 0, reason: expect.stringMatching(/^not started, its plan cannot run: step 1 \(\w+\) /) },
+      });
+      if (result.ok) expect(nextWakeAt(result.state)).toBeNull();
+    });
+
+    it("says what is wrong, in the plan's own units", () => {
+      const result = transition(initialReleaseState(hugePause(), 'alice'), { type: 'start' }, sec(0));
+      expect(result.ok && result.state.reason).toBe(
+        'not started, its plan cannot run: step 2 (pause) waits 9999999999h: beyond the 720h limit of any step; save a plan within the limits and start a new release',
+      );
+    });
+
+    /** Started before the check at start existed: waiting at the manual pause in front of the huge one. */
+    const startedBefore = (automatic: boolean): ReleaseState => {
+      const state = initialReleaseState(hugePause(automatic), 'alice');
+      const done = { status: 'succeeded' as const, attempt: 1, startedAt: new Date(sec(0)).toISOString(), finishedAt: new Date(sec(0)).toISOString() };
+      return {
+        ...state,
+        phase: 'paused',
+        stepIndex: 1,
+        canaryWeight: 10,
+        startedAt: new Date(sec(0)).toISOString(),
+        reason: 'step 1 pauses until resumed',
+        steps: state.steps.map((st, i) => (i === 0 ? { ...st, ...done } : i === 1 ? { ...st, status: 'running', attempt: 1, startedAt: done.startedAt } : st)),
+      };
+    };
+
+    it('entering the step fails it with why; automatic rollback ends the release', () => {
+      const { state, effects } = run(startedBefore(true), [[{ type: 'resume', ...alice }, sec(5)]]);
+      expect(state).toMatchObject({
+        phase: 'rolled-back',
+        canaryWeight: 0,
+        reason: expect.stringMatching(/^automatic rollback: step 2 \(pause\) cannot run: it waits 9999999999h/),
+      });
+      expect(effects).toEqual([{ type: 'rollback' }]);
+    });
+
+    it('with automatic rollback off the release fails with why, and abort always ends it', () => {
+      const failed = run(startedBefore(false), [[{ type: 'resume', ...alice }, sec(5)]]).state;
+      expect(failed).toMatchObject({ phase: 'failed', reason: expect.stringMatching(/^step 2 \(pause\) cannot run: .*automatic rollback is off/) });
+      expect(nextWakeAt(failed)).toBeNull();
+      const { state, effects } = run(failed, [[{ type: 'abort', ...alice }, sec(6)]]);
+      expect(state).toMatchObject({ phase: 'aborted', canaryWeight: 0 });
+      expect(effects).toEqual([{ type: 'rollback' }]);
+    });
+
+    it('abort works in every active phase whatever the plan holds', () => {
+      for (const state of [initialReleaseState(hugePause(), 'alice'), startedBefore(true), startedBefore(false)])
+        expect(accept(state, { type: 'abort', ...alice }, sec(9)).state.phase).toBe('aborted');
+    });
+
+    it('a timer set from a stored gate lease no date can hold is clamped, not thrown', () => {
+      const webhook = { type: 'webhook', url: 'http://127.0.0.1/', timeoutMs: HUGE_MS, retries: 3 } as unknown as Step;
+      const state = startedBefore(true);
+      state.plan = { ...state.plan, steps: [state.plan.steps[0]!, webhook] };
+      state.steps = [state.steps[0]!, { ...state.steps[1]!, wakeAt: new Date(sec(1)).toISOString() }];
+      state.phase = 'progressing';
+      const { state: after, effects } = run(state, [[{ type: 'timer' }, sec(2)]]);
+      expect(effects).toEqual([{ type: 'run-gate', gate: 'webhook', stepIndex: 1, attempt: 1 }]);
+      expect(Date.parse(after.steps[1]!.wakeAt!)).toBe(sec(2) + 30 * 24 * 3_600_000);
+    });
+  });
+
+  describe('haltRelease: what the reconciler does when the machine throws anyway', () => {
+    it.each<[string, () => ReleaseState, Phase, RegExp, string[]]>([
+      ['a release that never started ends aborted (it deployed nothing)', inPhase.pending, 'aborted', /^not started: boom$/, []],
+      // As an abort of a queued release does: the rollback is absolute, so harmless when nothing moved.
+      ['a queued release that never started too', inPhase.queued, 'aborted', /^not started: boom$/, ['rollback']],
+      ['a running release rolls back', inPhase.progressing, 'rolled-back', /^automatic rollback: boom$/, ['rollback']],
+      ['a release waiting for approval rolls back', inPhase['awaiting-approval'], 'rolled-back', /^automatic rollback: boom$/, ['rollback']],
+    ])('%s', (_name, make, phase, reason, effects) => {
+      const result = haltRelease(deepFreeze(make()), 'boom', sec(10));
+      expect(result).toMatchObject({ ok: true, changed: true, state: { phase, reason: expect.stringMatching(reason) } });
+      expect(result.ok && result.effects.map((e) => e.type)).toEqual(effects);
+    });
+
+    it('with automatic rollback off it fails the release, which abort then ends', () => {
+      const running = run(initialReleaseState(gatePlan(false), 'alice'), [[{ type: 'start' }, sec(0)]]).state;
+      const halted = haltRelease(running, 'boom', sec(1));
+      expect(halted).toMatchObject({ ok: true, state: { phase: 'failed', reason: 'boom; automatic rollback is off: roll back or abort' } });
+      expect(halted.ok && accept(halted.state, { type: 'abort', ...alice }, sec(2)).state.phase).toBe('aborted');
+    });
+
+    it('leaves an ended release as it is', () => {
+      const ended = inPhase.succeeded();
+      expect(haltRelease(ended, 'boom', sec(1))).toEqual({ ok: true, changed: false, state: ended, effects: [] });
+    });
   });
 });

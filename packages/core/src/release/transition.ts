@@ -1,7 +1,8 @@
 import { isGate, type Step } from '../plan/compiled-plan.ts';
+import { gateLeaseMs, PLAN_LIMITS, planRunProblem, stepRunProblem } from '../plan/plan-limits.ts';
 import type { DeployGate } from '../policy/deploy-window.ts';
 import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
-import type { ControlType, Effect, Phase, ReleaseEvent, ReleaseState, StepState } from './release-state.ts';
+import { TERMINAL_PHASES, type ControlType, type Effect, type Phase, type ReleaseEvent, type ReleaseState, type StepState } from './release-state.ts';
 
 export type TransitionResult = { ok: true; changed: boolean; state: ReleaseState; effects: Effect[] } | { ok: false; reason: string };
 
@@ -23,7 +24,6 @@ export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
   'break-glass': ['pending', 'queued', 'awaiting-approval'],
 };
 
-const GATE_LEASE_GRACE_MS = 30_000;
 /** A queued release that no window will open looks again this often (a policy change also wakes it). */
 const QUEUE_RECHECK_MS = 24 * 3_600_000;
 
@@ -41,6 +41,19 @@ export function transition(state: ReleaseState, event: ReleaseEvent, now: number
   if (refused) return { ok: false, reason: refused };
   const changed = m.effects.length > 0 || JSON.stringify(m.state) !== JSON.stringify(state);
   return { ok: true, changed, state: m.state, effects: m.effects };
+}
+
+/**
+ * Stops a release whose event made the state machine throw (stored data no check foresaw, or a
+ * bug), so that the reconciler records why and frees the environment instead of retrying the
+ * same throw forever: a release that never started ends aborted (it deployed nothing); one that
+ * did fails its step, which rolls back unless the plan turned automatic rollback off.
+ */
+export function haltRelease(state: ReleaseState, reason: string, now: number): TransitionResult {
+  if (TERMINAL_PHASES.includes(state.phase)) return { ok: true, changed: false, state, effects: [] };
+  const m = new Machine(structuredClone(state), now);
+  m.halt(reason);
+  return { ok: true, changed: true, state: m.state, effects: m.effects };
 }
 
 function refuse(control: ControlType, state: ReleaseState): { ok: false; reason: string } {
@@ -90,8 +103,15 @@ class Machine {
   /** Returns a reason when the event is refused. */
   apply(event: ReleaseEvent): string | undefined {
     switch (event.type) {
-      case 'start':
+      case 'start': {
         if (this.state.phase !== 'pending') return undefined; // already started: starting is idempotent
+        // A plan stored before plans were bounded (or written by hand) may wait longer than a date
+        // can hold: it ends here, before it moves any traffic, instead of throwing on every reconcile.
+        const cannot = planRunProblem(this.state.plan);
+        if (cannot) {
+          this.end('aborted', `not started, its plan cannot run: ${cannot}; save a plan within the limits and start a new release`);
+          return undefined;
+        }
         if (this.closed) {
           this.hold(0);
           return undefined;
@@ -100,6 +120,7 @@ class Machine {
         this.state.phase = 'progressing';
         this.enter(0);
         return undefined;
+      }
       case 'timer':
         return this.timer();
       case 'gate-verdict':
@@ -146,6 +167,9 @@ class Machine {
     if (!step) return this.finish();
     const s = this.state.steps[i]!;
     Object.assign(s, { status: 'running', attempt: s.attempt + 1, startedAt: this.iso, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
+    // Checked at start for the whole plan; again here for a release started before that check existed.
+    const cannot = stepRunProblem(step);
+    if (cannot) return this.failStep(`step ${i} (${step.type}) cannot run: it ${cannot}`);
     switch (step.type) {
       case 'setWeight':
         this.route({ type: 'set-weight', weight: step.weight });
@@ -269,6 +293,14 @@ class Machine {
     return undefined;
   }
 
+  halt(reason: string): void {
+    if (this.state.phase === 'pending' || (this.state.phase === 'queued' && !this.state.startedAt)) return this.end('aborted', `not started: ${reason}`);
+    const s = this.stepState;
+    if (s) Object.assign(s, { status: 'failed', finishedAt: this.iso, wakeAt: null });
+    if (this.state.plan?.rollback?.automatic !== false) return this.end('rolled-back', `automatic rollback: ${reason}`);
+    Object.assign(this.state, { phase: 'failed', reason: `${reason}; automatic rollback is off: roll back or abort` });
+  }
+
   failStep(reason: string, evidence?: unknown): void {
     const s = this.stepState!;
     Object.assign(s, { status: 'failed', finishedAt: this.iso, wakeAt: null });
@@ -374,8 +406,12 @@ class Machine {
     return undefined;
   }
 
+  /**
+   * A timer `ms` from now. Steps are checked before they set one (stepRunProblem), so the clamp
+   * never changes a timer; it is there so that no stored value can make the machine throw.
+   */
   at(ms: number): string {
-    return new Date(this.now + ms).toISOString();
+    return new Date(this.now + (Number.isFinite(ms) ? Math.min(Math.max(ms, 0), PLAN_LIMITS.waitMs) : PLAN_LIMITS.waitMs)).toISOString();
   }
 }
 
@@ -383,18 +419,4 @@ class Machine {
 function weightBefore(state: ReleaseState, index: number): number {
   const step = state.plan.steps.slice(0, index).findLast((s) => s.type === 'setWeight') as { weight: number } | undefined;
   return step?.weight ?? 0;
-}
-
-/** How long a gate may run before the reconciler assumes its job was lost and asks again. */
-export function gateLeaseMs(step: Step): number {
-  switch (step.type) {
-    case 'analysis':
-      return step.maxDurationMs + 2 * step.intervalMs + GATE_LEASE_GRACE_MS;
-    case 'smoke':
-      return (step.retries + 1) * (step.retryDelayMs + 10_000) + GATE_LEASE_GRACE_MS;
-    case 'webhook':
-      return (step.retries + 1) * (step.timeoutMs * 2) + GATE_LEASE_GRACE_MS;
-    default:
-      return GATE_LEASE_GRACE_MS;
-  }
 }
