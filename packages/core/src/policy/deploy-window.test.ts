@@ -85,6 +85,42 @@ describe('windowProblems', () => {
     expect(windowProblems([], [freeze]).map((p) => p.path)).toContain(path);
   });
 
+  const shape = 'must be a full ISO date-time with a zone, such as 2026-12-24T00:00:00Z';
+  const exists = 'must be a date and time that exists, from 1970 on (month 01–12, a day of that month, 00:00–23:59:59)';
+  it.each([
+    ['a date alone', '2026-12-24', shape],
+    ['words', 'Dec 24', shape],
+    ['words with a year', 'December 24, 2026 00:00 UTC', shape],
+    ['a local time with no zone', '2026-12-24T00:00:00', shape],
+    ['a space instead of T', '2026-12-24 00:00:00Z', shape],
+    ['epoch milliseconds', 1798070400000, shape],
+    ['nothing', undefined, shape],
+    // JavaScript's Date.parse takes these and means another day.
+    ['February 30th', '2026-02-30T00:00:00Z', exists],
+    ['February 29th of a common year', '2027-02-29T00:00:00Z', exists],
+    ['hour 24', '2026-12-24T24:00:00Z', exists],
+    ['month 13', '2026-13-01T00:00:00Z', exists],
+    ['year 0', '0000-01-01T00:00:00Z', exists],
+    ['an offset of +15:00', '2026-12-24T00:00:00+15:00', 'must have a zone offset between -14:00 and +14:00'],
+  ])('refuses a freeze that starts at %s', (_name, from, message) => {
+    expect(windowProblems([], [{ from, to: '2026-12-27T00:00:00Z', reason: 'holidays' }])).toContainEqual({ path: 'policy.freezes[0].from', message });
+  });
+
+  it('refuses a freeze longer than 366 days: a freeze is for holidays and incidents, not forever', () => {
+    expect(windowProblems([], [{ from: '2026-01-01T00:00:00Z', to: '9999-12-31T23:59:59Z', reason: 'forever' }])).toEqual([
+      { path: 'policy.freezes[0].to', message: 'must be at most 366 days after from (renew the freeze if it must last longer)' },
+    ]);
+    expect(windowProblems([], [{ from: '2028-01-01T00:00:00Z', to: '2029-01-01T00:00:00Z', reason: 'a leap year' }])).toEqual([]);
+  });
+
+  it('accepts every full form: seconds or not, fractions, Z or an offset, a leap day', () => {
+    for (const from of ['2026-12-24T00:00Z', '2026-12-24T00:00:00.123456789Z', '2026-12-23T23:00-01:00', '2028-02-29T12:00:00+14:00'])
+      expect(
+        windowProblems([], [{ from, to: '2029-01-01T00:00:00Z', reason: 'x' }]).filter((p) => p.path.endsWith('.from')),
+        from,
+      ).toEqual([]);
+  });
+
   it('accepts adjacent windows and windows in other zones', () => {
     expect(
       windowProblems(

@@ -35,6 +35,24 @@ const DAY_MS = 86_400_000;
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /** A full ISO 8601 date-time with a zone: 2026-12-24T00:00:00Z, 2026-12-24T09:30+01:00. */
 export const FULL_ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** A freeze is for a holiday or an incident, not a way to close an environment for good (protected and windows are). */
+export const MAX_FREEZE_MS = 366 * DAY_MS;
+
+/**
+ * Why a freeze date is not one, or null: a full ISO 8601 date-time with a zone (a date alone, a
+ * local time or "Dec 24" says nothing about the instant) that exists. JavaScript reads
+ * 2026-02-30 as March 2 and 24:00 as the next day, so each field is checked, not just parsed.
+ */
+export function freezeDateProblem(value: unknown): string | null {
+  const shape = 'must be a full ISO date-time with a zone, such as 2026-12-24T00:00:00Z';
+  if (typeof value !== 'string' || !FULL_ISO_DATE_TIME.test(value)) return shape;
+  const [, y, mo, d, h, mi, s, zh, zm] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?[^Z+-]*(?:Z|[+-](\d{2}):(\d{2}))$/.exec(value)!.map(Number);
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  if (y! < 1970 || mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h! > 23 || mi! > 59 || (s || 0) > 59)
+    return 'must be a date and time that exists, from 1970 on (month 01–12, a day of that month, 00:00–23:59:59)';
+  if ((zh || 0) > 14 || (zm || 0) > 59) return 'must have a zone offset between -14:00 and +14:00';
+  return null;
+}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
@@ -210,12 +228,14 @@ export function windowProblems(windows: unknown, freezes: unknown): ConfigProble
   if (!Array.isArray(freezes) || freezes.length > 200) problems.push({ path: 'policy.freezes', message: 'must be a list of at most 200 { from, to, reason }' });
   else
     freezes.forEach((f: { from?: unknown; to?: unknown; reason?: unknown }, i) => {
-      const full = (v: unknown) => typeof v === 'string' && FULL_ISO_DATE_TIME.test(v) && !Number.isNaN(Date.parse(v));
-      if (!full(f?.from))
-        problems.push({ path: `policy.freezes[${i}].from`, message: 'must be a full ISO date-time with a zone, such as 2026-12-24T00:00:00Z' });
-      if (!full(f?.to)) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be a full ISO date-time with a zone, such as 2026-12-27T00:00:00Z' });
-      if (full(f?.from) && full(f?.to) && Date.parse(f.from as string) >= Date.parse(f.to as string))
-        problems.push({ path: `policy.freezes[${i}].to`, message: 'must be after from' });
+      const fromProblem = freezeDateProblem(f?.from);
+      const toProblem = freezeDateProblem(f?.to);
+      if (fromProblem) problems.push({ path: `policy.freezes[${i}].from`, message: fromProblem });
+      if (toProblem) problems.push({ path: `policy.freezes[${i}].to`, message: toProblem.replace('2026-12-24', '2026-12-27') });
+      const span = !fromProblem && !toProblem ? Date.parse(f.to as string) - Date.parse(f.from as string) : null;
+      if (span !== null && span <= 0) problems.push({ path: `policy.freezes[${i}].to`, message: 'must be after from' });
+      if (span !== null && span > MAX_FREEZE_MS)
+        problems.push({ path: `policy.freezes[${i}].to`, message: 'must be at most 366 days after from (renew the freeze if it must last longer)' });
       if (typeof f?.reason !== 'string' || !f.reason.trim() || f.reason.length > 500)
         problems.push({ path: `policy.freezes[${i}].reason`, message: 'must say why (at most 500 characters)' });
     });

@@ -1,4 +1,5 @@
-import { parseDuration } from '../plan/duration.ts';
+import { formatDuration, parseDuration } from '../plan/duration.ts';
+import { PLAN_LIMITS } from '../plan/plan-limits.ts';
 import type { ConfigCheck, ConfigProblem } from '../ports/traffic-router.ts';
 import { windowProblems, type DeployWindow, type Freeze } from './deploy-window.ts';
 
@@ -22,7 +23,15 @@ export interface EnvironmentPolicy {
 
 /** Protected environments' approvals expire after a day unless the policy says otherwise. */
 const PROTECTED_APPROVAL_EXPIRY = '24h';
-const MAX_APPROVAL_EXPIRY_MS = 30 * 24 * 3_600_000;
+/** The bounds of a policy, besides those of windows and freezes (deploy-window.ts). */
+export const POLICY_LIMITS = {
+  /** The same as an approval step's: at least a minute to be told, look and approve; at most the 720h any step waits. */
+  minApprovalExpiryMs: PLAN_LIMITS.minApprovalExpiryMs,
+  approvalExpiryMs: PLAN_LIMITS.waitMs,
+  requiredApprovals: PLAN_LIMITS.approvals,
+  groupLength: PLAN_LIMITS.groupLength,
+  serviceAccountApprovers: 50,
+} as const;
 
 export const DEFAULT_POLICY: EnvironmentPolicy = {
   protected: false,
@@ -58,21 +67,40 @@ export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
   const isProtected = p.protected ?? false;
   if (typeof isProtected !== 'boolean') problems.push({ path: 'policy.protected', message: 'must be true or false' });
   const requiredApprovals = p.requiredApprovals ?? (isProtected === true ? 1 : 0);
-  if (typeof requiredApprovals !== 'number' || !Number.isInteger(requiredApprovals) || requiredApprovals < 0 || requiredApprovals > 10) {
-    problems.push({ path: 'policy.requiredApprovals', message: 'must be an integer 0–10' });
+  if (
+    typeof requiredApprovals !== 'number' ||
+    !Number.isInteger(requiredApprovals) ||
+    requiredApprovals < 0 ||
+    requiredApprovals > POLICY_LIMITS.requiredApprovals
+  ) {
+    problems.push({ path: 'policy.requiredApprovals', message: `must be an integer 0–${POLICY_LIMITS.requiredApprovals}` });
   } else if (isProtected === true && requiredApprovals < 1) {
     problems.push({ path: 'policy.requiredApprovals', message: 'must be at least 1 in a protected environment' });
   }
   const approverGroup = p.approverGroup ?? null;
-  if (approverGroup !== null && (typeof approverGroup !== 'string' || !approverGroup))
-    problems.push({ path: 'policy.approverGroup', message: 'must be a non-empty string' });
+  if (approverGroup !== null && (typeof approverGroup !== 'string' || !approverGroup || approverGroup.length > POLICY_LIMITS.groupLength))
+    problems.push({ path: 'policy.approverGroup', message: `must be a non-empty string of at most ${POLICY_LIMITS.groupLength} characters` });
   const expiry = p.approvalExpiresAfter ?? (isProtected === true ? PROTECTED_APPROVAL_EXPIRY : null);
   const approvalExpiresAfterMs = expiry === null ? null : parseDuration(expiry);
-  if (expiry !== null && (approvalExpiresAfterMs === null || approvalExpiresAfterMs < 60_000 || approvalExpiresAfterMs > MAX_APPROVAL_EXPIRY_MS))
-    problems.push({ path: 'policy.approvalExpiresAfter', message: 'must be a duration from 1m to 720h, such as "4h"' });
+  if (
+    expiry !== null &&
+    (approvalExpiresAfterMs === null || approvalExpiresAfterMs < POLICY_LIMITS.minApprovalExpiryMs || approvalExpiresAfterMs > POLICY_LIMITS.approvalExpiryMs)
+  )
+    problems.push({
+      path: 'policy.approvalExpiresAfter',
+      message: `must be a duration from ${formatDuration(POLICY_LIMITS.minApprovalExpiryMs)} to ${formatDuration(POLICY_LIMITS.approvalExpiryMs)}, such as "4h"`,
+    });
   const serviceAccountApprovers = p.serviceAccountApprovers ?? [];
-  if (!Array.isArray(serviceAccountApprovers) || serviceAccountApprovers.some((n) => typeof n !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(n)))
-    problems.push({ path: 'policy.serviceAccountApprovers', message: 'must be a list of token names' });
+  if (
+    !Array.isArray(serviceAccountApprovers) ||
+    serviceAccountApprovers.length > POLICY_LIMITS.serviceAccountApprovers ||
+    new Set(serviceAccountApprovers).size !== serviceAccountApprovers.length ||
+    serviceAccountApprovers.some((n) => typeof n !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(n))
+  )
+    problems.push({
+      path: 'policy.serviceAccountApprovers',
+      message: `must be a list of at most ${POLICY_LIMITS.serviceAccountApprovers} token names, each once`,
+    });
   const windows = p.windows ?? [];
   const freezes = p.freezes ?? [];
   problems.push(...windowProblems(windows, freezes));
