@@ -23,6 +23,7 @@ export const STATUS_BY_CODE = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   unprocessable: 422,
+  upgrade_required: 426,
   rate_limited: 429,
   headers_too_large: 431,
   internal: 500,

@@ -85,7 +85,7 @@ describe("Fastify's own refusals", () => {
     expect(url.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringMatching(/^url: /), requestId: expect.any(String) } });
     const stream = await t.app.inject({ url: '/api/v1/stream', headers: t.admin });
     expect(stream.statusCode).toBe(426);
-    expect(stream.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('websocket') } });
+    expect(stream.json()).toMatchObject({ error: { code: 'upgrade_required', message: expect.stringContaining('websocket') } });
   });
 });
 

@@ -87,7 +87,7 @@ export function streamRoutes(deps: { bus: EventBus; metrics: ApiMetrics; prisma:
           .status(426)
           .header('upgrade', 'websocket')
           .send({
-            error: { code: 'bad_request', message: 'this is a websocket: connect with an Upgrade: websocket request', requestId: request.id },
+            error: { code: 'upgrade_required', message: 'this is a websocket: connect with an Upgrade: websocket request', requestId: request.id },
           }),
       wsHandler: async (socket, request) => {
         // A global reader sees everything at once; a scoped one once its environments are looked up.
