@@ -409,7 +409,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** Format: uri */
+                        /**
+                         * Format: uri
+                         * @description http(s) link to the build
+                         */
                         buildUrl?: string;
                         commitSha?: string;
                         /** @description sha256:<64 lower-case hex digits> */
@@ -418,7 +421,10 @@ export interface paths {
                         metadata?: {
                             /** @description dataset or training run reference */
                             dataset?: string;
-                            /** Format: uri */
+                            /**
+                             * Format: uri
+                             * @description http(s) link to the model's card
+                             */
                             modelCard?: string;
                             modelVersion?: string;
                         } & {
@@ -12011,10 +12017,16 @@ export interface components {
             approverGroup?: string | null;
             breakGlass?: boolean;
             freezes?: {
-                /** Format: date-time */
+                /**
+                 * Format: date-time
+                 * @description a full ISO date-time with a zone, such as 2026-12-24T00:00:00Z
+                 */
                 from: string;
-                reason?: string;
-                /** Format: date-time */
+                reason: string;
+                /**
+                 * Format: date-time
+                 * @description after from, at most 366 days later
+                 */
                 to: string;
             }[];
             /** @description releases need approvals from signed-in people */
@@ -12086,25 +12098,25 @@ export interface components {
                 type: "setWeight";
                 weight: number;
             } | {
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; more than 0, at most 720h */
                 duration?: string | number;
                 /** @constant */
                 type: "pause";
             } | {
                 alpha?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                 interval?: string | number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
                     kind: "errors" | "latency" | "ratio";
                     name: string;
-                    /** @description latency: the share of requests slower than this is compared */
+                    /** @description latency metrics only: the share of requests slower than this is compared */
                     thresholdMs?: number;
                     /** @description fail when the canary is worse than tolerance × the baseline */
                     tolerance?: number;
                 }[];
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to maxDuration */
                 minDuration?: string | number;
                 onInconclusive?: "pass" | "fail" | "pause";
                 /** @constant */
@@ -12113,18 +12125,18 @@ export interface components {
                 checks: {
                     bodyContains?: string;
                     expectStatus?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; more than 0, at most 60s; also the timeout */
                     maxLatency?: string | number;
                     path: string;
                 }[];
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to 5m */
                 retryDelay?: string | number;
                 /** @constant */
                 type: "smoke";
             } | {
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 100ms to 60s */
                 timeout?: string | number;
                 /** @constant */
                 type: "webhook";
@@ -12132,7 +12144,7 @@ export interface components {
                 url: string;
             } | {
                 count?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1m to 720h */
                 expiresAfter?: string | number;
                 group?: string;
                 /** @constant */
@@ -12143,23 +12155,18 @@ export interface components {
             watch?: {
                 analysis?: {
                     alpha?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    maxDuration?: string | number;
                     metrics?: {
                         kind: "errors" | "latency" | "ratio";
                         name: string;
-                        /** @description latency: the share of requests slower than this is compared */
+                        /** @description latency metrics only: the share of requests slower than this is compared */
                         thresholdMs?: number;
                         /** @description fail when the canary is worse than tolerance × the baseline */
                         tolerance?: number;
                     }[];
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    minDuration?: string | number;
-                    onInconclusive?: "pass" | "fail" | "pause";
                 };
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h, at least the interval */
                 duration: string | number;
             };
             windows?: {
@@ -12168,19 +12175,19 @@ export interface components {
         } | {
             checks?: ({
                 alpha?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                 interval?: string | number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
                     kind: "errors" | "latency" | "ratio";
                     name: string;
-                    /** @description latency: the share of requests slower than this is compared */
+                    /** @description latency metrics only: the share of requests slower than this is compared */
                     thresholdMs?: number;
                     /** @description fail when the canary is worse than tolerance × the baseline */
                     tolerance?: number;
                 }[];
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to maxDuration */
                 minDuration?: string | number;
                 onInconclusive?: "pass" | "fail" | "pause";
                 /** @constant */
@@ -12189,18 +12196,18 @@ export interface components {
                 checks: {
                     bodyContains?: string;
                     expectStatus?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; more than 0, at most 60s; also the timeout */
                     maxLatency?: string | number;
                     path: string;
                 }[];
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to 5m */
                 retryDelay?: string | number;
                 /** @constant */
                 type: "smoke";
             } | {
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 100ms to 60s */
                 timeout?: string | number;
                 /** @constant */
                 type: "webhook";
@@ -12208,13 +12215,13 @@ export interface components {
                 url: string;
             } | {
                 count?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1m to 720h */
                 expiresAfter?: string | number;
                 group?: string;
                 /** @constant */
                 type: "approval";
             })[];
-            /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+            /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to 720h */
             keepOldFor?: string | number;
             rollback?: {
                 automatic?: boolean;
@@ -12224,23 +12231,18 @@ export interface components {
             watch?: {
                 analysis?: {
                     alpha?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    maxDuration?: string | number;
                     metrics?: {
                         kind: "errors" | "latency" | "ratio";
                         name: string;
-                        /** @description latency: the share of requests slower than this is compared */
+                        /** @description latency metrics only: the share of requests slower than this is compared */
                         thresholdMs?: number;
                         /** @description fail when the canary is worse than tolerance × the baseline */
                         tolerance?: number;
                     }[];
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    minDuration?: string | number;
-                    onInconclusive?: "pass" | "fail" | "pause";
                 };
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h, at least the interval */
                 duration: string | number;
             };
             windows?: {
@@ -12250,19 +12252,19 @@ export interface components {
             batches: number[];
             check?: {
                 alpha?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                 interval?: string | number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
                     kind: "errors" | "latency" | "ratio";
                     name: string;
-                    /** @description latency: the share of requests slower than this is compared */
+                    /** @description latency metrics only: the share of requests slower than this is compared */
                     thresholdMs?: number;
                     /** @description fail when the canary is worse than tolerance × the baseline */
                     tolerance?: number;
                 }[];
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to maxDuration */
                 minDuration?: string | number;
                 onInconclusive?: "pass" | "fail" | "pause";
                 /** @constant */
@@ -12271,18 +12273,18 @@ export interface components {
                 checks: {
                     bodyContains?: string;
                     expectStatus?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; more than 0, at most 60s; also the timeout */
                     maxLatency?: string | number;
                     path: string;
                 }[];
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to 5m */
                 retryDelay?: string | number;
                 /** @constant */
                 type: "smoke";
             } | {
                 retries?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 100ms to 60s */
                 timeout?: string | number;
                 /** @constant */
                 type: "webhook";
@@ -12290,13 +12292,13 @@ export interface components {
                 url: string;
             } | {
                 count?: number;
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1m to 720h */
                 expiresAfter?: string | number;
                 group?: string;
                 /** @constant */
                 type: "approval";
             };
-            /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+            /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to 720h */
             interval?: string | number;
             rollback?: {
                 automatic?: boolean;
@@ -12306,23 +12308,18 @@ export interface components {
             watch?: {
                 analysis?: {
                     alpha?: number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    maxDuration?: string | number;
                     metrics?: {
                         kind: "errors" | "latency" | "ratio";
                         name: string;
-                        /** @description latency: the share of requests slower than this is compared */
+                        /** @description latency metrics only: the share of requests slower than this is compared */
                         thresholdMs?: number;
                         /** @description fail when the canary is worse than tolerance × the baseline */
                         tolerance?: number;
                     }[];
-                    /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
-                    minDuration?: string | number;
-                    onInconclusive?: "pass" | "fail" | "pause";
                 };
-                /** @description "500ms", "30s", "10m", "2h", or seconds as a number */
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h, at least the interval */
                 duration: string | number;
             };
             windows?: {

@@ -6,24 +6,29 @@ import { Type, type TSchema } from 'typebox';
 // field; these schemas only tell editors and clients their shape, so they are attached to the
 // document (withDocumentSchema), not to request validation.
 
-const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' }), Type.Number({ minimum: 0 })], {
-  description: '"500ms", "30s", "10m", "2h", or seconds as a number',
-});
+// The bounds core enforces (packages/core/src/plan/plan-limits.ts): counts and sizes are stated
+// in the schemas; a duration's range, which a pattern cannot state, in its description.
+const Duration = (range?: string) =>
+  Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' }), Type.Number({ minimum: 0 })], {
+    description: `"500ms", "30s", "10m", "2h", or seconds as a number${range ? `; ${range}` : ''}`,
+  });
 const AnalysisMetric = Type.Object(
   {
-    name: Type.String(),
+    name: Type.String({ minLength: 1, maxLength: 64 }),
     kind: Type.Union([Type.Literal('errors'), Type.Literal('latency'), Type.Literal('ratio')]),
-    tolerance: Type.Optional(Type.Number({ exclusiveMinimum: 1, description: 'fail when the canary is worse than tolerance × the baseline' })),
-    thresholdMs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'latency: the share of requests slower than this is compared' })),
+    tolerance: Type.Optional(Type.Number({ minimum: 1, maximum: 100, description: 'fail when the canary is worse than tolerance × the baseline' })),
+    thresholdMs: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 60_000, description: 'latency metrics only: the share of requests slower than this is compared' }),
+    ),
   },
   { additionalProperties: false },
 );
 const AnalysisFields = {
-  interval: Type.Optional(Duration),
-  minDuration: Type.Optional(Duration),
-  maxDuration: Type.Optional(Duration),
-  alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.2 })),
-  metrics: Type.Optional(Type.Array(AnalysisMetric)),
+  interval: Type.Optional(Duration('1s to 1h, at most maxDuration')),
+  minDuration: Type.Optional(Duration('0 to maxDuration')),
+  maxDuration: Type.Optional(Duration('1s to 24h')),
+  alpha: Type.Optional(Type.Number({ minimum: 0.000001, maximum: 0.2 })),
+  metrics: Type.Optional(Type.Array(AnalysisMetric, { minItems: 1, maxItems: 10 })),
   onInconclusive: Type.Optional(Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')])),
 };
 const GateStep = Type.Union([
@@ -33,38 +38,52 @@ const GateStep = Type.Union([
       type: Type.Literal('smoke'),
       checks: Type.Array(
         Type.Object(
-          { path: Type.String(), expectStatus: Type.Optional(Type.Integer()), maxLatency: Type.Optional(Duration), bodyContains: Type.Optional(Type.String()) },
+          {
+            path: Type.String({ pattern: '^/', maxLength: 2000 }),
+            expectStatus: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+            maxLatency: Type.Optional(Duration('more than 0, at most 60s; also the timeout')),
+            bodyContains: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+          },
           { additionalProperties: false },
         ),
-        { minItems: 1 },
+        { minItems: 1, maxItems: 20 },
       ),
-      retries: Type.Optional(Type.Integer({ minimum: 0 })),
-      retryDelay: Type.Optional(Duration),
+      retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+      retryDelay: Type.Optional(Duration('0 to 5m')),
     },
-    { additionalProperties: false, description: "HTTP checks against the environment's smokeBaseUrl" },
+    {
+      additionalProperties: false,
+      description: "HTTP checks against the environment's smokeBaseUrl; every round timing out, with the delays between, must fit in 10m",
+    },
   ),
   Type.Object(
     {
       type: Type.Literal('webhook'),
-      url: Type.String({ format: 'uri' }),
-      timeout: Type.Optional(Duration),
-      retries: Type.Optional(Type.Integer({ minimum: 0 })),
+      url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 }),
+      timeout: Type.Optional(Duration('100ms to 60s')),
+      retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
     },
-    { additionalProperties: false, description: 'asks an external system; requests are signed (Standard Webhooks)' },
+    {
+      additionalProperties: false,
+      description: 'asks an external system; requests are signed (Standard Webhooks); timeout × (retries + 1) with backoff must fit in 10m',
+    },
   ),
   Type.Object(
     {
       type: Type.Literal('approval'),
-      group: Type.Optional(Type.String()),
-      count: Type.Optional(Type.Integer({ minimum: 1 })),
-      expiresAfter: Type.Optional(Duration),
+      group: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      count: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+      expiresAfter: Type.Optional(Duration('1m to 720h')),
     },
     { additionalProperties: false, description: 'waits for people to approve' },
   ),
 ]);
 const Step = Type.Union([
-  Type.Object({ type: Type.Literal('setWeight'), weight: Type.Number({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('pause'), duration: Type.Optional(Duration) }, { additionalProperties: false, description: 'no duration: until resumed' }),
+  Type.Object({ type: Type.Literal('setWeight'), weight: Type.Integer({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('pause'), duration: Type.Optional(Duration('more than 0, at most 720h')) },
+    { additionalProperties: false, description: 'no duration: until resumed' },
+  ),
   ...GateStep.anyOf,
 ]);
 const Common = {
@@ -73,23 +92,36 @@ const Common = {
     Type.Object({ onClose: Type.Optional(Type.Union([Type.Literal('hold'), Type.Literal('continue')])) }, { additionalProperties: false }),
   ),
   watch: Type.Optional(
-    Type.Object({ duration: Duration, analysis: Type.Optional(Type.Object(AnalysisFields, { additionalProperties: false })) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        duration: Duration('1s to 24h, at least the interval'),
+        analysis: Type.Optional(
+          Type.Object({ interval: AnalysisFields.interval, alpha: AnalysisFields.alpha, metrics: AnalysisFields.metrics }, { additionalProperties: false }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
   ),
 };
 
 export const PlanSpec = Type.Union(
   [
-    Type.Object({ strategy: Type.Literal('canary'), steps: Type.Array(Step, { minItems: 1 }), ...Common }, { additionalProperties: false }),
+    Type.Object({ strategy: Type.Literal('canary'), steps: Type.Array(Step, { minItems: 1, maxItems: 100 }), ...Common }, { additionalProperties: false }),
     Type.Object(
-      { strategy: Type.Literal('blue-green'), checks: Type.Optional(Type.Array(GateStep)), keepOldFor: Type.Optional(Duration), ...Common },
+      {
+        strategy: Type.Literal('blue-green'),
+        checks: Type.Optional(Type.Array(GateStep, { maxItems: 20 })),
+        keepOldFor: Type.Optional(Duration('0 to 720h')),
+        ...Common,
+      },
       { additionalProperties: false },
     ),
     Type.Object(
       {
         strategy: Type.Literal('rolling'),
-        batches: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1 }),
+        batches: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1, maxItems: 100 }),
         check: Type.Optional(GateStep),
-        interval: Type.Optional(Duration),
+        interval: Type.Optional(Duration('0 to 720h')),
         ...Common,
       },
       { additionalProperties: false },
@@ -103,9 +135,11 @@ export const EnvironmentPolicy = Type.Object(
   {
     protected: Type.Optional(Type.Boolean({ description: 'releases need approvals from signed-in people' })),
     requiredApprovals: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
-    approverGroup: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    approverGroup: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
     approvalExpiresAfter: Type.Optional(Type.Union([Type.String({ description: '"4h": 1m to 720h' }), Type.Null()])),
-    serviceAccountApprovers: Type.Optional(Type.Array(Type.String(), { description: 'token names that may approve here' })),
+    serviceAccountApprovers: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), { maxItems: 50, uniqueItems: true, description: 'token names that may approve here' }),
+    ),
     windows: Type.Optional(
       Type.Array(
         Type.Object(
@@ -117,15 +151,20 @@ export const EnvironmentPolicy = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { description: 'recurring windows in which releases may move; none: always' },
+        { maxItems: 50, description: 'recurring windows in which releases may move; none: always' },
       ),
     ),
     freezes: Type.Optional(
       Type.Array(
         Type.Object(
-          { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), reason: Type.Optional(Type.String()) },
+          {
+            from: Type.String({ format: 'date-time', description: 'a full ISO date-time with a zone, such as 2026-12-24T00:00:00Z' }),
+            to: Type.String({ format: 'date-time', description: 'after from, at most 366 days later' }),
+            reason: Type.String({ minLength: 1, maxLength: 500 }),
+          },
           { additionalProperties: false },
         ),
+        { maxItems: 200 },
       ),
     ),
     breakGlass: Type.Optional(Type.Boolean()),

@@ -8,6 +8,11 @@ import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 
 const Digest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'sha256:<64 lower-case hex digits>' });
+/**
+ * A link people follow from the dashboard and the audit log: http(s) with a host. `format: uri`
+ * alone lets javascript:, data: and file: links through, which in a build record are an attack.
+ */
+const Link = (description: string) => Type.String({ format: 'uri', pattern: '^https?://[^\\s/?#]+([/?#]\\S*)?$', maxLength: 2000, description });
 const Artifact = Type.Object(
   {
     id: Type.String(),
@@ -29,13 +34,13 @@ const RegisterArtifact = Type.Object(
     version: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$' }),
     digest: Digest,
     commitSha: Type.Optional(Type.String({ pattern: '^[0-9a-f]{7,64}$' })),
-    buildUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
+    buildUrl: Type.Optional(Link('http(s) link to the build')),
     metadata: Type.Optional(
       Type.Object(
         {
           modelVersion: Type.Optional(Type.String()),
           dataset: Type.Optional(Type.String({ description: 'dataset or training run reference' })),
-          modelCard: Type.Optional(Type.String({ format: 'uri' })),
+          modelCard: Type.Optional(Link("http(s) link to the model's card")),
         },
         { additionalProperties: true, description: 'free metadata; for ML models: modelVersion, dataset, modelCard' },
       ),
