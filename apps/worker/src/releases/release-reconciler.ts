@@ -1,5 +1,6 @@
 import {
   deployGate,
+  haltRelease,
   nextWakeAt,
   storedPolicy,
   transition,
@@ -8,6 +9,7 @@ import {
   type ReleaseState,
   type TrafficRouter,
   type TrafficTarget,
+  type TransitionResult,
 } from '@glidepath/core';
 import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue } from '@glidepath/db';
 import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
@@ -87,7 +89,17 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       ];
       for (const { event, inbox: row } of items) {
         const actor: Actor = row ? { type: row.actorType, id: row.actorId, name: row.actorName } : SYSTEM;
-        const result = transition(state, event, now, context);
+        let result: TransitionResult;
+        let halted = false;
+        try {
+          result = transition(state, event, now, context);
+        } catch (error) {
+          // Stored data no check foresaw, or a bug: the same event would throw on every reconcile
+          // (and hold back the abort queued behind it), so the release stops here, with why.
+          halted = true;
+          deps.log.error({ err: error, releaseId, event: event.type }, 'the release state machine threw: stopping the release');
+          result = haltRelease(state, `the release cannot go on: its ${event.type} event failed (${(error as Error).message})`, now);
+        }
         if (!result.ok) {
           outcomes.push({ id: row!.id, outcome: `refused: ${result.reason}` });
           audits.push({
@@ -109,7 +121,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           break;
         }
         routed ||= routes;
-        if (row) outcomes.push({ id: row.id, outcome: result.changed ? 'applied' : 'ignored' });
+        if (row) outcomes.push({ id: row.id, outcome: halted ? 'halted' : result.changed ? 'applied' : 'ignored' });
         if (!result.changed) continue;
 
         version += 1;
@@ -134,14 +146,14 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         });
         const automatic = event.type === 'gate-verdict' && result.state.phase === 'rolled-back';
         audits.push({
-          actor,
-          action: automatic ? 'release.rolled-back-automatically' : ACTION[event.type],
+          actor: halted ? SYSTEM : actor,
+          action: halted ? 'release.halted' : automatic ? 'release.rolled-back-automatically' : ACTION[event.type],
           subject: { type: 'release', id: releaseId },
           environmentId: release.environmentId,
           before: { phase: state.phase, stepIndex: state.stepIndex, canaryWeight: state.canaryWeight },
           after: { phase: result.state.phase, stepIndex: result.state.stepIndex, canaryWeight: result.state.canaryWeight },
           payload: { event, effects: result.effects, version },
-          reason: 'reason' in event && event.reason ? event.reason : result.state.reason,
+          reason: !halted && 'reason' in event && event.reason ? event.reason : result.state.reason,
           requestId: row?.requestId,
         });
         state = result.state;

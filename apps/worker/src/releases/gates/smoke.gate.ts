@@ -1,8 +1,7 @@
-import type { GateStep } from '@glidepath/core';
+import { SMOKE_CHECK_TIMEOUT_MS as CHECK_TIMEOUT_MS, type GateStep } from '@glidepath/core';
 import type { GateResult } from './webhook.gate.ts';
 
 type SmokeStep = Extract<GateStep, { type: 'smoke' }>;
-const CHECK_TIMEOUT_MS = 10_000;
 
 /**
  * HTTP checks against the environment: every check must pass in the same round; a failing

@@ -1,4 +1,4 @@
-import type { GateStep } from '@glidepath/core';
+import { webhookBackoffMs, type GateStep } from '@glidepath/core';
 import { standardWebhookHeaders } from '@glidepath/providers';
 
 export interface GateResult {
@@ -22,7 +22,8 @@ export async function runWebhookGate(
   const body = JSON.stringify(payload);
   const attempts: Array<{ status?: number; error?: string; ms: number }> = [];
   for (let attempt = 0; attempt <= step.retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+    // The same backoff plan validation counts when it checks that the whole run fits (gateRunMs).
+    if (attempt > 0) await new Promise((r) => setTimeout(r, webhookBackoffMs(attempt)));
     const started = performance.now();
     try {
       const response = await fetch(step.url, {
