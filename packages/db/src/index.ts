@@ -12,3 +12,6 @@ export * from './identity/user.repository.ts';
 export * from './identity/session.repository.ts';
 export * from './webhooks/secret-box.ts';
 export * from './webhooks/webhook.repository.ts';
+export * from './sql/reply-sql.ts';
+export * from './audit/audit-read.repository.ts';
+export * from './releases/release-read.repository.ts';

@@ -13,8 +13,13 @@ export interface PoolOptions {
 /** The connections behind each client, for the reads that go to PostgreSQL without Prisma (see sqlPool). */
 const pools = new WeakMap<PrismaClient, pg.Pool>();
 
+/** A pg pool on its own, for a process that reads without Prisma (the read benchmark's baseline). */
+export function createSqlPool(databaseUrl: string, poolSize = 10, options: PoolOptions = {}): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max: poolSize, lock_timeout: options.lockTimeoutMs });
+}
+
 export function createPrismaClient(databaseUrl: string, poolSize = 10, options: PoolOptions = {}): PrismaClient {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, lock_timeout: options.lockTimeoutMs });
+  const pool = createSqlPool(databaseUrl, poolSize, options);
   const prisma = new PrismaClient({ adapter: oneStatementAtATime(new PrismaPg(pool, { disposeExternalPool: true })) });
   pools.set(prisma, pool);
   return prisma;

@@ -1,5 +1,15 @@
-import { approvalBinding, countingApprovals, mayApprove, personKeyOf, storedPolicy, type Approver, type ReleaseState, type Step } from '@glidepath/core';
-import type { PrismaClient } from '@glidepath/db';
+import {
+  approvalBinding,
+  countingApprovals,
+  mayApprove,
+  personKeyOf,
+  storedPolicy,
+  type Approver,
+  type ReleaseState,
+  type Step,
+  type StepState,
+} from '@glidepath/core';
+import { readAwaitingApproval, sqlPool, type AwaitingApproval, type PrismaClient } from '@glidepath/db';
 import { AppError } from '../http/app-error.ts';
 import { actorOf, type RequestIdentity } from '../identity/request-identity.ts';
 import type { createReleaseService } from '../releases/release-service.ts';
@@ -21,6 +31,7 @@ const INCLUDE = {
  */
 export function createApprovalService(deps: { prisma: PrismaClient; releases: ReleaseService; maxAuthAgeMs: number; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();
+  const pool = sqlPool(deps.prisma);
 
   function approverOf(identity: RequestIdentity): Approver {
     return {
@@ -115,63 +126,49 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
     /**
      * The releases waiting for an approval this caller may give, with what they would approve.
      * Not filtered by read rights: an approver group's members see what they are asked to approve.
+     * One statement reads them all with what the inbox shows (packages/db); who may approve each
+     * is core's mayApprove, as for approve itself.
      */
     async inbox(identity: RequestIdentity) {
-      const waiting = await deps.prisma.release.findMany({ where: { phase: 'awaiting-approval' }, include: INCLUDE, orderBy: { createdAt: 'asc' }, take: 500 });
+      const at = now();
       const items = [];
-      for (const release of waiting) {
-        const candidate = loaded(release);
-        if (!candidate.approvalStep) continue;
-        const decision = decide(identity, candidate);
-        if (!decision.allowed && decision.refusal !== 'reauthenticate') continue;
-        items.push(await inboxItem(candidate, !decision.allowed));
+      for (const waiting of await readAwaitingApproval(pool)) {
+        const item = inboxItem(identity, waiting, at);
+        if (item) items.push(item);
       }
       return items;
     },
   };
 
-  async function inboxItem(loaded: Loaded, needsReauthentication: boolean) {
-    const { release, state, approvalStep, stepState, counting } = loaded;
+  /** The inbox entry for one waiting release, or null when this caller may not approve it (a sign-in too old still shows). */
+  function inboxItem(identity: RequestIdentity, waiting: AwaitingApproval, at: number) {
+    const { step, stepState } = waiting;
+    if (waiting.statePhase !== 'awaiting-approval' || step?.type !== 'approval' || !stepState) return null;
+    const approvalStep = step as ApprovalStep;
+    // Approvals already given count only while bound to the release as it is and not expired: that needs the whole state.
+    const counting = waiting.state ? countingApprovals(waiting.state as ReleaseState, approvalStep, stepState as StepState, at) : [];
+    const decision = mayApprove(approverOf(identity), {
+      policy: storedPolicy(waiting.policy),
+      serviceId: waiting.serviceId,
+      environmentId: waiting.environmentId,
+      requesterKey: waiting.requesterKey,
+      stepGroup: approvalStep.group ?? null,
+      approvedBy: counting.map((a) => a.actorId),
+      maxAuthAgeMs: deps.maxAuthAgeMs,
+      now: at,
+    });
+    if (!decision.allowed && decision.refusal !== 'reauthenticate') return null;
     return {
-      release: {
-        id: release.id,
-        service: release.service.name,
-        environment: release.environment.name,
-        version: release.artifact.version,
-        digest: release.artifact.digest,
-        plan: { name: release.plan.name, version: release.plan.version },
-        reason: release.reason,
-      },
-      requestedBy: await describeRequester(release.requestedBy),
-      stepIndex: state.stepIndex,
-      requiredApprovals: approvalStep!.count,
-      group: approvalStep!.group,
+      release: waiting.release,
+      requestedBy: waiting.requestedBy,
+      stepIndex: waiting.stateStepIndex,
+      requiredApprovals: approvalStep.count,
+      group: approvalStep.group,
       approvals: counting.map((a) => ({ by: a.display ?? a.actorId, comment: a.comment, at: a.at })),
-      waitingSince: stepState!.startedAt,
-      expiresAt: stepState!.wakeAt,
-      evidence: state.steps.slice(0, state.stepIndex).map((s, index) => ({
-        stepIndex: index,
-        type: state.plan.steps[index]!.type,
-        status: s.status,
-        summary: summaryOf(s.evidence),
-      })),
-      needsReauthentication,
+      waitingSince: stepState.startedAt,
+      expiresAt: stepState.wakeAt,
+      evidence: waiting.evidence,
+      needsReauthentication: !decision.allowed,
     };
   }
-
-  /** `user:<id>` reads as the person's email; a token as its name. */
-  async function describeRequester(requestedBy: string): Promise<string> {
-    const [type, id] = [requestedBy.slice(0, requestedBy.indexOf(':')), requestedBy.slice(requestedBy.indexOf(':') + 1)];
-    if (type !== 'user') return requestedBy;
-    const user = await deps.prisma.appUser.findUnique({ where: { id }, select: { email: true, name: true } }).catch(() => null);
-    return user?.email ?? user?.name ?? requestedBy;
-  }
-}
-
-/** One line of a gate's evidence: its verdict or summary when it has one. */
-function summaryOf(evidence: unknown): string | null {
-  if (!evidence || typeof evidence !== 'object') return null;
-  const e = evidence as { summary?: unknown; outcome?: unknown; verdict?: { outcome?: unknown } };
-  const text = e.summary ?? e.outcome ?? e.verdict?.outcome;
-  return typeof text === 'string' ? text : null;
 }

@@ -126,6 +126,8 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const identity = request.identity;
     if (!identity || typeof access !== 'object' || access.scope === 'global' || access.scope === 'any') return;
     if (access.permission === 'release:approve') return; // decided by the approvals service (core's mayApprove)
+    // A global grant covers every resource: no need to look up where this one lives (a missing one is the handler's 404).
+    if (authorize(identity.grants, access.permission, { kind: 'global' }).allowed) return;
     const resolved = await resolveScope(options.prisma, access.scope, request);
     if (!resolved) return; // no such resource: the handler answers 404 as it would for anyone allowed somewhere
     const decision = authorize(identity.grants, access.permission, resolved.scope);
@@ -135,6 +137,16 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
 
 /** What a caller may read, for filtering lists: everything, or these services and environments. */
 export type Readable = 'all' | { serviceIds: string[]; environmentIds: string[] };
+
+/** Where a caller may read, as their grants say: everywhere, or these services (all their environments) and these environments. */
+export type ReadScopes = 'all' | { serviceIds: string[]; environmentIds: string[] };
+
+/** The caller's read grants, for filtering a list in the same statement that reads it (no look-up of its own). */
+export function readScopes(request: FastifyRequest): ReadScopes {
+  if (!request.identity) return { serviceIds: [], environmentIds: [] };
+  const scopes = visibleScopes(request.identity.grants, 'read');
+  return scopes === 'all' ? 'all' : { serviceIds: [...scopes.serviceIds], environmentIds: [...scopes.environmentIds] };
+}
 
 /** A grant for a service covers its environments; a grant for an environment shows its service too. */
 export async function readableResources(prisma: PrismaClient, request: FastifyRequest): Promise<Readable> {

@@ -1,4 +1,4 @@
-import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
+import { PG_OVERLAP_WARNING, startWorkerProcess, watchStatementOverlaps, type OverlapWatch, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
 import { apiClient, digest, reply } from '../testing/api-client.ts';
@@ -7,8 +7,12 @@ import { createTestApp } from '../testing/test-app.ts';
 let t: Awaited<ReturnType<typeof createTestApp>>;
 let api: ReturnType<typeof apiClient>;
 let worker: WorkerProcess;
+// Every statement this file causes in the API, watched from the start: none may be sent on a
+// connection still running another (see the last test).
+let overlaps: OverlapWatch;
 
 beforeAll(async () => {
+  overlaps = watchStatementOverlaps();
   t = await createTestApp();
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
@@ -42,6 +46,7 @@ beforeAll(async () => {
   for (const [name, spec] of Object.entries(plans)) expect((await reply(api.POST('/api/v1/plans', { body: { name, spec } }))).status).toBe(201);
 }, 60_000);
 afterAll(async () => {
+  overlaps.stop();
   await worker.stop();
   await t.close();
 });
@@ -191,5 +196,20 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
     expect(new Set(ids).size).toBe(ids.length);
     expect((await list({ phase: 'aborted', environment: 'dev' })).items.map((r) => r.phase)).toEqual(['aborted']);
     expect((await list({ phase: 'rolled-back' })).items).toHaveLength(1);
+  });
+
+  // Prisma resolved an include inside an interactive transaction (a release's service,
+  // environment, artifact and plan) with parallel queries on the transaction's one connection:
+  // pg warned "Calling client.query() when the client is already executing a query", an error
+  // from pg 9 on. Creates, controls, approvals and reads above all ran under the watch.
+  it('never sends a statement on a connection that is still running another, in the API or the worker', async () => {
+    const r = await reply(api.POST('/api/v1/releases', { body: { service: 'checkout', environment: 'dev', version: '2.0.0', plan: 'held' } }));
+    expect(r.status).toBe(201);
+    await until(r.body.id, ['progressing']);
+    expect((await reply(api.POST('/api/v1/releases/{id}/pause', { params: { path: { id: r.body.id } }, body: {} }))).status).toBe(200);
+    expect((await reply(api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: r.body.id } }, body: {} }))).status).toBe(200);
+    expect(overlaps.overlaps()).toEqual([]);
+    // The worker is another process: pg's own warning would be in its output.
+    expect(worker.output()).not.toContain(PG_OVERLAP_WARNING);
   });
 });

@@ -6,6 +6,7 @@ import {
   initialReleaseState,
   isGate,
   mayBreakGlass,
+  planRunProblem,
   storedPolicy,
   transition,
   type BreakGlass,
@@ -14,12 +15,23 @@ import {
   type ReleaseEvent,
   type ReleaseState,
 } from '@glidepath/core';
-import type { Actor, AuditedTransaction, EventBus, JobQueue, Prisma, PrismaClient } from '@glidepath/db';
+import {
+  readControlSnapshot,
+  readRelease,
+  readReleaseDetail,
+  readReleasePage,
+  sqlPool,
+  type Actor,
+  type AuditedTransaction,
+  type EventBus,
+  type JobQueue,
+  type PrismaClient,
+} from '@glidepath/db';
 import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
-import { RELEASE_INCLUDE, releaseJson } from './release-json.ts';
-import type { Readable } from '../identity/route-access.ts';
+import { RELEASE_INCLUDE, releaseJson, type ReleaseJson } from './release-json.ts';
+import type { ReadScopes } from '../identity/route-access.ts';
 
 export interface CreateReleaseInput {
   service: string;
@@ -45,6 +57,8 @@ export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-ve
 
 export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; bus?: EventBus; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();
+  // Reads that build the reply in one statement go to the pool Prisma runs on.
+  const pool = sqlPool(deps.prisma);
 
   /** Break-glass is announced on the event bus on its own, for notifications (chat, incident tools). */
   async function announceBreakGlass(release: { id: string; serviceId: string; environmentId: string }, breakGlass: BreakGlass) {
@@ -66,10 +80,11 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     if (!decision.allowed) throw new AppError('forbidden', decision.reason, { field: 'body.breakGlass' });
   }
 
-  async function load(id: string, db: Prisma.TransactionClient = deps.prisma) {
-    const release = await db.release.findUnique({ where: { id }, include: RELEASE_INCLUDE });
-    if (!release) throw new AppError('not_found', `release ${id} does not exist`);
-    return release;
+  /** The release as the API shows it (Release). */
+  async function releaseReply(id: string): Promise<ReleaseJson> {
+    const json = await readRelease(pool, id);
+    if (json === null) throw new AppError('not_found', `release ${id} does not exist`);
+    return JSON.parse(json) as ReleaseJson;
   }
 
   /** Refuses a release the rules of PRODUCT.md forbid; returns the plan the release will run. */
@@ -116,6 +131,18 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     const compiled = plan.compiled as unknown as CompiledPlan;
     const ratio = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'ratio'));
     if (ratio) throw new AppError('conflict', `plan "${plan.name}" uses a ratio metric, which no metrics source can measure yet; use errors or latency`);
+    // A latency metric against a source told not to read latency (Prometheus with an empty latencyBuckets
+    // query) would stay inconclusive until maxDuration, every time: it can never be measured there.
+    const source = environment.metrics as { type?: string; config?: { queries?: { latencyBuckets?: string } } } | null;
+    const latency = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'latency'));
+    if (latency && source?.type === 'prometheus' && source.config?.queries?.latencyBuckets === '')
+      throw new AppError(
+        'conflict',
+        `plan "${plan.name}" judges latency, which environment ${environment.name} never measures: its metrics source has no latencyBuckets query`,
+      );
+    // A plan saved before plans were bounded may wait longer than a date can hold: refused here rather than aborted at its start.
+    const cannot = planRunProblem(compiled);
+    if (cannot) throw new AppError('conflict', `plan "${plan.name}" version ${plan.version} cannot run: ${cannot}; save a new version within the limits`);
     const needs = {
       analysis: environment.metrics ? null : 'it has no metrics source',
       smoke: environment.smokeBaseUrl ? null : 'it has no smokeBaseUrl',
@@ -178,7 +205,6 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
               idempotencyKey,
               requestHash,
             },
-            include: RELEASE_INCLUDE,
           });
           const inbox = await tx.releaseInbox.create({
             data: {
@@ -219,7 +245,9 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         });
         if (breakGlass) await announceBreakGlass(release, breakGlass);
         await deps.jobs.startRelease(release.id, `inbox-${inboxId}`);
-        return { created: true, release: releaseJson(release) };
+        // What the release names was read by admit: no include (nor its parallel queries) inside the transaction.
+        const { service, environment, artifact, plan } = admitted;
+        return { created: true, release: releaseJson({ ...release, service, environment, artifact, plan }) };
       } catch (error) {
         if (idempotencyKey && isUniqueViolation(error, 'idempotency_key')) {
           return replay(await deps.prisma.release.findUniqueOrThrow({ where: { idempotencyKey }, include: RELEASE_INCLUDE }), requestHash);
@@ -246,53 +274,21 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       }
     },
 
-    async get(id: string) {
-      const release = await load(id);
-      const [history, measurements] = await Promise.all([
-        deps.prisma.releaseTransition.findMany({ where: { releaseId: id }, orderBy: { version: 'asc' } }),
-        deps.prisma.analysisMeasurement.findMany({ where: { releaseId: id }, orderBy: [{ stepIndex: 'asc' }, { attempt: 'asc' }, { seq: 'asc' }] }),
-      ]);
-      return {
-        ...releaseJson(release),
-        measurements: measurements.map((m) => ({
-          stepIndex: m.stepIndex,
-          attempt: m.attempt,
-          seq: m.seq,
-          elapsedSeconds: m.elapsedSeconds,
-          outcome: m.outcome,
-          verdict: m.verdict,
-          measuredAt: m.measuredAt.toISOString(),
-        })),
-        history: history.map((t) => ({
-          version: t.version,
-          event: t.event,
-          fromPhase: t.fromPhase,
-          toPhase: t.toPhase,
-          fromStep: t.fromStep,
-          toStep: t.toStep,
-          effects: t.effects,
-          at: t.createdAt.toISOString(),
-        })),
-      };
+    /** The release with its measurements and history (ReleaseDetail), as JSON text written by PostgreSQL. */
+    async detailJson(id: string): Promise<string> {
+      const json = await readReleaseDetail(pool, id);
+      if (json === null) throw new AppError('not_found', `release ${id} does not exist`);
+      return json;
     },
 
-    async list(filter: { service?: string; environment?: string; phase?: string; cursor?: string }, limit: number, visible: Readable = 'all') {
-      const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-      const rows = await deps.prisma.release.findMany({
-        where: {
-          service: filter.service ? { name: filter.service } : undefined,
-          environment: filter.environment ? { name: filter.environment } : undefined,
-          phase: filter.phase,
-          ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }),
-          OR: cursor ? [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] : undefined,
-        },
-        include: RELEASE_INCLUDE,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page.map(releaseJson), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    /** A page of releases, newest first, as the JSON text of `{ items, nextCursor }` written by PostgreSQL. */
+    async listJson(filter: { service?: string; environment?: string; phase?: string; cursor?: string }, limit: number, visible: ReadScopes = 'all') {
+      const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+      return readReleasePage(
+        pool,
+        { service: filter.service, environment: filter.environment, phase: filter.phase, after, visible: visible === 'all' ? undefined : visible },
+        limit,
+      );
     },
 
     /**
@@ -304,17 +300,14 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       // Judge the control against the state the worker will see: after the events already queued
       // (a just-created release has its `start` queued, and its traffic may already be shifting).
       // One snapshot for both reads, or a reconcile committing between them would hide the event
-      // it just applied from both.
-      const { release, queued } = await deps.prisma.$transaction(
-        async (tx) => ({
-          release: await load(id, tx),
-          queued: await tx.releaseInbox.findMany({ where: { releaseId: id, processedAt: null }, orderBy: { id: 'asc' } }),
-        }),
-        { isolationLevel: 'RepeatableRead' },
-      );
-      if (event.type === 'break-glass') requireBreakGlass(ctx, release.environment, event.reason);
+      // it just applied from both: one statement is one snapshot.
+      const release = await readControlSnapshot(pool, id);
+      if (!release) throw new AppError('not_found', `release ${id} does not exist`);
+      const { queued } = release;
+      const environment = { id: release.environmentId, serviceId: release.serviceId, policy: release.policy };
+      if (event.type === 'break-glass') requireBreakGlass(ctx, environment, event.reason);
       // The same view of the world the worker will have: is the environment open now?
-      const context = { gate: deployGate(storedPolicy(release.environment.policy), now()) };
+      const context = { gate: deployGate(storedPolicy(release.policy), now()) };
       let expected = release.state as unknown as ReleaseState;
       for (const row of queued) {
         const result = transition(expected, row.event as unknown as ReleaseEvent, now(), context);
@@ -344,7 +337,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         await new Promise((r) => setTimeout(r, 20));
       }
       if (processed?.outcome?.startsWith('refused: '))
-        throw new AppError('conflict', processed.outcome.slice('refused: '.length), { phase: (await load(id)).phase });
+        throw new AppError('conflict', processed.outcome.slice('refused: '.length), { phase: (await releaseReply(id)).phase });
       if (event.type === 'break-glass')
         await announceBreakGlass(release, { by: event.actorId, display: event.display, reason: event.reason, at: new Date(now()).toISOString() });
       const auditEvents = await deps.prisma.auditEvent.findMany({
@@ -355,16 +348,12 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       });
       return {
         accepted: !processed?.processedAt,
-        release: releaseJson(await load(id)),
+        release: await releaseReply(id),
         requestId: ctx.requestId,
         auditEvents: auditEvents.map((e) => ({ ...e, seq: e.seq.toString() })),
       };
     },
   };
-}
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
 }
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {

@@ -7,88 +7,11 @@ import { personKeyOf } from '@glidepath/core';
 import { requestActor } from '../http/actor.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 import { createReleaseService, type Control } from '../releases/release-service.ts';
-import { readableResources } from '../identity/route-access.ts';
+import { readScopes } from '../identity/route-access.ts';
+import { sendJsonText } from '../http/json-text-reply.ts';
 import { approvalRoutes } from '../approvals/approval.routes.ts';
-import { ControlQuery, ControlReply } from '../releases/release.schemas.ts';
-import { documentedAs, OutcomeSchema, PhaseSchema, StepStatusSchema } from '../openapi/document-schemas.ts';
+import { ControlQuery, ControlReply, Release, ReleaseDetail } from '../releases/release.schemas.ts';
 
-const Step = Type.Object({
-  index: Type.Integer(),
-  status: StepStatusSchema,
-  attempt: Type.Integer(),
-  startedAt: Type.Union([Type.String(), Type.Null()]),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-  wakeAt: Type.Union([Type.String(), Type.Null()]),
-  evidence: Type.Unknown({ description: "the gate's evidence: for analysis the latest Verdict, for smoke and webhook gates their attempts" }),
-  approvals: Type.Array(
-    Type.Object({
-      actorId: Type.String({ description: 'user:<id>, or token:<id> for a service account' }),
-      display: Type.Optional(Type.String({ description: 'email or token name' })),
-      comment: Type.Union([Type.String(), Type.Null()]),
-      at: Type.String(),
-      binding: Type.Optional(
-        Type.Object(
-          { digest: Type.String(), environmentId: Type.String(), planVersion: Type.Integer(), evidenceHash: Type.String() },
-          { description: 'what was approved' },
-        ),
-      ),
-    }),
-  ),
-  spec: documentedAs('CompiledStep'),
-});
-const ReleaseProps = {
-  id: Type.String(),
-  service: Type.Object({ id: Type.String(), name: Type.String() }),
-  environment: Type.Object({ id: Type.String(), name: Type.String() }),
-  artifact: Type.Object({ id: Type.String(), version: Type.String(), digest: Type.String() }),
-  plan: Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer(), strategy: Type.String(), automaticRollback: Type.Boolean() }),
-  phase: PhaseSchema,
-  stepIndex: Type.Integer(),
-  canaryWeight: Type.Number(),
-  reason: Type.Union([Type.String(), Type.Null()]),
-  opensAt: Type.Union([Type.String(), Type.Null()], { description: 'queued: when the environment opens (deploy windows and freezes)' }),
-  breakGlass: Type.Union([Type.Object({ by: Type.String(), display: Type.String(), reason: Type.String(), at: Type.String() }), Type.Null()], {
-    description: 'the release runs under break-glass: windows and freezes do not hold it, approvals are skipped',
-  }),
-  requestedBy: Type.String(),
-  version: Type.Integer(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-  startedAt: Type.Union([Type.String(), Type.Null()]),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-  steps: Type.Array(Step),
-};
-const Release = Type.Object(ReleaseProps, { $id: 'Release' });
-const ReleaseDetail = Type.Object(
-  {
-    ...ReleaseProps,
-    measurements: Type.Array(
-      Type.Object({
-        stepIndex: Type.Integer(),
-        attempt: Type.Integer(),
-        seq: Type.Integer(),
-        elapsedSeconds: Type.Number(),
-        outcome: OutcomeSchema,
-        verdict: documentedAs('Verdict'),
-        measuredAt: Type.String(),
-      }),
-      { description: 'every look of every analysis step: the judge verdict with counts, rates, statistic, threshold and alpha' },
-    ),
-    history: Type.Array(
-      Type.Object({
-        version: Type.Integer(),
-        event: documentedAs('ReleaseEvent'),
-        fromPhase: PhaseSchema,
-        toPhase: PhaseSchema,
-        fromStep: Type.Integer(),
-        toStep: Type.Integer(),
-        effects: documentedAs('Effects'),
-        at: Type.String(),
-      }),
-    ),
-  },
-  { $id: 'ReleaseDetail' },
-);
 const CreateRelease = Type.Object(
   {
     service: Type.String({ minLength: 1 }),
@@ -162,9 +85,10 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
           response: withErrors({ 200: Type.Object({ items: Type.Array(Type.Ref('Release')), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }),
         },
       },
-      async (request) => {
+      // One statement writes the page's JSON (packages/db release-read.repository.ts), filtered by the caller's grants.
+      async (request, reply) => {
         const { limit = 50, ...filter } = request.query;
-        return releases.list(filter, limit, await readableResources(deps.prisma, request));
+        return sendJsonText(reply, await releases.listJson(filter, limit, readScopes(request)));
       },
     );
     app.get(
@@ -178,7 +102,7 @@ export function releasesRoutes(deps: { prisma: PrismaClient; audited: AuditedTra
           response: withErrors({ 200: Type.Ref('ReleaseDetail') }),
         },
       },
-      async (request) => releases.get(request.params.id),
+      async (request, reply) => sendJsonText(reply, await releases.detailJson(request.params.id)),
     );
 
     const controls: Array<[Exclude<Control, 'retry' | 'approve' | 'reject' | 'break-glass'>, string]> = [
