@@ -51,7 +51,7 @@ async function artifact() {
  * A release as the API wrote it before plans were bounded: its plan saved with a wait no date can
  * hold (validation is bypassed: it would refuse the plan now), its start queued in its inbox.
  */
-async function storedRelease(environment: string, compiled: object, options: { state?: (s: ReleaseState) => ReleaseState; event?: object } = {}) {
+async function storedRelease(environment: string, compiled: object, options: { state?: (s: ReleaseState) => ReleaseState; event?: object | null } = {}) {
   const env = await t.prisma.environment.findFirstOrThrow({ where: { name: environment, service: { name: 'legacy' } } });
   const version = await artifact();
   const art = await t.prisma.artifact.findFirstOrThrow({ where: { serviceId: env.serviceId, version } });
