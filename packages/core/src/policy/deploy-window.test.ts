@@ -81,6 +81,7 @@ describe('windowProblems', () => {
     [{ from: '2026-12-24T00:00:00', to: '2026-12-27T00:00:00Z', reason: 'x' }, 'policy.freezes[0].from'],
     [{ from: '2026-12-24T00:00:00Z', to: '2026-12-23T00:00:00Z', reason: 'x' }, 'policy.freezes[0].to'],
     [{ from: '2026-12-24T00:00:00Z', to: '2026-12-27T00:00:00Z', reason: '' }, 'policy.freezes[0].reason'],
+    [{ from: '2026-12-24T00:00:00Z', to: '2026-12-27T00:00:00Z', reason: 'x', until: 'forever' }, 'policy.freezes[0].until'],
   ])('refuses the freeze %j at %s', (freeze, path) => {
     expect(windowProblems([], [freeze]).map((p) => p.path)).toContain(path);
   });

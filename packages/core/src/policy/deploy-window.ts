@@ -228,6 +228,9 @@ export function windowProblems(windows: unknown, freezes: unknown): ConfigProble
   if (!Array.isArray(freezes) || freezes.length > 200) problems.push({ path: 'policy.freezes', message: 'must be a list of at most 200 { from, to, reason }' });
   else
     freezes.forEach((f: { from?: unknown; to?: unknown; reason?: unknown }, i) => {
+      if (f && typeof f === 'object')
+        for (const key of Object.keys(f))
+          if (!['from', 'to', 'reason'].includes(key)) problems.push({ path: `policy.freezes[${i}].${key}`, message: 'is not a known field' });
       const fromProblem = freezeDateProblem(f?.from);
       const toProblem = freezeDateProblem(f?.to);
       if (fromProblem) problems.push({ path: `policy.freezes[${i}].from`, message: fromProblem });
