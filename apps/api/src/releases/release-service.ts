@@ -8,7 +8,7 @@ import {
   mayBreakGlass,
   planRunProblem,
   storedPolicy,
-  transition,
+  transitionOrHalt,
   type BreakGlass,
   type CompiledPlan,
   type Grant,
@@ -310,10 +310,11 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       const context = { gate: deployGate(storedPolicy(release.policy), now()) };
       let expected = release.state as unknown as ReleaseState;
       for (const row of queued) {
-        const result = transition(expected, row.event as unknown as ReleaseEvent, now(), context);
+        // As the worker applies them: an event that makes the machine throw stops the release (never a 500 here).
+        const result = transitionOrHalt(expected, row.event as unknown as ReleaseEvent, now(), context);
         if (result.ok) expected = result.state;
       }
-      const check = transition(expected, event, now(), context);
+      const check = transitionOrHalt(expected, event, now(), context);
       if (!check.ok) {
         const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';
         throw new AppError('conflict', `${check.reason}${pending}`, { phase: release.phase, expectedPhase: expected.phase });

@@ -1,15 +1,13 @@
 import {
   deployGate,
-  haltRelease,
   nextWakeAt,
   storedPolicy,
-  transition,
+  transitionOrHalt,
   type Effect,
   type ReleaseEvent,
   type ReleaseState,
   type TrafficRouter,
   type TrafficTarget,
-  type TransitionResult,
 } from '@glidepath/core';
 import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue } from '@glidepath/db';
 import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
@@ -89,17 +87,12 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       ];
       for (const { event, inbox: row } of items) {
         const actor: Actor = row ? { type: row.actorType, id: row.actorId, name: row.actorName } : SYSTEM;
-        let result: TransitionResult;
-        let halted = false;
-        try {
-          result = transition(state, event, now, context);
-        } catch (error) {
-          // Stored data no check foresaw, or a bug: the same event would throw on every reconcile
-          // (and hold back the abort queued behind it), so the release stops here, with why.
-          halted = true;
-          deps.log.error({ err: error, releaseId, event: event.type }, 'the release state machine threw: stopping the release');
-          result = haltRelease(state, `the release cannot go on: its ${event.type} event failed (${(error as Error).message})`, now);
-        }
+        // Stored data no check foresaw, or a bug, may make the machine throw: the same event would
+        // then throw on every reconcile (and hold back the abort queued behind it), so the release
+        // stops here, with why.
+        const result = transitionOrHalt(state, event, now, context);
+        const halted = result.halted !== undefined;
+        if (halted) deps.log.error({ err: result.halted, releaseId, event: event.type }, 'the release state machine threw: stopping the release');
         if (!result.ok) {
           outcomes.push({ id: row!.id, outcome: `refused: ${result.reason}` });
           audits.push({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepSpec } from '../plan/plan-spec.ts';
 import { validatePlan } from '../plan/validate-plan.ts';
 import { initialReleaseState, nextWakeAt, type Phase, type ReleaseEvent, type ReleaseState } from './release-state.ts';
-import { haltRelease, transition, type TransitionContext } from './transition.ts';
+import { haltRelease, transition, transitionOrHalt, type TransitionContext } from './transition.ts';
 import type { CompiledPlan, Step } from '../plan/compiled-plan.ts';
 import { approvalBinding } from './approval-binding.ts';
 
@@ -600,6 +600,20 @@ describe('transition: a release through time', () => {
       const halted = haltRelease(running, 'boom', sec(1));
       expect(halted).toMatchObject({ ok: true, state: { phase: 'failed', reason: 'boom; automatic rollback is off: roll back or abort' } });
       expect(halted.ok && accept(halted.state, { type: 'abort', ...alice }, sec(2)).state.phase).toBe('aborted');
+    });
+
+    it('transitionOrHalt: a throw of the machine becomes a halt, with the error in the reason', () => {
+      // Written by hand: the plan has three steps, the state records one, so entering step 1 throws.
+      const corrupt = { ...initialReleaseState(timedPlan, 'alice'), steps: initialReleaseState(timedPlan, 'alice').steps.slice(0, 1) };
+      expect(() => transition(corrupt, { type: 'start' }, sec(0))).toThrow(TypeError);
+      const result = transitionOrHalt(corrupt, { type: 'start' }, sec(0));
+      expect(result).toMatchObject({
+        ok: true,
+        halted: expect.any(TypeError),
+        state: { phase: 'aborted', reason: expect.stringMatching(/^not started: the release cannot go on: its start event failed \(/) },
+      });
+      expect(transitionOrHalt(inPhase.progressing(), { type: 'pause', ...alice }, sec(1))).toMatchObject({ ok: true, state: { phase: 'paused' } });
+      expect(transitionOrHalt(inPhase.progressing(), { type: 'pause', ...alice }, sec(1))).not.toHaveProperty('halted');
     });
 
     it('leaves an ended release as it is', () => {

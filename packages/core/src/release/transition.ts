@@ -56,6 +56,25 @@ export function haltRelease(state: ReleaseState, reason: string, now: number): T
   return { ok: true, changed: true, state: m.state, effects: m.effects };
 }
 
+/**
+ * `transition`, except that an event which makes the machine throw stops the release instead
+ * (haltRelease), with the error in its reason. The reconciler applies this; the API judges a
+ * control against the same, so both agree on where a release stands.
+ */
+export function transitionOrHalt(
+  state: ReleaseState,
+  event: ReleaseEvent,
+  now: number,
+  context: TransitionContext = {},
+): TransitionResult & { halted?: Error } {
+  try {
+    return transition(state, event, now, context);
+  } catch (error) {
+    const halted = error instanceof Error ? error : new Error(String(error));
+    return { ...haltRelease(state, `the release cannot go on: its ${event.type} event failed (${halted.message})`, now), halted };
+  }
+}
+
 function refuse(control: ControlType, state: ReleaseState): { ok: false; reason: string } {
   const allowed = CONTROL_PHASES[control].join(', ');
   const why: Partial<Record<ControlType, string>> = {
