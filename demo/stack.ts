@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runtimeApiCommand } from '@glidepath/providers';
+import { connectDirectly, runtimeApiCommand } from '@glidepath/providers';
 import { checkBehaviour, startSampleApp, type Behaviour, type SampleApp } from './sample-app.ts';
 import { startTraffic, type Traffic } from './traffic.ts';
 
@@ -275,7 +275,7 @@ function startWatchdog(dir: string): void {
 
 /** One command on a fresh connection to the runtime API: the same client the HAProxy router uses. */
 export function runtimeApi(socketPath: string, command: string, timeoutMs = 5000): Promise<string> {
-  return runtimeApiCommand(`unix:${socketPath}`, command, timeoutMs);
+  return runtimeApiCommand(`unix:${socketPath}`, command, timeoutMs, connectDirectly);
 }
 
 function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: number; stablePort: number; canaryPort: number }>): string {

@@ -19,7 +19,7 @@ import {
   type PrismaClient,
   type SecretBox,
 } from '@glidepath/db';
-import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from './http/app-error.ts';
@@ -61,6 +61,8 @@ export interface AppDeps {
   access: AccessDeps;
   /** Seals webhook signing secrets; the development key when absent (config.ts requires a real one in production). */
   secrets?: SecretBox;
+  /** The network policy: registration refuses URLs and sockets it would refuse at call time. */
+  egress: Egress;
 }
 
 export interface AccessDeps {

@@ -6,30 +6,35 @@ import {
   pushedMetricProvider,
   recordingRouterProvider,
   webhookRouterProvider,
+  type Egress,
+  type PushedMetricsReader,
+  type RecordingSink,
 } from '@glidepath/providers';
 
 /**
  * The router types environments may name. The API only validates their config; the worker
  * drives them. The recording router exists only outside production.
  */
-export function createApiRouters(options: { production: boolean }) {
+export function createApiRouters(options: { production: boolean; egress: Egress }) {
   const real = [haproxyRouterProvider(), webhookRouterProvider()];
-  return createRouterRegistry(options.production ? real : [...real, recordingRouterProvider()], {
+  return createRouterRegistry<{ recordingSink: RecordingSink; egress: Egress }>(options.production ? real : [...real, recordingRouterProvider()], {
     recordingSink: {
       record: async () => {
         throw new Error('the API never applies effects');
       },
     },
+    egress: options.egress,
   });
 }
 
 /** The metrics sources environments may name; the API only validates their config. */
-export function createApiMetricSources() {
-  return createMetricRegistry([prometheusMetricProvider(), pushedMetricProvider()], {
+export function createApiMetricSources(egress: Egress) {
+  return createMetricRegistry<{ pushedMetrics: PushedMetricsReader; egress: Egress }>([prometheusMetricProvider(), pushedMetricProvider()], {
     pushedMetrics: {
       sum: async () => {
         throw new Error('the API never measures');
       },
     },
+    egress,
   });
 }

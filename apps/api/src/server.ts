@@ -8,6 +8,7 @@ import {
   migrate,
   MIGRATIONS_DIR,
 } from '@glidepath/db';
+import { createEgress } from '@glidepath/providers';
 import { createApiMetricSources, createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -35,8 +36,10 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
     bestEffortMs: 1000,
     onEnqueueError: (error) => logger.warn({ err: error }, 'could not enqueue a job; the worker sweeper will pick the work up from the database'),
   });
-  const routers = createApiRouters({ production: config.production });
-  const metricSources = createApiMetricSources();
+  // GLIDEPATH_EGRESS_*; the database and Redis named here are refused to everything admins register.
+  const egress = createEgress(config.egress, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  const routers = createApiRouters({ production: config.production, egress });
+  const metricSources = createApiMetricSources(egress);
   const access = {
     oidc: config.oidc ? createOidcClient(config.oidc) : undefined,
     sessions: config.sessions,
@@ -49,7 +52,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   if (!config.oidc) logger.warn('no GLIDEPATH_OIDC_ISSUER: single sign-on is off, only API tokens can call the API');
   if (config.secretsKey.development) logger.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are sealed with the built-in development key');
   const secrets = createSecretBox(config.secretsKey.key);
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access, secrets }, { logger });
+  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access, secrets, egress }, { logger });
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -1,6 +1,6 @@
 import type { AuditedTransaction, EventBus, JobQueue, PrismaClient, SecretBox } from '@glidepath/db';
 import type { WorkerConfig } from './config.ts';
-import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** Everything a job handler may use, wired once in worker.ts. */
@@ -15,6 +15,8 @@ export interface WorkerDeps {
   /** Opens sealed webhook secrets. */
   secrets: SecretBox;
   webhookConfig: WorkerConfig['webhooks'];
+  /** Every outbound call (gates, webhook deliveries, routers, metrics) goes through it. */
+  egress: Egress;
   /** Signs webhook gate requests; unsigned only outside production, when unset. */
   gateSigningSecret: string | undefined;
 }

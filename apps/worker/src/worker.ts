@@ -11,6 +11,7 @@ import {
   type JobQueue,
   type PrismaClient,
 } from '@glidepath/db';
+import { createEgress } from '@glidepath/providers';
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
@@ -41,13 +42,16 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   const prisma = createPrismaClient(config.databaseUrl, config.concurrency * 2 + 5, { lockTimeoutMs: 5000 });
   const bus = createRedisEventBus(config.redisUrl, (error) => log.warn({ err: error }, 'event bus error'), config.queuePrefix);
   const jobs = createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
+  // GLIDEPATH_EGRESS_*; the database and Redis named here are refused to everything admins register.
+  const egress = createEgress(config.egress, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   const deps: WorkerDeps = {
     prisma,
     bus,
     audited: createAuditedTransaction(prisma, bus, (error) => log.warn({ err: error }, 'could not publish an audit event')),
     jobs,
-    routers: createWorkerRouters(prisma, { production: config.production }),
-    metricSources: createWorkerMetricSources(prisma),
+    routers: createWorkerRouters(prisma, { production: config.production, egress }),
+    metricSources: createWorkerMetricSources(prisma, egress),
+    egress,
     metrics: createWorkerMetrics({ prisma, queue: jobs.queue }),
     secrets: createSecretBox(config.secretsKey.key),
     webhookConfig: config.webhooks,

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { validatePolicy } from '@glidepath/core';
 import { hashToken, Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
-import type { MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
+import type { Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation, unprocessable } from '../http/problems.ts';
+import { refuseDeniedDestinations, type NamedDestination } from './outbound-check.ts';
 import type { ChangeContext } from './service-catalog.ts';
 import type { Readable } from '../identity/route-access.ts';
 
@@ -43,7 +44,13 @@ export function environmentJson(e: EnvironmentRow) {
   };
 }
 
-export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction; routers: RouterRegistry; metricSources: MetricRegistry }) {
+export function createEnvironmentCatalog(deps: {
+  prisma: PrismaClient;
+  audited: AuditedTransaction;
+  routers: RouterRegistry;
+  metricSources: MetricRegistry;
+  egress: Pick<Egress, 'check'>;
+}) {
   function checkDocuments(input: { target?: TargetSpec; metrics?: TargetSpec | null; policy?: unknown }) {
     const problems: Array<{ path: string; message: string }> = [];
     if (input.metrics) {
@@ -60,9 +67,21 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
     return policy.ok ? policy.config : undefined;
   }
 
+  /** Where the router, the metrics source and smoke checks would call, against the network policy (a 400 naming the field). */
+  async function checkDestinations(input: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null }) {
+    const named = (prefix: string, list: Array<{ path: string; target: NamedDestination['target'] }>) =>
+      list.map((d) => ({ field: `${prefix}.${d.path}`, target: d.target }));
+    await refuseDeniedDestinations(deps.egress, [
+      ...(input.target ? named('body.target', deps.routers.destinations(input.target)) : []),
+      ...(input.metrics ? named('body.metrics', deps.metricSources.destinations(input.metrics)) : []),
+      ...(input.smokeBaseUrl ? [{ field: 'body.smokeBaseUrl', target: { kind: 'url' as const, url: input.smokeBaseUrl } }] : []),
+    ]);
+  }
+
   return {
     async create(input: EnvironmentInput, ctx: ChangeContext) {
       const policy = checkDocuments(input);
+      await checkDestinations(input);
       const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
       if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
       try {
@@ -140,6 +159,8 @@ export function createEnvironmentCatalog(deps: { prisma: PrismaClient; audited: 
       changes: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null; policy?: unknown; requireUpstreamSuccess?: boolean },
       ctx: ChangeContext,
     ) {
+      // Before the transaction: resolving a host name may take a moment.
+      await checkDestinations(changes);
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { validatePlan, type CompiledPlan } from '@glidepath/core';
 import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
+import type { Egress } from '@glidepath/providers';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation, unprocessable } from '../http/problems.ts';
+import { refuseDeniedDestinations } from './outbound-check.ts';
+import { planDestinations } from './plan-destinations.ts';
 import type { ChangeContext } from './service-catalog.ts';
 
 type PlanRow = Awaited<ReturnType<PrismaClient['releasePlan']['findUniqueOrThrow']>>;
@@ -19,11 +22,13 @@ export function planJson(p: PlanRow) {
 }
 
 /** Plans are immutable: saving a plan always makes a new version, so a release keeps pointing at exactly what it ran. */
-export function createPlanCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction }) {
+export function createPlanCatalog(deps: { prisma: PrismaClient; audited: AuditedTransaction; egress: Pick<Egress, 'check'> }) {
   return {
     async save(name: string, spec: unknown, ctx: ChangeContext, expectNew: boolean) {
       const result = validatePlan(spec);
       if (!result.ok) throw unprocessable('the plan', result.problems, 'body.spec');
+      const { destinations, pathProblems } = planDestinations(spec);
+      await refuseDeniedDestinations(deps.egress, destinations, pathProblems);
       try {
         return await deps.audited(async (tx, audit) => {
           const latest = await tx.releasePlan.findFirst({ where: { name }, orderBy: { version: 'desc' } });

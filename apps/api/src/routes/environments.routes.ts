@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hashToken, type AuditedTransaction, type JobQueue, type PrismaClient } from '@glidepath/db';
-import type { MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
 import type { FastifyInstance } from 'fastify';
@@ -111,6 +111,7 @@ export function environmentsRoutes(deps: {
   jobs: JobQueue;
   routers: RouterRegistry;
   metricSources: MetricRegistry;
+  egress: Pick<Egress, 'check'>;
 }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();

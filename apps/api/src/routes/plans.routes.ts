@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AuditedTransaction, PrismaClient } from '@glidepath/db';
+import type { Egress } from '@glidepath/providers';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { createPlanCatalog } from '../catalog/plan-catalog.ts';
@@ -25,7 +26,7 @@ const SpecBody = {
   reason: Type.Optional(Type.String({ maxLength: 2000 })),
 };
 
-export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction }) {
+export function plansRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; egress: Pick<Egress, 'check'> }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const catalog = createPlanCatalog(deps);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Role } from '@glidepath/core';
+import type { EgressSettings, Role } from '@glidepath/core';
+import { createEgress } from '@glidepath/providers';
 import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus, type Actor } from '@glidepath/db';
 import { createApiMetricSources, createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
@@ -17,6 +18,8 @@ export async function createTestApp(
     /** How the API reaches its database (an outage test puts a proxy in between). */
     databaseUrlFor?: (url: string) => string;
     logLevel?: string;
+    /** GLIDEPATH_EGRESS_* as the test wants them (default: none, so only the built-in denials apply). */
+    egress?: Partial<EgressSettings>;
   } = {},
 ) {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
@@ -35,8 +38,20 @@ export async function createTestApp(
     rateLimitPrefix: queuePrefix,
     ...options.access,
   };
+  // The test database and Redis are the control plane's own, as in production.
+  const egress = createEgress({ allow: [], deny: [], unixSocketDirs: [], ...options.egress }, { databaseUrl: db.url, redisUrl });
   const app = await buildApp(
-    { prisma, redis, bus, audited, jobs, routers: createApiRouters({ production: false }), metricSources: createApiMetricSources(), access },
+    {
+      prisma,
+      redis,
+      bus,
+      audited,
+      jobs,
+      routers: createApiRouters({ production: false, egress }),
+      metricSources: createApiMetricSources(egress),
+      access,
+      egress,
+    },
     { logLevel: options.logLevel ?? 'silent' },
   );
   const system: Actor = { type: 'system', id: 'test' };

@@ -14,10 +14,12 @@ import {
   type PrismaClient,
   type SecretBox,
 } from '@glidepath/db';
+import type { Egress } from '@glidepath/providers';
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { requestActor } from '../http/actor.ts';
+import { refuseDeniedDestinations } from '../catalog/outbound-check.ts';
 import { AppError } from '../http/app-error.ts';
 import { seqCursor, Uuid, withErrors } from '../http/schemas.ts';
 
@@ -91,7 +93,7 @@ const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
  * Outbound event webhooks: who hears what. Signing secrets are shown once, sealed at rest
  * (GLIDEPATH_SECRETS_KEY) and rotated with an overlap; the worker sends (apps/worker/src/webhooks).
  */
-export function webhookRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; secrets: SecretBox }) {
+export function webhookRoutes(deps: { prisma: PrismaClient; audited: AuditedTransaction; secrets: SecretBox; egress: Pick<Egress, 'check'> }) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     app.addSchema(Subscription);
@@ -126,6 +128,7 @@ export function webhookRoutes(deps: { prisma: PrismaClient; audited: AuditedTran
       },
       async (request, reply) => {
         const where = await scope(request.body);
+        await refuseDeniedDestinations(deps.egress, [{ field: 'body.url', target: { kind: 'url', url: request.body.url } }]);
         const secret = newSigningSecret();
         const actor = requestActor(request);
         const created = await deps.audited(async (tx, audit) => {
@@ -175,6 +178,7 @@ export function webhookRoutes(deps: { prisma: PrismaClient; audited: AuditedTran
       },
       async (request) => {
         const before = await existing(request.params.id);
+        if (request.body.url) await refuseDeniedDestinations(deps.egress, [{ field: 'body.url', target: { kind: 'url', url: request.body.url } }]);
         const actor = requestActor(request);
         const after = await deps.audited(async (tx, audit) => {
           const row = await updateSubscription(tx, before.id, request.body);

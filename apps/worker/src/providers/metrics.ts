@@ -1,7 +1,10 @@
 import type { PrismaClient } from '@glidepath/db';
-import { createMetricRegistry, prometheusMetricProvider, pushedMetricProvider } from '@glidepath/providers';
+import { createMetricRegistry, prometheusMetricProvider, pushedMetricProvider, type Egress, type PushedMetricsReader } from '@glidepath/providers';
 import { createPushedMetricsReader } from './pushed-metrics.reader.ts';
 
-export function createWorkerMetricSources(prisma: PrismaClient) {
-  return createMetricRegistry([prometheusMetricProvider(), pushedMetricProvider()], { pushedMetrics: createPushedMetricsReader(prisma) });
+export function createWorkerMetricSources(prisma: PrismaClient, egress: Egress) {
+  return createMetricRegistry<{ pushedMetrics: PushedMetricsReader; egress: Egress }>([prometheusMetricProvider(), pushedMetricProvider()], {
+    pushedMetrics: createPushedMetricsReader(prisma),
+    egress,
+  });
 }

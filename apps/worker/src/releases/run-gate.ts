@@ -1,6 +1,6 @@
 import type { ReleaseState } from '@glidepath/core';
 import type { EventBus, JobQueue, PrismaClient } from '@glidepath/db';
-import type { MetricRegistry, TargetSpec } from '@glidepath/providers';
+import type { Egress, MetricRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
 import { lookAtAnalysis } from './gates/analysis.gate.ts';
@@ -12,6 +12,7 @@ export interface GateDeps {
   jobs: JobQueue;
   bus: EventBus;
   metricSources: MetricRegistry;
+  egress: Egress;
   log: Logger;
   /** Signs webhook gate requests (Standard Webhooks) when set. */
   gateSigningSecret?: string;
@@ -49,9 +50,10 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
     );
     if (!result) return null; // not decided yet: the next look is scheduled
   } else if (step.type === 'smoke' && release.environment.smokeBaseUrl) {
-    result = await runSmokeGate(step, release.environment.smokeBaseUrl);
+    result = await runSmokeGate(deps.egress, step, release.environment.smokeBaseUrl);
   } else if (step.type === 'webhook') {
     result = await runWebhookGate(
+      deps.egress,
       step,
       {
         release: { id: release.id, stepIndex: payload.stepIndex, attempt: payload.attempt },

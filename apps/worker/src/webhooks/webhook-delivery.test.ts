@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendAuditEvent, createSecretBox, DEVELOPMENT_SECRETS_KEY, insertSubscription, rotateSubscriptionSecret } from '@glidepath/db';
-import { verifyStandardWebhook } from '@glidepath/providers';
+import { createEgress, verifyStandardWebhook } from '@glidepath/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWebhookGate } from '../releases/gates/webhook.gate.ts';
 import { startTestWorker } from '../testing/test-worker.ts';
@@ -67,7 +67,7 @@ async function event(action = 'release.paused') {
 }
 
 beforeAll(async () => {
-  ({ worker, stop } = await startTestWorker({ GLIDEPATH_WEBHOOK_POLL_MS: '100', GLIDEPATH_WEBHOOK_RETRY_BASE_MS: '100' }));
+  ({ worker, stop } = await startTestWorker({ GLIDEPATH_WEBHOOK_POLL_MS: '100', GLIDEPATH_WEBHOOK_RETRY_BASE_MS: '100', GLIDEPATH_EGRESS_DENY: '127.0.0.2' }));
 });
 afterAll(() => stop());
 
@@ -134,6 +134,29 @@ describe('outbound event webhooks', () => {
   });
 });
 
+describe('deliveries through the network policy', () => {
+  it('a delivery the policy refuses fails with the reason, and the receiver never sees a connection', async () => {
+    let connections = 0;
+    const server = createServer((_req, res) => res.end('ok')).on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.2', () => r()));
+    const url = `http://127.0.0.2:${(server.address() as AddressInfo).port}/hooks`;
+    // Stored directly: the API would refuse it at registration, a policy change can deny it later.
+    const subscription = await worker.prisma.$transaction(async (tx) => {
+      await tx.webhookSubscription.updateMany({ data: { active: false } });
+      return insertSubscription(tx, { url, events: ['release.halted'], serviceId: null, environmentId: null, description: null }, box.seal(secret), 'test');
+    });
+    await event('release.halted');
+    const ofSubscription = { where: { delivery: { subscriptionId: subscription.id } } };
+    await expect.poll(() => worker.prisma.webhookAttempt.count(ofSubscription), { timeout: 15_000 }).toBeGreaterThan(0);
+    const attempt = await worker.prisma.webhookAttempt.findFirstOrThrow(ofSubscription);
+    expect(attempt.statusCode).toBeNull();
+    expect(attempt.error).toMatch(/^refused by the network policy: 127\.0\.0\.2:\d+ is denied by GLIDEPATH_EGRESS_DENY \(127\.0\.0\.2\)$/);
+    expect(connections).toBe(0);
+    await worker.prisma.webhookSubscription.update({ where: { id: subscription.id }, data: { active: false } });
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+});
+
 describe('the webhook gate', () => {
   it('signs its requests as Standard Webhooks, with the same id on every retry', async () => {
     const seen: Array<{ ok: boolean; id: string }> = [];
@@ -148,7 +171,13 @@ describe('the webhook gate', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gate`;
-    const result = await runWebhookGate({ type: 'webhook', url, timeoutMs: 2000, retries: 2 }, { release: { id: 'r1' } }, { secret, id: 'gate_r1_2_0' });
+    const egress = createEgress({ allow: [], deny: [], unixSocketDirs: [] });
+    const result = await runWebhookGate(
+      egress,
+      { type: 'webhook', url, timeoutMs: 2000, retries: 2 },
+      { release: { id: 'r1' } },
+      { secret, id: 'gate_r1_2_0' },
+    );
     server.close();
     expect(result.outcome).toBe('pass');
     expect(seen).toEqual([

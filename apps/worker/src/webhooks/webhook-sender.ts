@@ -1,5 +1,5 @@
 import { findSubscription, nextPendingDelivery, recordWebhookAttempt, type JobQueue, type PrismaClient, type SecretBox } from '@glidepath/db';
-import { signStandardWebhook } from '@glidepath/providers';
+import { signStandardWebhook, type Egress } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config.ts';
 import type { WorkerMetrics } from '../metrics.ts';
@@ -8,6 +8,7 @@ export interface SenderDeps {
   prisma: PrismaClient;
   jobs: JobQueue;
   secrets: SecretBox;
+  egress: Egress;
   metrics: WorkerMetrics;
   log: Logger;
   config: WorkerConfig['webhooks'];
@@ -48,6 +49,7 @@ export async function sendDueWebhooks(deps: SenderDeps, subscriptionId: string, 
         if (subscription.previousCiphertext && subscription.previousExpiresAt && subscription.previousExpiresAt > now)
           secrets.push(subscription.previousCiphertext);
         const attempt = await post(
+          deps.egress,
           subscription.url,
           delivery.id,
           JSON.stringify(delivery.payload),
@@ -86,12 +88,13 @@ export async function sendDueWebhooks(deps: SenderDeps, subscriptionId: string, 
 }
 
 /** One signed POST (Standard Webhooks); during a secret rotation the signature header carries both signatures. */
-async function post(url: string, id: string, body: string, secrets: string[], timeoutMs: number) {
+async function post(egress: Egress, url: string, id: string, body: string, secrets: string[], timeoutMs: number) {
   const at = new Date();
   const timestamp = Math.floor(at.getTime() / 1000);
   const started = performance.now();
   try {
-    const response = await fetch(url, {
+    // A refusal by the network policy is a failed attempt whose error says why.
+    const response = await egress.fetch(url, {
       method: 'POST',
       redirect: 'manual',
       headers: {

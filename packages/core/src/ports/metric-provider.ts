@@ -1,5 +1,5 @@
 import type { Histogram } from '../judge/latency.ts';
-import type { ConfigCheck } from './traffic-router.ts';
+import type { ConfigCheck, ConfigDestination } from './traffic-router.ts';
 
 /** Cumulative counts of one side (canary or baseline) over the analysis window. */
 export interface SideMeasurement {
@@ -32,5 +32,7 @@ export interface MetricProvider {
 export interface MetricProviderFactory<C = unknown, D = unknown> {
   type: string;
   validateConfig(config: unknown): ConfigCheck<C>;
+  /** Every place a valid config makes this source call; none when absent. */
+  destinations?(config: C): ConfigDestination[];
   create(config: C, deps: D): MetricProvider;
 }

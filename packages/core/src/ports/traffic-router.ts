@@ -34,9 +34,20 @@ export interface ConfigProblem {
 }
 export type ConfigCheck<C> = { ok: true; config: C } | { ok: false; problems: ConfigProblem[] };
 
+/** Where a config sends calls, as HTTP(S) URL, TCP address or unix socket. */
+export type OutboundTarget = { kind: 'url'; url: string } | { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** A place a provider config calls, with the config field that names it (checked against the network policy at registration). */
+export interface ConfigDestination {
+  path: string;
+  target: OutboundTarget;
+}
+
 /** A kind of router: its own config schema, checked when an environment is registered. */
 export interface TrafficRouterProvider<C = unknown, D = unknown> {
   type: string;
   validateConfig(config: unknown): ConfigCheck<C>;
+  /** Every place a valid config makes this router call; none when absent. */
+  destinations?(config: C): ConfigDestination[];
   create(config: C, deps: D): TrafficRouter;
 }

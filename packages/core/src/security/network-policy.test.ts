@@ -21,6 +21,7 @@ describe('checkDestination with the defaults', () => {
     [{ ip: '169.254.169.254', port: 80 }, /^169\.254\.169\.254:80 is link-local, where cloud metadata services answer.*add it to GLIDEPATH_EGRESS_ALLOW/],
     [{ ip: '::ffff:169.254.169.254', port: 80 }, /^169\.254\.169\.254:80 is link-local/],
     [{ ip: '::ffff:a9fe:a9fe', port: 80 }, /link-local/],
+    [{ host: '[::ffff:a9fe:a9fe]', port: 80 }, /^169\.254\.169\.254:80 is link-local/],
     [{ host: 'metadata.internal', ip: '169.254.169.254', port: 80 }, /^metadata\.internal:80 \(169\.254\.169\.254\) is link-local/],
     [{ ip: 'fe80::1', port: 443 }, /^\[fe80::1\]:443 is IPv6 link-local/],
     [{ ip: 'fd00:ec2::254', port: 80 }, /cloud metadata service \(IPv6\)/],

@@ -60,11 +60,25 @@ const BUILT_IN: Array<[string, string]> = [
 
 const LOOPBACK = [parseRange('127.0.0.0/8')!, parseRange('::1')!];
 
-function ruleFor(entry: string, says: string): Rule | { problem: string } {
+/** The usual names of this machine's loopback; a service on one of them usually answers on all. */
+const LOOPBACK_SPELLINGS = [parseIp('127.0.0.1')!, parseIp('::1')!];
+
+/**
+ * `anyLoopback`: every loopback address stands for all of loopback (the control plane's own
+ * endpoints); otherwise only 127.0.0.1, ::1 and localhost do, so that an entry for 127.0.0.2
+ * still means just that address.
+ */
+function ruleFor(entry: string, says: string, anyLoopback = false): Rule | { problem: string } {
   const parsed = parseEgressEntry(entry);
   if ('problem' in parsed) return parsed;
   const single = parsed.kind === 'range' && parsed.range.bits === 128;
-  const loopback = parsed.kind === 'host' ? isLoopbackName(parsed.host) : single && LOOPBACK.some((range) => inRange(parsed.range.base, range));
+  const loopback =
+    parsed.kind === 'host'
+      ? isLoopbackName(parsed.host)
+      : single &&
+        (anyLoopback
+          ? LOOPBACK.some((range) => inRange(parsed.range.base, range))
+          : LOOPBACK_SPELLINGS.some((ip) => ip.every((b, i) => b === parsed.range.base[i])));
   // 127.0.0.1, ::1 and localhost are one place: a service there answers on all of them.
   const where: Where = loopback ? { kind: 'loopback' } : parsed.kind === 'host' ? { kind: 'host', host: parsed.host } : { kind: 'range', range: parsed.range };
   return { where, port: parsed.port, says };
@@ -92,7 +106,7 @@ function ownEndpoint(url: string | undefined, defaultPort: number, what: string)
   if (!host) return {};
   const port = parsed.port ? Number(parsed.port) : defaultPort;
   const entry = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const rule = ruleFor(entry, `is the control plane's own ${what}`);
+  const rule = ruleFor(entry, `is the control plane's own ${what}`, true);
   return 'problem' in rule ? {} : { rule };
 }
 
@@ -168,7 +182,8 @@ function matches(
 function describe(destination: Destination, ip: IpBytes | null): string {
   const address = ip ? formatIp(ip) : undefined;
   const shown = (text: string) => (text.includes(':') ? `[${text}]` : text);
-  const host = destination.host ? normaliseHost(destination.host) : undefined;
+  // A literal host (::ffff:a9fe:a9fe) is shown as the address it is (169.254.169.254).
+  const host = destination.host && !parseIp(normaliseHost(destination.host)) ? normaliseHost(destination.host) : undefined;
   if (host && address && host !== address) return `${shown(host)}:${destination.port} (${address})`;
   return `${shown(host ?? address ?? '?')}:${destination.port}`;
 }

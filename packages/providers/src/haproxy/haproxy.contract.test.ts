@@ -1,9 +1,12 @@
 import type { TrafficTarget } from '@glidepath/core';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTrafficRouterContract } from '../contract/traffic-router.contract.ts';
+import { createEgress } from '../network/egress.ts';
+import { connectDirectly } from '../network/guarded-connect.ts';
 import { parseRuntimeApiAddress, runtimeApiCommand } from './haproxy-runtime-api.ts';
 import { parseGetWeightReply, serverWeightsFor } from './haproxy-weights.ts';
 import { haproxyRouterProvider, type HaproxyConfig } from './haproxy.traffic-router.ts';
@@ -18,11 +21,14 @@ const target: TrafficTarget = {
 };
 const ctx = { effectKey: 'haproxy-test:1:0' };
 
+// The fixtures' sockets live in temporary directories.
+const egress = createEgress({ allow: [], deny: [], unixSocketDirs: [tmpdir()] });
+
 function router(config: HaproxyConfig) {
   const provider = haproxyRouterProvider();
   const check = provider.validateConfig(config);
   if (!check.ok) throw new Error(`haproxy config rejected: ${JSON.stringify(check.problems)}`);
-  return provider.create(check.config, undefined);
+  return provider.create(check.config, { egress });
 }
 const appConfig = (runtimeApi: string, extra: Partial<HaproxyConfig> = {}): HaproxyConfig => ({
   runtimeApi,
@@ -58,6 +64,18 @@ describe('haproxy router against a real HAProxy', () => {
     expect(Math.abs((await haproxy.observeCanaryShare(400)) - 25)).toBeLessThanOrEqual(1);
     await r.rollback(target, ctx);
     expect(await haproxy.observeCanaryShare(200, 0)).toBe(0);
+  });
+
+  it('refuses a runtime API the network policy does not allow, before connecting to it', async () => {
+    const before = await runtimeApiCommand(haproxy.unixApi, 'get weight app/canary', 1000, connectDirectly);
+    const tcpPort = Number(haproxy.tcpApi.split(':').at(-1));
+    const strict = createEgress({ allow: [], deny: [`localhost:${tcpPort}`], unixSocketDirs: [] });
+    const create = (runtimeApi: string) => haproxyRouterProvider().create(appConfig(runtimeApi), { egress: strict });
+    await expect(create(haproxy.unixApi).setWeight(target, 40, ctx)).rejects.toThrow(
+      /refused by the network policy: HAProxy runtime API at unix:.*: unix socket .* is not under GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS \(none set\)/,
+    );
+    await expect(create(haproxy.tcpApi).setWeight(target, 40, ctx)).rejects.toThrow(/is denied by GLIDEPATH_EGRESS_DENY \(localhost:\d+\)/);
+    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/canary', 1000, connectDirectly)).toBe(before);
   });
 
   it('surfaces a refused set weight with HAProxy’s own words', async () => {
@@ -122,8 +140,8 @@ describe('haproxy router against a real HAProxy', () => {
     const r = router(appConfig(haproxy.tcpApi));
     await r.setWeight(target, 5, ctx);
     await r.setWeight(target, 5, ctx);
-    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/canary', 1000)).toMatch(/^5 \(initial 0\)/);
-    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/stable', 1000)).toMatch(/^95 \(initial 100\)/);
+    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/canary', 1000, connectDirectly)).toMatch(/^5 \(initial 0\)/);
+    expect(await runtimeApiCommand(haproxy.unixApi, 'get weight app/stable', 1000, connectDirectly)).toMatch(/^95 \(initial 100\)/);
   });
 });
 

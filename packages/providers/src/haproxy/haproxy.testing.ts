@@ -5,6 +5,7 @@ import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectDirectly } from '../network/guarded-connect.ts';
 import { runtimeApiCommand } from './haproxy-runtime-api.ts';
 
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
@@ -131,7 +132,7 @@ export async function startHaproxyFixture(): Promise<HaproxyFixture> {
     const deadline = Date.now() + 5000;
     for (;;) {
       if (spawned.exitCode !== null) throw new Error(`haproxy exited with ${spawned.exitCode}: ${output}`);
-      const reply = await runtimeApiCommand(unixApi, 'get weight app/stable', 200).catch(() => '');
+      const reply = await runtimeApiCommand(unixApi, 'get weight app/stable', 200, connectDirectly).catch(() => '');
       if (reply.includes('initial')) return;
       if (Date.now() > deadline) throw new Error(`haproxy did not come up within 5 s: ${output}`);
       await new Promise((r) => setTimeout(r, 20));

@@ -1,7 +1,8 @@
 import type { ConfigCheck, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
 import { Type, type Static } from 'typebox';
 import { configChecker } from '../registry/check-config.ts';
-import { parseRuntimeApiAddress, runtimeApiCommand } from './haproxy-runtime-api.ts';
+import type { Egress } from '../network/egress.ts';
+import { parseRuntimeApiAddress, runtimeApiCommand, type SocketOpener } from './haproxy-runtime-api.ts';
 import { parseGetWeightReply, serverWeightsFor, type ServerWeights } from './haproxy-weights.ts';
 
 // Names go into runtime API command lines verbatim: no spaces, no `;` (the CLI's command separator).
@@ -53,18 +54,19 @@ function validateHaproxyConfig(config: unknown): ConfigCheck<HaproxyConfig> {
  * `load-server-state-from-file` (and the state is dumped before reloading). That is the
  * operator's part; verifyWeight reports the drift, and the next reconcile rewrites the weights.
  */
-export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, unknown> {
+export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, { egress: Egress }> {
   return {
     type: 'haproxy',
     validateConfig: validateHaproxyConfig,
-    create: (config) => createHaproxyRouter(config),
+    destinations: (config) => [{ path: 'runtimeApi', target: parseRuntimeApiAddress(config.runtimeApi) }],
+    create: (config, { egress }) => createHaproxyRouter(config, egress.connect),
   };
 }
 
-export function createHaproxyRouter(config: HaproxyConfig): TrafficRouter {
+export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): TrafficRouter {
   const { runtimeApi, backend, stableServer, canaryServer } = config;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const send = (command: string) => runtimeApiCommand(runtimeApi, command, timeoutMs);
+  const send = (command: string) => runtimeApiCommand(runtimeApi, command, timeoutMs, open);
 
   const setServerWeight = async (server: string, weight: number) => {
     const command = `set weight ${backend}/${server} ${weight}`;

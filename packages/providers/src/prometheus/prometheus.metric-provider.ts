@@ -1,5 +1,6 @@
 import type { Histogram, MetricProvider, MetricProviderFactory, SideMeasurement } from '@glidepath/core';
 import { Type } from 'typebox';
+import type { Egress } from '../network/egress.ts';
 import { configChecker } from '../registry/check-config.ts';
 
 /**
@@ -38,11 +39,12 @@ interface PromVectorSample {
   value: [number, string];
 }
 
-export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConfig, unknown> {
+export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConfig, { egress: Egress }> {
   return {
     type: 'prometheus',
     validateConfig: configChecker(PrometheusConfig),
-    create(config): MetricProvider {
+    destinations: (config) => [{ path: 'url', target: { kind: 'url', url: config.url } }],
+    create(config, { egress }): MetricProvider {
       const queries = { ...DEFAULT_QUERIES, ...config.queries };
       // fetch refuses URLs with credentials: https://user:pass@prom/ becomes basic auth, and the
       // URL that errors and evidence name carries none.
@@ -57,7 +59,7 @@ export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConf
 
       async function instant(query: string, at: Date): Promise<PromVectorSample[]> {
         const url = `${base}/api/v1/query?${new URLSearchParams({ query, time: (at.getTime() / 1000).toFixed(3) })}`;
-        const response = await fetch(url, { signal: AbortSignal.timeout(config.timeoutMs ?? 5000), headers: authorization ? { authorization } : {} });
+        const response = await egress.fetch(url, { signal: AbortSignal.timeout(config.timeoutMs ?? 5000), headers: authorization ? { authorization } : {} });
         const body = (await response.json().catch(() => null)) as {
           status?: string;
           error?: string;

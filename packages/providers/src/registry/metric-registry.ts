@@ -1,4 +1,4 @@
-import type { ConfigCheck, MetricProvider, MetricProviderFactory } from '@glidepath/core';
+import type { ConfigCheck, ConfigDestination, MetricProvider, MetricProviderFactory } from '@glidepath/core';
 import type { TargetSpec } from './router-registry.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,6 +14,13 @@ export function createMetricRegistry<D>(factories: AnyMetricFactory<D>[], deps: 
       if (!factory) return { ok: false, problems: [{ path: 'type', message: `must be one of: ${[...byType.keys()].join(', ')}` }] };
       const check = factory.validateConfig(spec.config);
       return check.ok ? check : { ok: false, problems: check.problems.map((p) => ({ ...p, path: `config.${p.path}` })) };
+    },
+    /** Where a valid source's config makes calls, each with its field (config.url…), for the network policy. */
+    destinations(spec: TargetSpec): ConfigDestination[] {
+      const factory = byType.get(spec.type);
+      const check = factory?.validateConfig(spec.config);
+      if (!factory?.destinations || !check?.ok) return [];
+      return factory.destinations(check.config).map((d) => ({ ...d, path: `config.${d.path}` }));
     },
     providerFor(spec: TargetSpec): MetricProvider {
       const key = JSON.stringify(spec);

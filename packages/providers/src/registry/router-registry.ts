@@ -1,4 +1,4 @@
-import type { ConfigCheck, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
+import type { ConfigCheck, ConfigDestination, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
 
 export interface TargetSpec {
   type: string;
@@ -21,6 +21,13 @@ export function createRouterRegistry<D>(providers: AnyRouterProvider<D>[], deps:
       if (!provider) return { ok: false, problems: [{ path: 'type', message: `must be one of: ${[...byType.keys()].join(', ')}` }] };
       const check = provider.validateConfig(target.config);
       return check.ok ? check : { ok: false, problems: check.problems.map((p) => ({ ...p, path: `config.${p.path}` })) };
+    },
+    /** Where a valid target's config makes calls, each with its field (config.url…), for the network policy. */
+    destinations(target: TargetSpec): ConfigDestination[] {
+      const provider = byType.get(target.type);
+      const check = provider?.validateConfig(target.config);
+      if (!provider?.destinations || !check?.ok) return [];
+      return provider.destinations(check.config).map((d) => ({ ...d, path: `config.${d.path}` }));
     },
     /** One router per distinct target, reused so that connections (HAProxy sockets) are kept. */
     routerFor(target: TargetSpec): TrafficRouter {

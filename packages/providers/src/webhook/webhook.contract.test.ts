@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeTrafficRouterContract } from '../contract/traffic-router.contract.ts';
+import { createEgress } from '../network/egress.ts';
 import { signStandardWebhook, standardWebhookHeaders, verifyStandardWebhook } from './standard-webhooks.ts';
 import { webhookRouterProvider, type DesiredTrafficState, type WebhookTargetConfig } from './webhook.traffic-router.ts';
 
@@ -17,6 +18,8 @@ const target: TrafficTarget = {
 };
 
 type Reply = number | 'hang';
+
+const egress = createEgress({ allow: [], deny: ['127.0.0.2'], unixSocketDirs: [] });
 
 /** A receiver as a customer would write one: verify, de-duplicate by webhook-id, apply. */
 async function startReceiver(replies: (attempt: number) => Reply = () => 204) {
@@ -59,7 +62,7 @@ function router(config: WebhookTargetConfig) {
   const provider = webhookRouterProvider();
   const check = provider.validateConfig(config);
   if (!check.ok) throw new Error(`webhook config rejected: ${JSON.stringify(check.problems)}`);
-  return provider.create(check.config, undefined);
+  return provider.create(check.config, { egress });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -155,6 +158,16 @@ describe('webhook router delivery', () => {
     expect(r.state.attempts).toHaveLength(3);
     expect(elapsed).toBeGreaterThanOrEqual(3 * 200 + 100 + 200 - 20);
     expect(elapsed).toBeLessThan(3 * 200 + 100 + 200 + 1500);
+  });
+
+  it('fails at once, without connecting or retrying, when the network policy refuses the receiver', async () => {
+    const denied = await startReceiver();
+    receivers.push(denied);
+    const error = await rejection(router({ url: denied.url.replace('127.0.0.1', '127.0.0.2'), secret, retries: 3 }).promote(target, { effectKey: 'rel:13:0' }));
+    expect(error.message).toMatch(/after 1 attempt\(s\): refused by the network policy: 127\.0\.0\.2:\d+ is denied by GLIDEPATH_EGRESS_DENY/);
+    expect(denied.state.attempts).toHaveLength(0);
+    const metadata = await rejection(router({ url: 'http://169.254.169.254/traffic', secret, retries: 3 }).promote(target, { effectKey: 'rel:13:1' }));
+    expect(metadata.message).toMatch(/after 1 attempt\(s\): refused by the network policy: 169\.254\.169\.254:80 is link-local/);
   });
 
   it('fails clearly when nothing listens', async () => {

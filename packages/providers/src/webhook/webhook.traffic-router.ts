@@ -1,5 +1,7 @@
 import type { EffectContext, TrafficRouter, TrafficRouterProvider, TrafficTarget } from '@glidepath/core';
 import { Type, type Static } from 'typebox';
+import type { Egress } from '../network/egress.ts';
+import { isEgressDenied } from '../network/egress-denied.ts';
 import { configChecker } from '../registry/check-config.ts';
 import { standardWebhookHeaders } from './standard-webhooks.ts';
 
@@ -50,15 +52,16 @@ export interface DesiredTrafficState {
  * about 20.7 s with the defaults; the engine applies effects inside its transaction, so keep
  * that below its timeout.
  */
-export function webhookRouterProvider(): TrafficRouterProvider<WebhookTargetConfig, unknown> {
+export function webhookRouterProvider(): TrafficRouterProvider<WebhookTargetConfig, { egress: Egress }> {
   return {
     type: 'webhook',
     validateConfig: configChecker(WebhookTargetConfigSchema),
-    create: (config) => createWebhookRouter(config),
+    destinations: (config) => [{ path: 'url', target: { kind: 'url', url: config.url } }],
+    create: (config, { egress }) => createWebhookRouter(config, egress),
   };
 }
 
-export function createWebhookRouter(config: WebhookTargetConfig): TrafficRouter {
+export function createWebhookRouter(config: WebhookTargetConfig, egress: Egress): TrafficRouter {
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = config.retries ?? DEFAULT_RETRIES;
   // Error messages name the receiver without credentials or query strings.
@@ -66,12 +69,13 @@ export function createWebhookRouter(config: WebhookTargetConfig): TrafficRouter 
   let closed = false;
   const inFlight = new Set<AbortController>();
 
-  const attempt = async (id: string, body: string): Promise<string | null> => {
+  /** null when the receiver took it; otherwise why not, and whether trying again could change that. */
+  const attempt = async (id: string, body: string): Promise<{ failure: string; final: boolean } | null> => {
     const abort = new AbortController();
     inFlight.add(abort);
     const timer = setTimeout(() => abort.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     try {
-      const response = await fetch(config.url, {
+      const response = await egress.fetch(config.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'glidepath', ...standardWebhookHeaders(config.secret, id, body) },
         body,
@@ -80,11 +84,13 @@ export function createWebhookRouter(config: WebhookTargetConfig): TrafficRouter 
         signal: abort.signal,
       });
       await response.arrayBuffer().catch(() => undefined);
-      return response.status >= 200 && response.status < 300 ? null : `answered HTTP ${response.status}`;
+      return response.status >= 200 && response.status < 300 ? null : { failure: `answered HTTP ${response.status}`, final: false };
     } catch (error) {
-      if (abort.signal.aborted) return closed ? 'router closed' : `no answer within ${timeoutMs} ms`;
+      if (abort.signal.aborted) return { failure: closed ? 'router closed' : `no answer within ${timeoutMs} ms`, final: closed };
+      // The policy answers the same on every retry: say so at once.
+      if (isEgressDenied(error)) return { failure: error.message, final: true };
       const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-      return `request failed (${cause?.code ?? cause?.message ?? (error as Error).message})`;
+      return { failure: `request failed (${cause?.code ?? cause?.message ?? (error as Error).message})`, final: false };
     } finally {
       clearTimeout(timer);
       inFlight.delete(abort);
@@ -112,9 +118,10 @@ export function createWebhookRouter(config: WebhookTargetConfig): TrafficRouter 
       if (n > 0) await new Promise((resolve) => setTimeout(resolve, FIRST_BACKOFF_MS * 2 ** (n - 1)));
       if (closed) break;
       // Signed per attempt: the timestamp is the attempt's, so a retry is not rejected as a replay.
-      const failure = await attempt(ctx.effectKey, body);
-      if (failure === null) return;
-      failures.push(failure);
+      const failed = await attempt(ctx.effectKey, body);
+      if (failed === null) return;
+      failures.push(failed.failure);
+      if (failed.final) break;
     }
     throw new Error(
       `webhook ${where} did not accept ${action} (canary ${canaryWeight}%) for release ${target.releaseId} after ${failures.length} attempt(s): ${failures.join('; ') || 'router closed'}`,

@@ -1,6 +1,6 @@
-import { judge, outcomeAtLimit, type GateStep, type JudgeState, type MetricObservation, type SideMeasurement } from '@glidepath/core';
+import { judge, outcomeAtLimit, type GateStep, type JudgeState, type MetricObservation, type MetricProvider, type SideMeasurement } from '@glidepath/core';
 import type { JobQueue, PrismaClient } from '@glidepath/db';
-import type { MetricRegistry, TargetSpec } from '@glidepath/providers';
+import { isEgressDenied, type MetricRegistry, type TargetSpec } from '@glidepath/providers';
 import type { GateResult } from './webhook.gate.ts';
 
 type AnalysisStep = Extract<GateStep, { type: 'analysis' }>;
@@ -43,14 +43,21 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
   if (!look.environment.metrics)
     return { outcome: 'fail', summary: `environment ${look.environment.name} has no metrics source for this analysis`, evidence: null };
 
-  const measured = await deps.metricSources.providerFor(look.environment.metrics).measure({
-    service: look.service,
-    environment: look.environment.name,
-    environmentId: look.environment.id,
-    canaryVersion: look.canaryVersion,
-    from: look.stepStartedAt,
-    to: now,
-  });
+  let measured: Awaited<ReturnType<MetricProvider['measure']>>;
+  try {
+    measured = await deps.metricSources.providerFor(look.environment.metrics).measure({
+      service: look.service,
+      environment: look.environment.name,
+      environmentId: look.environment.id,
+      canaryVersion: look.canaryVersion,
+      from: look.stepStartedAt,
+      to: now,
+    });
+  } catch (error) {
+    // A source down is retried; one the network policy refuses stays refused, so the analysis fails with why.
+    if (!isEgressDenied(error)) throw error;
+    return { outcome: 'fail', summary: `analysis cannot measure: ${error.message}`, evidence: { denied: error.reason } };
+  }
   const observations: MetricObservation[] = measured ? step.metrics.flatMap((m) => observe(m, measured.canary, measured.baseline)) : [];
   const { verdict, state } = judge(
     { elapsedSeconds: elapsedMs / 1000, at: now.toISOString(), metrics: observations },

@@ -1,4 +1,5 @@
-import { SMOKE_CHECK_TIMEOUT_MS as CHECK_TIMEOUT_MS, type GateStep } from '@glidepath/core';
+import { SMOKE_CHECK_TIMEOUT_MS as CHECK_TIMEOUT_MS, urlOnOrigin, type GateStep } from '@glidepath/core';
+import type { Egress } from '@glidepath/providers';
 import type { GateResult } from './webhook.gate.ts';
 
 type SmokeStep = Extract<GateStep, { type: 'smoke' }>;
@@ -8,11 +9,11 @@ type SmokeStep = Extract<GateStep, { type: 'smoke' }>;
  * round is retried after retryDelay, up to `retries` times, then the gate fails with what
  * each check saw.
  */
-export async function runSmokeGate(step: SmokeStep, baseUrl: string): Promise<GateResult> {
+export async function runSmokeGate(egress: Egress, step: SmokeStep, baseUrl: string): Promise<GateResult> {
   let rounds: Array<Array<{ path: string; ok: boolean; status?: number; ms: number; problem?: string }>> = [];
   for (let round = 0; round <= step.retries; round++) {
     if (round > 0) await new Promise((r) => setTimeout(r, step.retryDelayMs));
-    const results = await Promise.all(step.checks.map((check) => runCheck(check, baseUrl)));
+    const results = await Promise.all(step.checks.map((check) => runCheck(egress, check, baseUrl)));
     rounds = [...rounds, results];
     if (results.every((r) => r.ok))
       return { outcome: 'pass', summary: `smoke: ${results.length} check(s) passed against ${baseUrl}`, evidence: { baseUrl, rounds } };
@@ -25,10 +26,14 @@ export async function runSmokeGate(step: SmokeStep, baseUrl: string): Promise<Ga
   };
 }
 
-async function runCheck(check: SmokeStep['checks'][number], baseUrl: string) {
+async function runCheck(egress: Egress, check: SmokeStep['checks'][number], baseUrl: string) {
   const started = performance.now();
+  // Plans saved before paths were checked may still hold //other-host/x: such a check never leaves the environment.
+  const target = urlOnOrigin(baseUrl, check.path);
+  if (!target.ok) return { path: check.path, ok: false, ms: 0, problem: target.reason };
   try {
-    const response = await fetch(new URL(check.path, baseUrl), { signal: AbortSignal.timeout(check.maxLatencyMs ?? CHECK_TIMEOUT_MS), redirect: 'manual' });
+    // Redirects are the check's answer (expectStatus may be a 3xx), never followed elsewhere.
+    const response = await egress.fetch(target.url, { signal: AbortSignal.timeout(check.maxLatencyMs ?? CHECK_TIMEOUT_MS), redirect: 'manual' });
     const body = await response.text();
     const ms = Math.round(performance.now() - started);
     const problem =

@@ -1,5 +1,5 @@
 import { webhookBackoffMs, type GateStep } from '@glidepath/core';
-import { standardWebhookHeaders } from '@glidepath/providers';
+import { isEgressDenied, standardWebhookHeaders, type Egress } from '@glidepath/providers';
 
 export interface GateResult {
   outcome: 'pass' | 'fail' | 'inconclusive';
@@ -15,6 +15,7 @@ export interface GateResult {
  * receiver can tell Glidepath's calls from anyone else's; `id` stays the same across retries.
  */
 export async function runWebhookGate(
+  egress: Egress,
   step: Extract<GateStep, { type: 'webhook' }>,
   payload: unknown,
   signing?: { secret: string; id: string },
@@ -26,7 +27,8 @@ export async function runWebhookGate(
     if (attempt > 0) await new Promise((r) => setTimeout(r, webhookBackoffMs(attempt)));
     const started = performance.now();
     try {
-      const response = await fetch(step.url, {
+      // Redirects are followed as fetch does, each hop checked against the network policy.
+      const response = await egress.fetch(step.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -50,6 +52,9 @@ export async function runWebhookGate(
         error: (error as Error).name === 'TimeoutError' ? `no answer within ${step.timeoutMs} ms` : (error as Error).message,
         ms: Math.round(performance.now() - started),
       });
+      // The policy answers the same on every retry: the gate fails now, with its reason.
+      if (isEgressDenied(error))
+        return { outcome: 'fail', summary: `webhook gate ${step.url} ${error.message}`, evidence: { url: step.url, attempts, denied: error.reason } };
     }
   }
   return { outcome: 'fail', summary: `webhook gate ${step.url} gave no verdict after ${attempts.length} attempt(s)`, evidence: { url: step.url, attempts } };
