@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../testing/test-app.ts';
-import { documentOperations, requestFor, seedOperationFixtures, type OpenApiDocument, type Operation } from '../testing/operation-requests.ts';
+import { digest, documentOperations, requestFor, seedOperationFixtures, type OpenApiDocument, type Operation } from '../testing/operation-requests.ts';
 import { closeFingerprints, databaseFingerprint } from '@glidepath/db/testing';
 import { BODY_VALUES, HEADER_VARIANTS, PATH_VALUES, QUERY_VALUES, WHOLE_BODIES, bodyMutations } from './bad-input-values.ts';
 
@@ -41,6 +41,57 @@ interface Attempt {
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Fuller valid bodies for the documents with most fields (plans, policies, metadata): each of their fields is mutated too. */
+const RICH_PLAN = {
+  strategy: 'canary',
+  rollback: { automatic: true },
+  steps: [
+    { type: 'setWeight', weight: 10 },
+    { type: 'pause', duration: '1m' },
+    {
+      type: 'analysis',
+      interval: '1m',
+      minDuration: '2m',
+      maxDuration: '10m',
+      alpha: 0.01,
+      metrics: [
+        { name: 'errors', kind: 'errors', tolerance: 0.01 },
+        { name: 'p99', kind: 'latency', thresholdMs: 50 },
+      ],
+      onInconclusive: 'pause',
+    },
+    { type: 'smoke', checks: [{ path: '/health', expectStatus: 200, maxLatency: '2s', bodyContains: 'ok' }], retries: 2, retryDelay: '5s' },
+    { type: 'webhook', url: 'https://gate.example.com/check', timeout: '5s', retries: 1 },
+    { type: 'approval', count: 1, expiresAfter: '1h' },
+    { type: 'setWeight', weight: 100 },
+  ],
+  watch: { duration: '5m' },
+};
+const RICH_POLICY = {
+  protected: true,
+  requiredApprovals: 1,
+  approverGroup: 'ops',
+  approvalExpiresAfter: '24h',
+  serviceAccountApprovers: ['ci'],
+  windows: [{ days: ['mon', 'tue'], start: '09:00', end: '17:00', timeZone: 'Europe/Paris' }],
+  freezes: [{ from: '2026-12-24T00:00:00Z', to: '2026-12-27T00:00:00Z', reason: 'holidays' }],
+  breakGlass: true,
+};
+const richBodies = (): Record<string, unknown[]> => ({
+  'POST /api/v1/plans': [{ name: 'rich', spec: RICH_PLAN }],
+  'PUT /api/v1/plans/{name}': [{ spec: { strategy: 'rolling', batches: [25, 50, 100], interval: '1m', check: { type: 'smoke', checks: [{ path: '/' }] } } }],
+  'PATCH /api/v1/environments/{id}': [{ reason: 'campaign', policy: RICH_POLICY, smokeBaseUrl: 'http://127.0.0.1:9/' }],
+  'POST /api/v1/artifacts': [
+    {
+      service: 'alpha',
+      version: '2.0.0',
+      digest: digest('b'),
+      buildUrl: 'https://ci.example.com/build/1',
+      metadata: { modelVersion: 'm-2', dataset: 'ds-1', modelCard: 'https://models.example.com/card' },
+    },
+  ],
+});
 
 function fillPath(path: string, concrete: string, replace?: { name: string; value: string }): string {
   // The concrete URL of the fixture request gives the value of every parameter; one is replaced.
@@ -108,8 +159,9 @@ function attemptsFor(op: Operation, validate: ((body: unknown) => boolean) | und
 
   if (MUTATING.has(op.method)) {
     for (const [what, text] of WHOLE_BODIES) send({ what: `body ${what}`, url: call.url, headers: json, body: text });
-    if (call.payload && typeof call.payload === 'object')
-      for (const mutation of bodyMutations(call.payload as Record<string, unknown>, BODY_VALUES)) {
+    const bases = [call.payload, ...(richBodies()[`${op.method} ${op.path}`] ?? [])].filter((b) => b && typeof b === 'object');
+    for (const valid of bases)
+      for (const mutation of bodyMutations(valid as Record<string, unknown>, BODY_VALUES)) {
         const text = mutation.text ?? JSON.stringify(mutation.body);
         send({
           what: `body ${mutation.what}`,

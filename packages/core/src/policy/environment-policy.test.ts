@@ -78,3 +78,16 @@ describe('validatePolicy: every duration, count and size of a policy has a bound
     expect(problems({ approvalExpiresAfter: '1m' })).toEqual([]);
   });
 });
+
+describe('validatePolicy: null is a value', () => {
+  it('is refused where the field is not nullable, and for the whole policy; left out means the default', () => {
+    expect(validatePolicy(null)).toEqual({ ok: false, problems: [{ path: 'policy', message: 'must be an object (leave it out for the defaults)' }] });
+    for (const field of ['protected', 'requiredApprovals', 'serviceAccountApprovers', 'windows', 'freezes', 'breakGlass'])
+      expect(validatePolicy({ [field]: null })).toEqual({
+        ok: false,
+        problems: [{ path: `policy.${field}`, message: 'must not be null (leave it out for the default)' }],
+      });
+    expect(validatePolicy({ approverGroup: null, approvalExpiresAfter: null }).ok).toBe(true);
+    expect(validatePolicy(undefined).ok).toBe(true);
+  });
+});

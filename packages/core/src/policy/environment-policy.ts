@@ -53,17 +53,30 @@ export function approvalExpiryMs(policy: EnvironmentPolicy): number | null {
   return policy.approvalExpiresAfter === null ? null : parseDuration(policy.approvalExpiresAfter);
 }
 
+const POLICY_FIELDS = [
+  'protected',
+  'requiredApprovals',
+  'approverGroup',
+  'approvalExpiresAfter',
+  'serviceAccountApprovers',
+  'windows',
+  'freezes',
+  'breakGlass',
+];
+
 export function validatePolicy(value: unknown): ConfigCheck<EnvironmentPolicy> {
-  if (value === undefined || value === null) return { ok: true, config: DEFAULT_POLICY };
+  if (value === undefined) return { ok: true, config: DEFAULT_POLICY };
   const problems: ConfigProblem[] = [];
-  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: [{ path: 'policy', message: 'must be an object' }] };
-  const p = value as Record<string, unknown>;
-  for (const key of Object.keys(p)) {
-    if (
-      !['protected', 'requiredApprovals', 'approverGroup', 'approvalExpiresAfter', 'serviceAccountApprovers', 'windows', 'freezes', 'breakGlass'].includes(key)
-    )
-      problems.push({ path: `policy.${key}`, message: 'is not a known field' });
-  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, problems: [{ path: 'policy', message: 'must be an object (leave it out for the defaults)' }] };
+  // A field left out takes its default; null is a value, and only the nullable fields take it.
+  const p = Object.fromEntries(
+    Object.entries(value).filter(([key, v]) => v !== undefined && (v !== null || key === 'approverGroup' || key === 'approvalExpiresAfter')),
+  );
+  for (const [key, v] of Object.entries(value))
+    if (v === null && !(key in p) && POLICY_FIELDS.includes(key))
+      problems.push({ path: `policy.${key}`, message: 'must not be null (leave it out for the default)' });
+  for (const key of Object.keys(value)) if (!POLICY_FIELDS.includes(key)) problems.push({ path: `policy.${key}`, message: 'is not a known field' });
   const isProtected = p.protected ?? false;
   if (typeof isProtected !== 'boolean') problems.push({ path: 'policy.protected', message: 'must be true or false' });
   const requiredApprovals = p.requiredApprovals ?? (isProtected === true ? 1 : 0);
