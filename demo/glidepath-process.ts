@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl } from '@glidepath/db/testing';
 import pg from 'pg';
@@ -34,6 +35,8 @@ export async function startGlidepath(extraEnv: Record<string, string> = {}): Pro
       GLIDEPATH_QUEUE_PREFIX: name,
       GLIDEPATH_WORKER_METRICS_PORT: '0',
       GLIDEPATH_SWEEP_EVERY_MS: '1000',
+      // The demo stack's HAProxy runtime API is a unix socket in a temporary directory.
+      GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS: tmpdir(),
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },

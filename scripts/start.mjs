@@ -4,6 +4,7 @@
 // Configuration comes from the environment (README).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -16,6 +17,8 @@ let stopping = false;
 const env = { ...process.env };
 // With the demo, request logs would bury its story; LOG_LEVEL still wins when set.
 if (withDemo && !env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
+// The demo's HAProxy runtime API is a unix socket in a temporary directory: the network policy must allow it there.
+if (withDemo) env.GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS = [env.GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS, tmpdir()].filter(Boolean).join(',');
 // The demo brings its own OpenID provider with demo people, unless a real issuer is configured.
 const devOidc = withDemo && !env.GLIDEPATH_OIDC_ISSUER;
 if (devOidc) {
