@@ -314,6 +314,10 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         const result = transitionOrHalt(expected, row.event as unknown as ReleaseEvent, now(), context);
         if (result.ok) expected = result.state;
       }
+      // Abort is idempotent: a release that is aborted, or will be once its queued events apply
+      // (a stuck plan's start ends it so), is where the caller wants it; nothing to refuse.
+      if (event.type === 'abort' && expected.phase === 'aborted')
+        return { accepted: queued.length > 0, release: await releaseReply(id), requestId: ctx.requestId, auditEvents: [] };
       const check = transitionOrHalt(expected, event, now(), context);
       if (!check.ok) {
         const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';
