@@ -12,6 +12,8 @@ export interface CheckedAddress {
 
 /** How long the addresses of names the policy itself lists (a DATABASE_URL host, a denied name) are kept. */
 const POLICY_NAMES_TTL_MS = 30_000;
+/** A DNS server that does not answer must not hold every call up: such a name then matches by name only. */
+const POLICY_NAMES_LOOKUP_MS = 2000;
 
 /** Rejects with the signal's reason once it aborts, so a slow DNS answer does not outlast the call's timeout. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -35,14 +37,18 @@ export function createAddressVetting(policy: NetworkPolicy) {
   async function resolvedPolicyNames(signal?: AbortSignal): Promise<Map<string, string[]>> {
     if (policyNames && Date.now() - policyNames.at < POLICY_NAMES_TTL_MS) return policyNames.resolved;
     const names = policyHostNames(policy);
+    if (names.length === 0) return new Map();
+    const deadline = AbortSignal.timeout(POLICY_NAMES_LOOKUP_MS);
+    let failed = false;
     const entries = await Promise.all(
       names.map(async (name) => {
         // A name that does not resolve now stands for no address; it still matches by name.
-        const found = await abortable(lookup(name, { all: true }), signal).catch(() => []);
+        const found = await abortable(abortable(lookup(name, { all: true }), deadline), signal).catch(() => ((failed = true), []));
         return [name, found.map((a) => a.address)] as const;
       }),
     );
-    policyNames = { at: Date.now(), resolved: new Map(entries) };
+    // A failed lookup is tried again after a few seconds, not kept for the whole TTL.
+    policyNames = { at: Date.now() - (failed ? POLICY_NAMES_TTL_MS - 3000 : 0), resolved: new Map(entries) };
     return policyNames.resolved;
   }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEgress, type Egress } from './egress.ts';
 import { isEgressDenied } from './egress-denied.ts';
+import { prometheusMetricProvider } from '../prometheus/prometheus.metric-provider.ts';
 
 /** A real listener that counts every connection made to it, so a test can say none was. */
 interface Listener {
@@ -227,6 +228,15 @@ describe('registration-time check', () => {
     expect(await egress.check({ kind: 'url', url: 'https://hooks.invalid/x' })).toEqual({ allowed: true });
     expect(await egress.check({ kind: 'unix', path: join(dir, 'allowed', 'later.sock') })).toEqual({ allowed: true });
     expect(await egress.check({ kind: 'tcp', host: '127.0.0.1', port: app.port })).toEqual({ allowed: true });
+    expect(database.connections).toBe(0);
+  });
+});
+
+describe('providers call through it', () => {
+  it('Prometheus at the database port is refused before a query is sent', async () => {
+    const prometheus = prometheusMetricProvider().create({ url: `http://localhost:${database.port}` }, { egress });
+    const measuring = prometheus.measure({ service: 's', environment: 'e', environmentId: 'e', canaryVersion: '1', from: new Date(0), to: new Date(60_000) });
+    expect(await denial(measuring)).toMatch(/own database/);
     expect(database.connections).toBe(0);
   });
 });
