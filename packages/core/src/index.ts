@@ -9,6 +9,8 @@ export * from './ports/traffic-router.ts';
 export * from './policy/environment-policy.ts';
 export * from './jobs/job-names.ts';
 export * from './ports/metric-provider.ts';
+export * from './metrics/measurement-checks.ts';
+export * from './ports/deployer.ts';
 export * from './judge/index.ts';
 export * from './access/access.ts';
 export * from './security/redact-url-credentials.ts';

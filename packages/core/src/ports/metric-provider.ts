@@ -15,24 +15,62 @@ export interface MeasureRequest {
   environmentId: string;
   /** The canary is this version; the baseline is the rest of the environment's traffic. */
   canaryVersion: string;
+  /** The canary artifact's digest (sha256:…) and free metadata, for queries that select on them. */
+  canaryDigest?: string;
+  canaryMetadata?: Record<string, unknown> | null;
+  /** The environment's traffic router ({ type, config }): a source may read the router's own metrics. */
+  target?: { type: string; config: unknown };
   from: Date;
   to: Date;
 }
 
+/** Canary and baseline over the same window, with where they were read (stored as evidence). */
+export interface Measurement {
+  canary: SideMeasurement;
+  baseline: SideMeasurement;
+  source: unknown;
+}
+
 /**
- * A source of canary-versus-baseline counts (Prometheus, pushed metrics). `null` means no data
- * yet: not enough evidence, never a failure. Errors (source down) throw and are retried.
+ * Nothing usable this look, and why (no series yet, several where one is expected, NaN, a
+ * counter that went down, a source that timed out). Never a pass or a fail: the judge is not
+ * fed, so its state stays as it was.
+ */
+export interface NoData {
+  noData: string;
+  source?: unknown;
+}
+
+export type MeasureResult = Measurement | NoData;
+
+export function isNoData(result: MeasureResult): result is NoData {
+  return 'noData' in result;
+}
+
+/**
+ * A source of canary-versus-baseline counts (Prometheus, pushed metrics). `null` or `NoData`
+ * means no data this look: not enough evidence, never a failure. A source that does not answer
+ * (down, timed out, refusing the query) is no data with why; only a call the network policy
+ * refuses throws, and the analysis fails with that reason.
  */
 export interface MetricProvider {
   readonly type: string;
-  measure(request: MeasureRequest): Promise<{ canary: SideMeasurement; baseline: SideMeasurement; source: unknown } | null>;
+  measure(request: MeasureRequest): Promise<MeasureResult | null>;
   close(): Promise<void>;
+}
+
+/** What registration knows beside the source's own config: the environment's router. */
+export interface MetricSourceContext {
+  target?: { type: string; config: unknown };
 }
 
 export interface MetricProviderFactory<C = unknown, D = unknown> {
   type: string;
-  validateConfig(config: unknown): ConfigCheck<C>;
+  /** The context, when given, lets a source refuse a config that cannot work with this environment's router. */
+  validateConfig(config: unknown, context?: MetricSourceContext): ConfigCheck<C>;
   /** Every place a valid config makes this source call; none when absent. */
   destinations?(config: C): ConfigDestination[];
+  /** Whether a valid config ever reads latency: a plan judging latency there could never conclude. */
+  readsLatency?(config: C): boolean;
   create(config: C, deps: D): MetricProvider;
 }

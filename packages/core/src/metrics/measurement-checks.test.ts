@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { SideMeasurement } from '../ports/metric-provider.ts';
+import { checkAgainstPrevious, checkSide, readCount, readLatencyBuckets, type LabelledValue } from './measurement-checks.ts';
+
+const one = (value: string | number, labels: Record<string, string> = {}): LabelledValue => ({ labels, value });
+
+describe('readCount: one series, one finite count ≥ 0', () => {
+  it.each<[string, LabelledValue[], number | RegExp]>([
+    ['a count', [one('120')], 120],
+    ['zero', [one('0')], 0],
+    ["increase()'s extrapolated fraction, rounded", [one('41.6')], 42],
+    ['a number value', [one(7)], 7],
+    ['no series', [], /no series matched/],
+    ['two series', [one('1', { server: 'a' }), one('2', { server: 'b' })], /2 series where one is expected \(\{server="a"\}, \{server="b"\}\); aggregate them/],
+    ['five series: three named', [1, 2, 3, 4, 5].map((i) => one(String(i), { pod: `p${i}` })), /5 series .*\{pod="p3"\}, …\)/],
+    ['NaN', [one('NaN')], /is NaN/],
+    ['an empty string', [one('')], /is NaN/],
+    ['not a number', [one('twelve')], /is NaN \("twelve"\)/],
+    ['+Inf', [one('+Inf')], /is \+Inf/],
+    ['-Inf', [one('-Inf')], /is -Inf/],
+    ['negative: a counter that went down', [one('-3')], /negative \(-3\): a counter that went down \(a restart\)/],
+  ])('%s', (_name, series, expected) => {
+    const read = readCount('canary requests', series);
+    if (typeof expected === 'number') expect(read).toEqual({ ok: true, value: expected });
+    else {
+      expect(read.ok).toBe(false);
+      expect(!read.ok && read.reason).toMatch(expected);
+      expect(!read.ok && read.reason).toMatch(/^canary requests/);
+    }
+  });
+});
+
+describe('readLatencyBuckets: one series per le, seconds to ms, cumulative, ending at +Inf', () => {
+  const le = (bound: string, count: string | number, extra: Record<string, string> = {}) => one(count, { le: bound, ...extra });
+
+  it('reads buckets in any order into ms', () => {
+    expect(readLatencyBuckets('lat', [le('+Inf', '10'), le('0.05', '4'), le('0.1', '9')])).toEqual({
+      ok: true,
+      value: {
+        buckets: [
+          { le: 50, count: 4 },
+          { le: 100, count: 9 },
+          { le: Infinity, count: 10 },
+        ],
+      },
+    });
+  });
+
+  it('no series is no latency from this source, not a problem', () => {
+    expect(readLatencyBuckets('lat', [])).toEqual({ ok: true, value: null });
+  });
+
+  it.each<[string, LabelledValue[], RegExp]>([
+    ['a series without le', [one('3', { code: '200' }), le('+Inf', '3')], /without an le label \(\{code="200"\}\)/],
+    ['le not a number', [le('fast', '3'), le('+Inf', '3')], /le="fast" is not a bucket boundary/],
+    ['le negative', [le('-1', '3'), le('+Inf', '3')], /le="-1" is not a bucket boundary/],
+    [
+      'two series with the same le (not aggregated by le)',
+      [le('0.1', '3', { pod: 'a' }), le('0.1', '4', { pod: 'b' }), le('+Inf', '9')],
+      /several series with le="0.1"/,
+    ],
+    ['NaN in a bucket', [le('0.1', 'NaN'), le('+Inf', '3')], /le=0.1\) is NaN/],
+    ['a negative bucket', [le('0.1', '-2'), le('+Inf', '3')], /negative/],
+    ['no +Inf', [le('0.1', '2'), le('0.5', '3')], /no le="\+Inf" bucket/],
+    ['not cumulative', [le('0.1', '5'), le('0.5', '3'), le('+Inf', '6')], /not cumulative \(5 at or below 100 ms, 3 at or below 500 ms\)/],
+  ])('%s', (_name, series, reason) => {
+    const read = readLatencyBuckets('canary latency', series);
+    expect(read.ok).toBe(false);
+    expect(!read.ok && read.reason).toMatch(reason);
+  });
+});
+
+const side = (requests: number, errors: number, latency: SideMeasurement['latency'] = null): SideMeasurement => ({ requests, errors, latency });
+const hist = (...counts: number[]) => ({ buckets: counts.map((count, i) => ({ le: i === counts.length - 1 ? Infinity : (i + 1) * 50, count })) });
+
+describe('checkSide: whole numbers ≥ 0, errors within requests', () => {
+  it.each<[string, SideMeasurement, RegExp | null]>([
+    ['sane', side(100, 3, hist(50, 90, 100)), null],
+    ['no traffic at all', side(0, 0), null],
+    ['NaN requests', side(Number.NaN, 0), /canary requests is NaN/],
+    ['Infinity errors', side(10, Infinity), /canary errors is Infinity/],
+    ['negative requests', side(-1, 0), /canary requests is -1/],
+    ['a fraction', side(10.5, 0), /whole numbers/],
+    ['more errors than requests', side(10, 12), /12 errors in 10 requests/],
+    ['a NaN latency bucket', side(10, 0, hist(5, Number.NaN, 10)), /latency bucket 1 is NaN/],
+    ['latency not cumulative', side(10, 0, hist(6, 5, 10)), /not ascending and cumulative/],
+    ['latency without +Inf', side(10, 0, { buckets: [{ le: 50, count: 10 }] }), /no \+Inf bucket/],
+  ])('%s', (_name, measured, reason) => {
+    const problem = checkSide('canary', measured);
+    if (reason === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(reason);
+  });
+});
+
+describe('checkAgainstPrevious: a growing window only grows', () => {
+  const counts = (requests: number, errors: number, latencyTotal: number | null = null) => ({ requests, errors, latencyTotal });
+  const both = (canary: ReturnType<typeof counts>, baseline: ReturnType<typeof counts>) => ({ canary, baseline });
+
+  it.each<[string, ReturnType<typeof both>, ReturnType<typeof both> | null, RegExp | null]>([
+    ['first look', both(counts(10, 1), counts(90, 1)), null, null],
+    ['grew', both(counts(20, 1), counts(180, 2)), both(counts(10, 1), counts(90, 1)), null],
+    ['unchanged (no traffic in between)', both(counts(10, 1), counts(90, 1)), both(counts(10, 1), counts(90, 1)), null],
+    [
+      'canary requests went down (a restart)',
+      both(counts(4, 0), counts(180, 2)),
+      both(counts(10, 1), counts(90, 1)),
+      /canary requests went down since the last look \(10 → 4\)/,
+    ],
+    [
+      'baseline errors went down',
+      both(counts(20, 1), counts(180, 0)),
+      both(counts(10, 1), counts(90, 1)),
+      /baseline errors went down since the last look \(1 → 0\)/,
+    ],
+    ['latency count went down', both(counts(20, 1, 15), counts(180, 2, 170)), both(counts(10, 1, 20), counts(90, 1, 90)), /canary latency count went down/],
+    ['latency read now but not before: nothing to compare', both(counts(20, 1, 15), counts(180, 2, 170)), both(counts(10, 1), counts(90, 1)), null],
+  ])('%s', (_name, current, previous, reason) => {
+    const problem = checkAgainstPrevious(current, previous);
+    if (reason === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(reason);
+  });
+});

@@ -1,0 +1,144 @@
+import type { Histogram, HistogramBucket } from '../judge/latency.ts';
+import type { SideMeasurement } from '../ports/metric-provider.ts';
+
+/**
+ * What a metrics source answered, before anything is believed: one labelled value per series,
+ * as Prometheus' instant vectors carry them (the value as a string: "12", "NaN", "+Inf").
+ * These checks turn garbage into a reason instead of numbers, so the judge only ever sees
+ * finite, non-negative, consistent counts: never a pass or a fail on garbage.
+ */
+export interface LabelledValue {
+  labels: Readonly<Record<string, string>>;
+  value: string | number;
+}
+
+export type Reading<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const MAX_LABEL_SETS_NAMED = 3;
+
+function labelSet(labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `{${pairs.join(',')}}`;
+}
+
+function describeSeries(series: readonly LabelledValue[]): string {
+  const named = series.slice(0, MAX_LABEL_SETS_NAMED).map((s) => labelSet(s.labels));
+  return series.length > MAX_LABEL_SETS_NAMED ? `${named.join(', ')}, …` : named.join(', ');
+}
+
+/** Prometheus writes infinities as +Inf / -Inf, which Number() does not read. */
+function parsePromNumber(text: string): number {
+  const t = text.trim();
+  if (t === '+Inf' || t === 'Inf') return Infinity;
+  if (t === '-Inf') return -Infinity;
+  return t === '' ? Number.NaN : Number(t);
+}
+
+/** A count (≥ 0, finite); increase() extrapolates to fractions, so it is rounded. */
+function readNumber(what: string, raw: string | number): Reading<number> {
+  const value = typeof raw === 'number' ? raw : parsePromNumber(raw);
+  if (Number.isNaN(value)) return { ok: false, reason: `${what} is NaN (${JSON.stringify(String(raw))})` };
+  if (!Number.isFinite(value)) return { ok: false, reason: `${what} is ${value > 0 ? '+Inf' : '-Inf'}` };
+  if (value < 0) return { ok: false, reason: `${what} is negative (${value}): a counter that went down (a restart) read without increase() or rate()` };
+  return { ok: true, value: Math.round(value) };
+}
+
+/** One count from a query that must answer exactly one series. No series is "nothing matched yet". */
+export function readCount(what: string, series: readonly LabelledValue[]): Reading<number> {
+  if (series.length === 0) return { ok: false, reason: `${what}: no series matched (no traffic scraped yet, or the query selects nothing)` };
+  if (series.length > 1)
+    return {
+      ok: false,
+      reason: `${what}: ${series.length} series where one is expected (${describeSeries(series)}); aggregate them in the query, e.g. sum(…)`,
+    };
+  return readNumber(what, series[0]!.value);
+}
+
+/**
+ * Prometheus histogram buckets (one series per `le`, in seconds, cumulative) to the judge's
+ * histogram in ms. No series at all is "this source has no latency" (null), not a problem.
+ */
+export function readLatencyBuckets(what: string, series: readonly LabelledValue[]): Reading<Histogram | null> {
+  if (series.length === 0) return { ok: true, value: null };
+  const buckets: HistogramBucket[] = [];
+  const seen = new Set<number>();
+  for (const s of series) {
+    const le = s.labels.le;
+    if (le === undefined) return { ok: false, reason: `${what}: a series without an le label (${labelSet(s.labels)}); aggregate by (le)` };
+    const bound = parsePromNumber(le);
+    if (Number.isNaN(bound) || bound < 0 || bound === -Infinity) return { ok: false, reason: `${what}: le=${JSON.stringify(le)} is not a bucket boundary` };
+    if (seen.has(bound)) return { ok: false, reason: `${what}: several series with le=${JSON.stringify(le)}; aggregate by (le), e.g. sum by (le) (…)` };
+    seen.add(bound);
+    const count = readNumber(`${what} (le=${le})`, s.value);
+    if (!count.ok) return count;
+    buckets.push({ le: bound === Infinity ? Infinity : bound * 1000, count: count.value });
+  }
+  buckets.sort((a, b) => a.le - b.le);
+  if (buckets.at(-1)!.le !== Infinity) return { ok: false, reason: `${what}: no le="+Inf" bucket (the total)` };
+  for (let i = 1; i < buckets.length; i++) {
+    const [before, here] = [buckets[i - 1]!, buckets[i]!];
+    if (here.count < before.count)
+      return {
+        ok: false,
+        reason: `${what}: buckets are not cumulative (${before.count} at or below ${before.le} ms, ${here.count} at or below ${here.le === Infinity ? '+Inf' : `${here.le} ms`})`,
+      };
+  }
+  return { ok: true, value: { buckets } };
+}
+
+/** Every number of a side is a finite non-negative integer, and errors fit in requests. */
+export function checkSide(name: string, side: SideMeasurement): string | null {
+  const numbers: Array<[string, number]> = [
+    ['requests', side.requests],
+    ['errors', side.errors],
+    ...(side.latency?.buckets.map((b, i): [string, number] => [`latency bucket ${i}`, b.count]) ?? []),
+  ];
+  for (const [what, value] of numbers) {
+    if (!Number.isFinite(value) || !Number.isInteger(value) || value < 0) return `${name} ${what} is ${value}: counts are whole numbers ≥ 0`;
+  }
+  if (side.errors > side.requests)
+    return `${name} has ${side.errors} errors in ${side.requests} requests: the errors query counts something the requests query does not`;
+  if (side.latency) {
+    const b = side.latency.buckets;
+    if (b.length === 0 || b.at(-1)!.le !== Infinity) return `${name} latency has no +Inf bucket`;
+    for (let i = 1; i < b.length; i++) {
+      if (!(b[i]!.le > b[i - 1]!.le) || b[i]!.count < b[i - 1]!.count) return `${name} latency buckets are not ascending and cumulative`;
+    }
+  }
+  return null;
+}
+
+/** Cumulative counts since the window started, as kept from one look for the next. */
+export interface CumulativeCounts {
+  requests: number;
+  errors: number;
+  /** The histogram's total, null when the look read no latency. */
+  latencyTotal: number | null;
+}
+
+export function cumulativeCounts(side: SideMeasurement): CumulativeCounts {
+  return { requests: side.requests, errors: side.errors, latencyTotal: side.latency ? (side.latency.buckets.at(-1)?.count ?? 0) : null };
+}
+
+/**
+ * Counts over a window that only grows can only grow. Less than the look before means the
+ * query does not absorb a counter reset (a restart) or its series changed: this look is not
+ * evidence. The next look is compared with this one, so a lasting reset costs one look.
+ */
+export function checkAgainstPrevious(
+  current: { canary: CumulativeCounts; baseline: CumulativeCounts },
+  previous: { canary: CumulativeCounts; baseline: CumulativeCounts } | null,
+): string | null {
+  if (!previous) return null;
+  for (const name of ['canary', 'baseline'] as const) {
+    for (const field of ['requests', 'errors', 'latencyTotal'] as const) {
+      const now = current[name][field];
+      const before = previous[name][field];
+      if (now !== null && before !== null && now < before)
+        return `${name} ${field === 'latencyTotal' ? 'latency count' : field} went down since the last look (${before} → ${now}): a counter reset (a restart) the query does not absorb, or its series changed`;
+    }
+  }
+  return null;
+}
