@@ -12557,6 +12557,18 @@ export interface components {
             at: string | null;
             elapsedSeconds: number;
             look?: number;
+            measured?: {
+                baseline: {
+                    errors: number;
+                    latencyTotal: number | null;
+                    requests: number;
+                };
+                canary: {
+                    errors: number;
+                    latencyTotal: number | null;
+                    requests: number;
+                };
+            } | null;
             metrics: {
                 alpha: number;
                 kind: "errors" | "latency" | "ratio";
@@ -12585,13 +12597,26 @@ export interface components {
                     tolerance: number;
                 }[];
             }[];
+            /** @description this look fed the judge nothing */
             noData?: boolean;
+            noDataReason?: string | null;
             outcome: "pass" | "fail" | "inconclusive";
             reason: string;
             source?: {
+                at?: string;
                 from?: string;
+                /** @description haproxy: read from HAProxy's own per-server metrics */
+                preset?: string;
+                /** @description the PromQL this look ran, per side (canary, baseline) and query */
+                queries?: {
+                    [key: string]: {
+                        [key: string]: string;
+                    };
+                };
                 to?: string;
                 type: string;
+                url?: string;
+                window?: string;
             } | null;
         };
         WebhookSubscription: {

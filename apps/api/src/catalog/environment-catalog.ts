@@ -51,10 +51,19 @@ export function createEnvironmentCatalog(deps: {
   metricSources: MetricRegistry;
   egress: Pick<Egress, 'check'>;
 }) {
-  function checkDocuments(input: { target?: TargetSpec; metrics?: TargetSpec | null; policy?: unknown }) {
+  /** `current`: what an update leaves as it is, so that the metrics source is checked against the router it will run with. */
+  function checkDocuments(input: {
+    target?: TargetSpec;
+    metrics?: TargetSpec | null;
+    policy?: unknown;
+    current?: { target: TargetSpec; metrics: TargetSpec | null };
+  }) {
     const problems: Array<{ path: string; message: string }> = [];
-    if (input.metrics) {
-      const check = deps.metricSources.validate(input.metrics);
+    // The stored source is checked again only when the router it runs with changes.
+    const metrics = input.metrics === undefined ? (input.target ? input.current?.metrics : undefined) : input.metrics;
+    if (metrics) {
+      // With the router as context: a source that reads HAProxy's own metrics needs an HAProxy router.
+      const check = deps.metricSources.validate(metrics, { target: input.target ?? input.current?.target });
       if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `metrics.${p.path}` })));
     }
     if (input.target) {
@@ -168,6 +177,7 @@ export function createEnvironmentCatalog(deps: {
           target: changes.target,
           metrics: changes.metrics,
           policy: changes.policy === undefined ? current.policy : changes.policy,
+          current: { target: current.target as unknown as TargetSpec, metrics: current.metrics as unknown as TargetSpec | null },
         });
         const updated = await tx.environment.update({
           where: { id },

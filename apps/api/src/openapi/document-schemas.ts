@@ -244,8 +244,44 @@ export const Verdict = Type.Object(
     at: Nullable(Type.String()),
     alpha: Type.Number(),
     metrics: Type.Array(MetricVerdict),
-    source: Type.Optional(Nullable(Type.Object({ type: Type.String(), from: Type.Optional(Type.String()), to: Type.Optional(Type.String()) }))),
-    noData: Type.Optional(Type.Boolean()),
+    source: Type.Optional(
+      Nullable(
+        Type.Object({
+          type: Type.String(),
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          url: Type.Optional(Type.String()),
+          preset: Type.Optional(Type.String({ description: "haproxy: read from HAProxy's own per-server metrics" })),
+          window: Type.Optional(Type.String()),
+          at: Type.Optional(Type.String()),
+          queries: Type.Optional(
+            Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), {
+              description: 'the PromQL this look ran, per side (canary, baseline) and query',
+            }),
+          ),
+        }),
+      ),
+    ),
+    noData: Type.Optional(Type.Boolean({ description: 'this look fed the judge nothing' })),
+    noDataReason: Type.Optional(
+      Nullable(
+        Type.String({
+          description:
+            'why: no series yet, several series where one is expected, NaN, a negative count or one that went down since the last look (a restart), a source that timed out or refused the query',
+        }),
+      ),
+    ),
+    measured: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            canary: Type.Object({ requests: Type.Number(), errors: Type.Number(), latencyTotal: Nullable(Type.Number()) }),
+            baseline: Type.Object({ requests: Type.Number(), errors: Type.Number(), latencyTotal: Nullable(Type.Number()) }),
+          },
+          { description: 'the cumulative counts this look read; the next look must not read fewer' },
+        ),
+      ),
+    ),
     look: Type.Optional(Type.Integer()),
   },
   { $id: 'Verdict' },

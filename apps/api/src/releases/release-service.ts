@@ -27,6 +27,7 @@ import {
   type JobQueue,
   type PrismaClient,
 } from '@glidepath/db';
+import { prometheusReadsLatency } from '@glidepath/providers';
 import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
@@ -131,14 +132,19 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     const compiled = plan.compiled as unknown as CompiledPlan;
     const ratio = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'ratio'));
     if (ratio) throw new AppError('conflict', `plan "${plan.name}" uses a ratio metric, which no metrics source can measure yet; use errors or latency`);
-    // A latency metric against a source told not to read latency (Prometheus with an empty latencyBuckets
-    // query) would stay inconclusive until maxDuration, every time: it can never be measured there.
-    const source = environment.metrics as { type?: string; config?: { queries?: { latencyBuckets?: string } } } | null;
+    // A latency metric against a source that never reads latency (Prometheus with an empty latencyBuckets
+    // query, or HAProxy's own metrics, which have no histogram) would stay inconclusive until maxDuration,
+    // every time: it can never be measured there.
+    const source = environment.metrics as { type?: string; config?: { preset?: string; queries?: { latencyBuckets?: string } } } | null;
     const latency = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'latency'));
-    if (latency && source?.type === 'prometheus' && source.config?.queries?.latencyBuckets === '')
+    if (latency && source?.type === 'prometheus' && !prometheusReadsLatency(source.config))
       throw new AppError(
         'conflict',
-        `plan "${plan.name}" judges latency, which environment ${environment.name} never measures: its metrics source has no latencyBuckets query`,
+        `plan "${plan.name}" judges latency, which environment ${environment.name} never measures: ${
+          source.config?.preset === 'haproxy' && source.config.queries?.latencyBuckets === undefined
+            ? "its metrics source reads HAProxy's own metrics, which have no latency histogram (add a latencyBuckets query, or judge errors only)"
+            : 'its metrics source has no latencyBuckets query'
+        }`,
       );
     // A plan saved before plans were bounded may wait longer than a date can hold: refused here rather than aborted at its start.
     const cannot = planRunProblem(compiled);

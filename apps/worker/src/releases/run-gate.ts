@@ -43,8 +43,15 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
         attempt: payload.attempt,
         stepStartedAt: new Date(stepState.startedAt!),
         service: release.service.name,
-        environment: { id: release.environmentId, name: release.environment.name, metrics: release.environment.metrics as unknown as TargetSpec | null },
+        environment: {
+          id: release.environmentId,
+          name: release.environment.name,
+          metrics: release.environment.metrics as unknown as TargetSpec | null,
+          target: release.environment.target as unknown as TargetSpec,
+        },
         canaryVersion: release.artifact.version,
+        canaryDigest: release.artifact.digest,
+        canaryMetadata: release.artifact.metadata as Record<string, unknown> | null,
       },
       new Date(),
     );

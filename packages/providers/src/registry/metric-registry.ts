@@ -1,4 +1,4 @@
-import type { ConfigCheck, ConfigDestination, MetricProvider, MetricProviderFactory } from '@glidepath/core';
+import type { ConfigCheck, ConfigDestination, MetricProvider, MetricProviderFactory, MetricSourceContext } from '@glidepath/core';
 import type { TargetSpec } from './router-registry.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,10 +9,11 @@ export function createMetricRegistry<D>(factories: AnyMetricFactory<D>[], deps: 
   const byType = new Map(factories.map((f) => [f.type, f]));
   const instances = new Map<string, MetricProvider>();
   return {
-    validate(spec: TargetSpec): ConfigCheck<unknown> {
+    /** With the environment's router as context, a source that cannot work with it is refused too. */
+    validate(spec: TargetSpec, context?: MetricSourceContext): ConfigCheck<unknown> {
       const factory = byType.get(spec.type);
       if (!factory) return { ok: false, problems: [{ path: 'type', message: `must be one of: ${[...byType.keys()].join(', ')}` }] };
-      const check = factory.validateConfig(spec.config);
+      const check = factory.validateConfig(spec.config, context);
       return check.ok ? check : { ok: false, problems: check.problems.map((p) => ({ ...p, path: `config.${p.path}` })) };
     },
     /** Where a valid source's config makes calls, each with its field (config.url…), for the network policy. */
@@ -21,6 +22,12 @@ export function createMetricRegistry<D>(factories: AnyMetricFactory<D>[], deps: 
       const check = factory?.validateConfig(spec.config);
       if (!factory?.destinations || !check?.ok) return [];
       return factory.destinations(check.config).map((d) => ({ ...d, path: `config.${d.path}` }));
+    },
+    /** Whether a valid source ever reads latency; true when its type cannot tell. */
+    readsLatency(spec: TargetSpec): boolean {
+      const factory = byType.get(spec.type);
+      const check = factory?.validateConfig(spec.config);
+      return !factory?.readsLatency || !check?.ok || factory.readsLatency(check.config);
     },
     providerFor(spec: TargetSpec): MetricProvider {
       const key = JSON.stringify(spec);

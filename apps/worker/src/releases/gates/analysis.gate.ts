@@ -1,4 +1,18 @@
-import { judge, outcomeAtLimit, type GateStep, type JudgeState, type MetricObservation, type MetricProvider, type SideMeasurement } from '@glidepath/core';
+import {
+  checkAgainstPrevious,
+  checkSide,
+  cumulativeCounts,
+  isNoData,
+  judge,
+  outcomeAtLimit,
+  type CumulativeCounts,
+  type GateStep,
+  type JudgeState,
+  type Measurement,
+  type MetricObservation,
+  type MetricProvider,
+  type SideMeasurement,
+} from '@glidepath/core';
 import type { JobQueue, PrismaClient } from '@glidepath/db';
 import { isEgressDenied, type MetricRegistry, type TargetSpec } from '@glidepath/providers';
 import type { GateResult } from './webhook.gate.ts';
@@ -18,8 +32,11 @@ export interface AnalysisLook {
   attempt: number;
   stepStartedAt: Date;
   service: string;
-  environment: { id: string; name: string; metrics: TargetSpec | null };
+  /** The environment's router (`target`) too: a source may read the router's own per-server metrics. */
+  environment: { id: string; name: string; metrics: TargetSpec | null; target?: TargetSpec };
   canaryVersion: string;
+  canaryDigest?: string;
+  canaryMetadata?: Record<string, unknown> | null;
 }
 
 /**
@@ -50,6 +67,9 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
       environment: look.environment.name,
       environmentId: look.environment.id,
       canaryVersion: look.canaryVersion,
+      canaryDigest: look.canaryDigest,
+      canaryMetadata: look.canaryMetadata,
+      target: look.environment.target,
       from: look.stepStartedAt,
       to: now,
     });
@@ -58,13 +78,28 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
     if (!isEgressDenied(error)) throw error;
     return { outcome: 'fail', summary: `analysis cannot measure: ${error.message}`, evidence: { denied: error.reason } };
   }
-  const observations: MetricObservation[] = measured ? step.metrics.flatMap((m) => observe(m, measured.canary, measured.baseline)) : [];
+  // Garbage is no data with why: the judge is not fed, its state stays as the last look left it.
+  let usable: Measurement | null = null;
+  let noDataReason: string | null = null;
+  let counts: { canary: CumulativeCounts; baseline: CumulativeCounts } | null = null;
+  if (!measured) noDataReason = 'the metrics source has no data for this window yet';
+  else if (isNoData(measured)) noDataReason = measured.noData;
+  else {
+    noDataReason = checkSide('canary', measured.canary) ?? checkSide('baseline', measured.baseline);
+    if (!noDataReason) {
+      // Kept for the next look, which is compared with this one even when this one went down.
+      counts = { canary: cumulativeCounts(measured.canary), baseline: cumulativeCounts(measured.baseline) };
+      noDataReason = checkAgainstPrevious(counts, storedCounts(previous?.verdict));
+    }
+    if (!noDataReason) usable = measured;
+  }
+  const observations: MetricObservation[] = usable ? step.metrics.flatMap((m) => observe(m, usable.canary, usable.baseline)) : [];
   const { verdict, state } = judge(
     { elapsedSeconds: elapsedMs / 1000, at: now.toISOString(), metrics: observations },
     { metrics: step.metrics, alpha: step.alpha, minDurationSeconds: step.minDurationMs / 1000 },
     (previous?.judgeState as unknown as JudgeState | undefined) ?? undefined,
   );
-  const evidence = { ...verdict, source: measured?.source ?? null, noData: !measured, look: seq };
+  const evidence = { ...verdict, source: measured?.source ?? null, noData: !usable, noDataReason, measured: counts, look: seq };
   try {
     await deps.prisma.analysisMeasurement.create({
       data: {
@@ -89,7 +124,8 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
   if (verdict.outcome === 'pass') return { outcome: 'pass', summary: `analysis passed: ${verdict.reason}`, evidence };
   if (atLimit) {
     const limit = outcomeAtLimit(verdict, step.onInconclusive);
-    return { outcome: limit.outcome === 'pause' ? 'inconclusive' : limit.outcome, summary: `analysis ${limit.reason} (${verdict.reason})`, evidence };
+    const why = noDataReason ? `${verdict.reason}; this look had no data: ${noDataReason}` : verdict.reason;
+    return { outcome: limit.outcome === 'pause' ? 'inconclusive' : limit.outcome, summary: `analysis ${limit.reason} (${why})`, evidence };
   }
   await scheduleNext(deps, look, step, seq);
   return null;
@@ -114,6 +150,18 @@ function observe(metric: AnalysisStep['metrics'][number], canary: SideMeasuremen
       baseline: { total: baseline.requests, events: baseline.errors },
     },
   ];
+}
+
+/** The cumulative counts the look before kept in its evidence, when they are there and are numbers. */
+function storedCounts(verdict: unknown): { canary: CumulativeCounts; baseline: CumulativeCounts } | null {
+  const measured = (verdict as { measured?: unknown } | null)?.measured as Record<string, Record<string, unknown>> | null | undefined;
+  const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null =>
+    s && typeof s.requests === 'number' && typeof s.errors === 'number' && (typeof s.latencyTotal === 'number' || s.latencyTotal === null)
+      ? { requests: s.requests, errors: s.errors, latencyTotal: s.latencyTotal }
+      : null;
+  const canary = side(measured?.canary);
+  const baseline = side(measured?.baseline);
+  return canary && baseline ? { canary, baseline } : null;
 }
 
 /** JSON has no Infinity: histogram tops become null in stored evidence. */
