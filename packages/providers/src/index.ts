@@ -12,3 +12,8 @@ export { createEgress, egressPolicy, type Egress, type EgressOptions } from './n
 export { EgressDeniedError, isEgressDenied } from './network/egress-denied.ts';
 export { connectDirectly, type SocketAddress } from './network/guarded-connect.ts';
 export type { EgressRequestInit } from './network/guarded-fetch.ts';
+export * from './registry/deployer-registry.ts';
+export * from './deployers/none.deployer.ts';
+export * from './deployers/webhook.deployer.ts';
+export * from './deployers/command.deployer.ts';
+export { HealthCheckSchema, type HealthCheckConfig } from './deployers/health-check.ts';
