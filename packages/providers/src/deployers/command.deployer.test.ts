@@ -176,7 +176,7 @@ const deployer = commandDeployerProvider().create(config, { egress: createEgress
 await deployer.deploy(request);
 `,
     );
-    const config = { command: [host.script], env: { SLOTS: host.slots, SLOW_SECONDS: '2' }, timeoutMs: 10_000 };
+    const config = { command: [host.script], env: { SLOTS: host.slots, SLOW_SECONDS: '4' }, timeoutMs: 10_000 };
     const commandHost = { stateDir: host.state, executableDirs: [host.bin] };
     const worker = spawn(process.execPath, ['--import', 'tsx', file, JSON.stringify([config, commandHost, asked])], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -184,7 +184,7 @@ await deployer.deploy(request);
     worker.kill('SIGKILL');
     await exited;
 
-    const replacement = deployerOn(host, { env: { SLOW_SECONDS: '2' } });
+    const replacement = deployerOn(host, { env: { SLOW_SECONDS: '4' } });
     expect(await replacement.status({ slot: 'slow', deploymentId: asked.deploymentId })).toMatchObject({ state: 'pending' });
     const outcome = await replacement.deploy(asked);
     expect(outcome).toMatchObject({ state: 'ready', digest: asked.artifact.digest, evidence: { resumed: true, exitCode: 0 } });

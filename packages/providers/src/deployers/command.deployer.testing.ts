@@ -7,7 +7,7 @@ import { join } from 'node:path';
 /**
  * A host managed directly, as a test can have one: bin/deploy.sh, a real shell script that puts a
  * digest on a slot by writing slots/<slot>.digest (MODE changes how it behaves), logs every run in
- * slots/runs.log, and an HTTP server in front of the slots that serves each slot's digest on
+ * slots/runs.log, and an HTTP server in front of the slots (which marks slots/<slot>.served when it serves one) that serves each slot's digest on
  * GET /health/<slot> (503 when empty), and 503 on GET /broken/<slot>.
  */
 export async function startManagedHost() {
@@ -43,9 +43,11 @@ case "\${MODE:-good}" in
   wrong)
     put "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" ;;
   flap)
+    rm -f "$SLOTS/$GLIDEPATH_SLOT.served"
     put "$GLIDEPATH_DIGEST"
-    # Something else deploys over the slot a moment later.
-    (sleep 0.3; put "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff") > /dev/null 2>&1 &
+    # Something else deploys over the slot just after the health check first saw it (at most 10 s later).
+    (i=0; while [ ! -f "$SLOTS/$GLIDEPATH_SLOT.served" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+     sleep 0.2; put "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff") > /dev/null 2>&1 &
     ;;
   noisy)
     i=0
@@ -63,8 +65,10 @@ echo "deployed $GLIDEPATH_DIGEST ($GLIDEPATH_VERSION) on slot $GLIDEPATH_SLOT"
   const digestOn = async (slot: string) => readFile(join(slots, `${slot}.digest`), 'utf8').catch(() => null);
   const server = http.createServer((req, res) => {
     const [, kind, slot] = (req.url ?? '').split('/');
-    void (kind === 'health' && slot ? digestOn(decodeURIComponent(slot)) : Promise.resolve(null)).then((digest) => {
+    void (kind === 'health' && slot ? digestOn(decodeURIComponent(slot)) : Promise.resolve(null)).then(async (digest) => {
       if (!digest) return void res.writeHead(503).end();
+      // Lets a script act on "the slot has been seen healthy" (MODE=flap).
+      await writeFile(join(slots, `${decodeURIComponent(slot!)}.served`), '').catch(() => {});
       res.writeHead(200, { 'x-glidepath-digest': digest }).end('ok');
     });
   });

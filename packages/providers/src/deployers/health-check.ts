@@ -136,7 +136,8 @@ export async function waitUntilHealthy(
 
 function describeCheck(check: Check, asked: string): string {
   if (check.error) return check.error;
-  if (check.digest !== undefined && check.digest !== asked) return `HTTP ${check.status}, serving ${check.digest ?? 'no digest'} (asked ${asked})`;
+  if (check.digest && check.digest !== asked) return `HTTP ${check.status}, serving ${check.digest} (asked ${asked})`;
+  if (check.digest === null && check.status! < 300) return `HTTP ${check.status} without the digest header`;
   return check.pass ? `HTTP ${check.status}, passed` : `HTTP ${check.status}`;
 }
 
