@@ -155,6 +155,16 @@ describe('command deployer', () => {
     expect(alive(Number(await readFile(join(host.slots, 'hang.child'), 'utf8')))).toBe(false);
   });
 
+  it('starts nothing when the caller’s deadline has passed already, but still reports a run that exists', async () => {
+    const deployer = deployerOn(host);
+    const late = request();
+    expect(await deployer.deploy(late, { deadline: Date.now() - 1 })).toMatchObject({ state: 'failed', reason: expect.stringMatching(/deadline had passed/) });
+    expect(await host.performed(late.deploymentId)).toBe(0);
+    const done = request();
+    expect((await deployer.deploy(done)).state).toBe('ready');
+    expect(await deployer.deploy(done, { deadline: Date.now() - 1 })).toMatchObject({ state: 'ready', evidence: { resumed: true } });
+  });
+
   it('refuses an idempotency key already used for another digest', async () => {
     const asked = request();
     const deployer = deployerOn(host);

@@ -160,6 +160,10 @@ export function createCommandDeployer(config: CommandDeployerConfig, { egress, c
   ): Promise<{ ok: true; evidence: DeployEvidence } | { ok: false; reason: string; evidence: DeployEvidence }> {
     const dir = store!.dirFor(job.action, job.id);
     const base = { deployer: 'command', command: name, action: job.action, id: job.id, slot: job.slot, ...(job.digest ? { digest: job.digest } : {}) };
+    // Past the deadline already (a call resumed too late): report a run that exists, start none.
+    if (Date.now() >= deadline && (await store!.inspect(dir)).state === 'absent') {
+      return { ok: false, reason: `the deadline had passed before ${name} could start; not started`, evidence: base };
+    }
     const claim = await store!.claim(job);
     if (!claim.claimed && (claim.job.slot !== job.slot || claim.job.digest !== job.digest)) {
       const was = claim.job.digest ? `${claim.job.digest} on slot ${claim.job.slot}` : `slot ${claim.job.slot}`;

@@ -172,6 +172,8 @@ export function createWebhookDeployer(config: WebhookDeployerConfig, egress: Egr
     const started = Date.now();
     const deadline = deadlineFor(readyTimeoutMs + (asked.action === 'deploy' ? healthBudgetMs(config.healthCheck) : 0), options, started);
     const readyBy = Math.min(deadline, started + readyTimeoutMs);
+    // What the receiver was given: readyTimeoutMs, or less when the caller's deadline comes first.
+    const budget = Math.max(0, readyBy - started);
     const log: LogEntry[] = [];
     const answers: ReceiverAnswer[] = [];
     const evidence = (extra: Record<string, unknown> = {}): DeployEvidence => ({
@@ -213,7 +215,7 @@ export function createWebhookDeployer(config: WebhookDeployerConfig, egress: Egr
     for (let n = 0; ; n++) {
       const remaining = readyBy - Date.now();
       if (remaining <= 0 || (n > 0 && remaining < tooShort)) {
-        return fail(`the receiver ${safeUrl(config.url)} did not take the ${asked.action} of ${asked.id} within ${readyTimeoutMs} ms: ${summarise(failures)}`);
+        return fail(`the receiver ${safeUrl(config.url)} did not take the ${asked.action} of ${asked.id} within ${budget} ms: ${summarise(failures)}`);
       }
       const got = record(asked.action, await post(config.url, asked.id, message, Math.min(requestTimeoutMs, remaining), signal));
       if ('answer' in got) break;
@@ -232,7 +234,7 @@ export function createWebhookDeployer(config: WebhookDeployerConfig, egress: Egr
       const remaining = readyBy - Date.now();
       if (remaining < tooShort) {
         const last = lastFailure ? `; last query: ${lastFailure}` : '';
-        return fail(`the receiver took the ${asked.action} of ${asked.id} but did not report it done within ${readyTimeoutMs} ms (still pending${last})`);
+        return fail(`the receiver took the ${asked.action} of ${asked.id} but did not report it done within ${budget} ms (still pending${last})`);
       }
       const got = record('status', await query(Math.min(requestTimeoutMs, remaining)));
       if ('failure' in got) {
