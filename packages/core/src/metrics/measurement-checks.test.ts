@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SideMeasurement } from '../ports/metric-provider.ts';
-import { checkAgainstPrevious, checkSide, readCount, readLatencyBuckets, type LabelledValue } from './measurement-checks.ts';
+import {
+  admitMeasurement,
+  checkAgainstPrevious,
+  checkSide,
+  countsFromEvidence,
+  readCount,
+  readLatencyBuckets,
+  type LabelledValue,
+} from './measurement-checks.ts';
 
 const one = (value: string | number, labels: Record<string, string> = {}): LabelledValue => ({ labels, value });
 
@@ -118,5 +126,45 @@ describe('checkAgainstPrevious: a growing window only grows', () => {
     const problem = checkAgainstPrevious(current, previous);
     if (reason === null) expect(problem).toBeNull();
     else expect(problem).toMatch(reason);
+  });
+});
+
+describe('admitMeasurement: what one look may feed the judge', () => {
+  const counts = (requests: number, errors: number) => ({ requests, errors, latencyTotal: null });
+  const previous = { canary: counts(10, 1), baseline: counts(90, 1) };
+  const measured = (canary: SideMeasurement, baseline: SideMeasurement) => ({ canary, baseline, source: { type: 'test' } });
+
+  it.each<[string, Parameters<typeof admitMeasurement>[0], RegExp | null, boolean]>([
+    ['a sane look that grew', measured(side(20, 2), side(180, 2)), null, true],
+    ['no data from the source (null)', null, /no data for this window yet/, false],
+    ['no data with why', { noData: 'Prometheus at http://p did not answer within 5000 ms' }, /did not answer within 5000 ms/, false],
+    ['NaN counts', measured(side(Number.NaN, 0), side(180, 2)), /canary requests is NaN/, false],
+    ['more errors than requests', measured(side(20, 2), side(1, 2)), /baseline has 2 errors in 1 requests/, false],
+    ['went down: not judged, but kept for the next look', measured(side(5, 0), side(180, 2)), /canary requests went down since the last look \(10 → 5\)/, true],
+  ])('%s', (_name, input, reason, keepsCounts) => {
+    const look = admitMeasurement(input, previous);
+    expect(look.usable).toBe(reason === null ? input : null);
+    if (reason === null) expect(look.noDataReason).toBeNull();
+    else expect(look.noDataReason).toMatch(reason);
+    expect(look.counts !== null).toBe(keepsCounts);
+  });
+
+  it('the look after one that went down is compared with it, not with the one before', () => {
+    const down = admitMeasurement(measured(side(5, 0), side(180, 2)), previous);
+    expect(down.usable).toBeNull();
+    const next = admitMeasurement(measured(side(8, 0), side(200, 2)), down.counts);
+    expect(next.noDataReason).toBeNull();
+    expect(next.usable).not.toBeNull();
+  });
+
+  it.each<[string, unknown, boolean]>([
+    ['stored counts', { measured: { canary: counts(1, 0), baseline: { requests: 9, errors: 1, latencyTotal: 9 } } }, true],
+    ['no evidence', null, false],
+    ['evidence without counts (a look with no data)', { noData: true, measured: null }, false],
+    ['a side missing', { measured: { canary: counts(1, 0) } }, false],
+    ['a count that is not one', { measured: { canary: counts(1, 0), baseline: { requests: '9', errors: 1, latencyTotal: null } } }, false],
+    ['a negative count', { measured: { canary: counts(-1, 0), baseline: counts(1, 0) } }, false],
+  ])('countsFromEvidence: %s', (_name, evidence, found) => {
+    expect(countsFromEvidence(evidence) !== null).toBe(found);
   });
 });

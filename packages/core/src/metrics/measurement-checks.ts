@@ -1,5 +1,5 @@
 import type { Histogram, HistogramBucket } from '../judge/latency.ts';
-import type { SideMeasurement } from '../ports/metric-provider.ts';
+import { isNoData, type MeasureResult, type Measurement, type SideMeasurement } from '../ports/metric-provider.ts';
 
 /**
  * What a metrics source answered, before anything is believed: one labelled value per series,
@@ -47,7 +47,11 @@ function readNumber(what: string, raw: string | number): Reading<number> {
 
 /** One count from a query that must answer exactly one series. No series is "nothing matched yet". */
 export function readCount(what: string, series: readonly LabelledValue[]): Reading<number> {
-  if (series.length === 0) return { ok: false, reason: `${what}: no series matched (no traffic scraped yet, or the query selects nothing)` };
+  if (series.length === 0)
+    return {
+      ok: false,
+      reason: `${what}: no series matched (nothing scraped in the window yet: increase() needs two scrapes in it; or the query selects nothing)`,
+    };
   if (series.length > 1)
     return {
       ok: false,
@@ -127,10 +131,7 @@ export function cumulativeCounts(side: SideMeasurement): CumulativeCounts {
  * query does not absorb a counter reset (a restart) or its series changed: this look is not
  * evidence. The next look is compared with this one, so a lasting reset costs one look.
  */
-export function checkAgainstPrevious(
-  current: { canary: CumulativeCounts; baseline: CumulativeCounts },
-  previous: { canary: CumulativeCounts; baseline: CumulativeCounts } | null,
-): string | null {
+export function checkAgainstPrevious(current: LookCounts, previous: LookCounts | null): string | null {
   if (!previous) return null;
   for (const name of ['canary', 'baseline'] as const) {
     for (const field of ['requests', 'errors', 'latencyTotal'] as const) {
@@ -142,3 +143,40 @@ export function checkAgainstPrevious(
   }
   return null;
 }
+
+export type LookCounts = { canary: CumulativeCounts; baseline: CumulativeCounts };
+
+/**
+ * What one look may feed the judge. `usable` is null when there is nothing to judge, with
+ * `noDataReason` saying why; `counts` is what the next look is compared with (kept even when
+ * this look went down, so a lasting reset costs one look; null when the numbers are garbage).
+ */
+export interface AdmittedLook {
+  usable: Measurement | null;
+  noDataReason: string | null;
+  counts: LookCounts | null;
+}
+
+export function admitMeasurement(measured: MeasureResult | null, previous: LookCounts | null): AdmittedLook {
+  if (!measured) return { usable: null, noDataReason: 'the metrics source has no data for this window yet', counts: null };
+  if (isNoData(measured)) return { usable: null, noDataReason: measured.noData, counts: null };
+  const insane = checkSide('canary', measured.canary) ?? checkSide('baseline', measured.baseline);
+  if (insane) return { usable: null, noDataReason: insane, counts: null };
+  const counts = { canary: cumulativeCounts(measured.canary), baseline: cumulativeCounts(measured.baseline) };
+  const wentDown = checkAgainstPrevious(counts, previous);
+  return { usable: wentDown ? null : measured, noDataReason: wentDown, counts };
+}
+
+/** The counts a stored look kept (its evidence's `measured`), when they are there and are numbers. */
+export function countsFromEvidence(evidence: unknown): LookCounts | null {
+  const measured = (evidence as { measured?: unknown } | null)?.measured as Record<string, Record<string, unknown> | undefined> | null | undefined;
+  const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null =>
+    s && isCount(s.requests) && isCount(s.errors) && (s.latencyTotal === null || isCount(s.latencyTotal))
+      ? { requests: s.requests as number, errors: s.errors as number, latencyTotal: s.latencyTotal as number | null }
+      : null;
+  const canary = side(measured?.canary);
+  const baseline = side(measured?.baseline);
+  return canary && baseline ? { canary, baseline } : null;
+}
+
+const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;

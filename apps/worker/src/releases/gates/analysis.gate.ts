@@ -1,14 +1,10 @@
 import {
-  checkAgainstPrevious,
-  checkSide,
-  cumulativeCounts,
-  isNoData,
+  admitMeasurement,
+  countsFromEvidence,
   judge,
   outcomeAtLimit,
-  type CumulativeCounts,
   type GateStep,
   type JudgeState,
-  type Measurement,
   type MetricObservation,
   type MetricProvider,
   type SideMeasurement,
@@ -74,25 +70,13 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
       to: now,
     });
   } catch (error) {
-    // A source down is retried; one the network policy refuses stays refused, so the analysis fails with why.
+    // A source that throws (the pushed reader's database down) is retried; Prometheus down or slow is a look
+    // with no data instead. One the network policy refuses stays refused, so the analysis fails with why.
     if (!isEgressDenied(error)) throw error;
     return { outcome: 'fail', summary: `analysis cannot measure: ${error.message}`, evidence: { denied: error.reason } };
   }
   // Garbage is no data with why: the judge is not fed, its state stays as the last look left it.
-  let usable: Measurement | null = null;
-  let noDataReason: string | null = null;
-  let counts: { canary: CumulativeCounts; baseline: CumulativeCounts } | null = null;
-  if (!measured) noDataReason = 'the metrics source has no data for this window yet';
-  else if (isNoData(measured)) noDataReason = measured.noData;
-  else {
-    noDataReason = checkSide('canary', measured.canary) ?? checkSide('baseline', measured.baseline);
-    if (!noDataReason) {
-      // Kept for the next look, which is compared with this one even when this one went down.
-      counts = { canary: cumulativeCounts(measured.canary), baseline: cumulativeCounts(measured.baseline) };
-      noDataReason = checkAgainstPrevious(counts, storedCounts(previous?.verdict));
-    }
-    if (!noDataReason) usable = measured;
-  }
+  const { usable, noDataReason, counts } = admitMeasurement(measured, countsFromEvidence(previous?.verdict));
   const observations: MetricObservation[] = usable ? step.metrics.flatMap((m) => observe(m, usable.canary, usable.baseline)) : [];
   const { verdict, state } = judge(
     { elapsedSeconds: elapsedMs / 1000, at: now.toISOString(), metrics: observations },
@@ -150,18 +134,6 @@ function observe(metric: AnalysisStep['metrics'][number], canary: SideMeasuremen
       baseline: { total: baseline.requests, events: baseline.errors },
     },
   ];
-}
-
-/** The cumulative counts the look before kept in its evidence, when they are there and are numbers. */
-function storedCounts(verdict: unknown): { canary: CumulativeCounts; baseline: CumulativeCounts } | null {
-  const measured = (verdict as { measured?: unknown } | null)?.measured as Record<string, Record<string, unknown>> | null | undefined;
-  const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null =>
-    s && typeof s.requests === 'number' && typeof s.errors === 'number' && (typeof s.latencyTotal === 'number' || s.latencyTotal === null)
-      ? { requests: s.requests, errors: s.errors, latencyTotal: s.latencyTotal }
-      : null;
-  const canary = side(measured?.canary);
-  const baseline = side(measured?.baseline);
-  return canary && baseline ? { canary, baseline } : null;
 }
 
 /** JSON has no Infinity: histogram tops become null in stored evidence. */
