@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -45,6 +44,7 @@ import { boardRoutes } from './board/board.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { withDocumentSchemas } from './openapi/document-schemas.ts';
 import { installInputGuard } from './http/input-guard.ts';
+import { installSecurityHeaders } from './http/security-headers.ts';
 import { installBodyParsers } from './http/body-parsers.ts';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors.ts';
 
@@ -57,6 +57,8 @@ export interface AppDeps {
   /** Validates environment targets; the API never drives a router itself. */
   routers: RouterRegistry;
   metricSources: MetricRegistry;
+  /** Validates environment deployers (none without a command directory allowed when absent). */
+  deployers?: DeployerRegistry;
   webDist?: string;
   access: AccessDeps;
   /** Seals webhook signing secrets; the development key when absent (config.ts requires a real one in production). */
@@ -122,14 +124,17 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   const metrics = createApiMetrics();
   // Credentials inside stored URLs (https://user:pass@…) are used, never shown: not in any reply.
   app.addHook('preSerialization', async (_request, _reply, payload) => redactUrlCredentials(payload));
-  app.addHook('onSend', async (request, reply) => {
+  // Callback hooks, not async ones: every reply runs them, and a promise each is measurable on a hot read.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   installErrorHandling(app);
   installInputGuard(app);
@@ -137,7 +142,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(fastifyCookie);
   // Before the access hook: its own onRequest marks upgrades, so a refused one gets its socket closed.
   await app.register(fastifyWebsocket);
-  await app.register(fastifyHelmet, {
+  await installSecurityHeaders(app, {
     // The dashboard loads only its own scripts; Recharts and React set inline styles.
     contentSecurityPolicy: {
       directives: {

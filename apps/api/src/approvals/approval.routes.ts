@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@glidepath/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { sendJsonText } from '../http/json-text-reply.ts';
 import { Uuid, withErrors } from '../http/schemas.ts';
 import type { createReleaseService } from '../releases/release-service.ts';
 import { ControlQuery, ControlReply } from '../releases/release.schemas.ts';
@@ -52,7 +53,9 @@ export function approvalRoutes(deps: { prisma: PrismaClient; releases: ReturnTyp
           response: withErrors({ 200: Type.Object({ items: Type.Array(InboxItem) }) }),
         },
       },
-      async (request) => ({ items: await approvals.inbox(request.identity!) }),
+      // Written by the route's own serialiser, then sent as text: a scan for credentials in URLs
+      // instead of the preSerialization hook's walk over every object (a fifth of the read).
+      async (request, reply) => sendJsonText(reply, reply.serialize({ items: await approvals.inbox(request.identity!) }) as string),
     );
     app.post(
       '/releases/:id/approve',

@@ -131,9 +131,10 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
      */
     async inbox(identity: RequestIdentity) {
       const at = now();
+      const approver = approverOf(identity);
       const items = [];
       for (const waiting of await readAwaitingApproval(pool)) {
-        const item = inboxItem(identity, waiting, at);
+        const item = inboxItem(approver, waiting, at);
         if (item) items.push(item);
       }
       return items;
@@ -141,13 +142,13 @@ export function createApprovalService(deps: { prisma: PrismaClient; releases: Re
   };
 
   /** The inbox entry for one waiting release, or null when this caller may not approve it (a sign-in too old still shows). */
-  function inboxItem(identity: RequestIdentity, waiting: AwaitingApproval, at: number) {
+  function inboxItem(approver: Approver, waiting: AwaitingApproval, at: number) {
     const { step, stepState } = waiting;
     if (waiting.statePhase !== 'awaiting-approval' || step?.type !== 'approval' || !stepState) return null;
     const approvalStep = step as ApprovalStep;
     // Approvals already given count only while bound to the release as it is and not expired: that needs the whole state.
     const counting = waiting.state ? countingApprovals(waiting.state as ReleaseState, approvalStep, stepState as StepState, at) : [];
-    const decision = mayApprove(approverOf(identity), {
+    const decision = mayApprove(approver, {
       policy: storedPolicy(waiting.policy),
       serviceId: waiting.serviceId,
       environmentId: waiting.environmentId,

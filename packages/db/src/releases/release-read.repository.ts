@@ -179,7 +179,10 @@ export interface AwaitingApproval {
   policy: unknown;
   /** personKey of the requester: they never approve their own release. */
   requesterKey: string;
-  /** The release state, only when the waiting step already has approvals (core's countingApprovals needs it). */
+  /**
+   * What core's countingApprovals reads of the state (subject, stepIndex, the steps before the
+   * waiting one), only when the waiting step already has approvals; not the whole state.
+   */
   state: unknown;
   /** The waiting step and its state. */
   step: { type: string; group?: string | null; count?: number; expiresAfterMs?: number | null } | null;
@@ -220,7 +223,10 @@ export async function readAwaitingApproval(db: Queryable): Promise<AwaitingAppro
          rs.state -> 'plan' -> 'steps' -> w.i AS step,
          rs.state -> 'steps' -> w.i AS "stepState",
          CASE WHEN jsonb_typeof(rs.state -> 'steps' -> w.i -> 'approvals') = 'array'
-               AND rs.state -> 'steps' -> w.i -> 'approvals' <> '[]'::jsonb THEN rs.state END AS state,
+               AND rs.state -> 'steps' -> w.i -> 'approvals' <> '[]'::jsonb
+           THEN jsonb_build_object('subject', rs.state -> 'subject', 'stepIndex', w.i, 'steps',
+             (SELECT coalesce(jsonb_agg(x.st ORDER BY x.i), '[]'::jsonb)
+                FROM jsonb_array_elements(rs.state -> 'steps') WITH ORDINALITY AS x(st, i) WHERE x.i <= w.i)) END AS state,
          w.i AS "stateStepIndex", rs.state ->> 'phase' AS "statePhase",
          json_build_object('id', r.id, 'service', s.name, 'environment', e.name, 'version', a.version, 'digest', a.digest,
            'plan', json_build_object('name', p.name, 'version', p.version), 'reason', r.reason) AS release,
