@@ -2002,6 +2002,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description none, webhook or command: releases then deploy to the idle slot first */
+                        deployer?: {
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            type: string;
+                        } | null;
+                        /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
+                        keepPreviousFor?: string;
                         metrics?: {
                             config: {
                                 [key: string]: unknown;
@@ -2018,6 +2027,8 @@ export interface paths {
                         requireUpstreamSuccess?: boolean;
                         /** @description service name */
                         service: string;
+                        /** @description the two slots that alternate; default the HAProxy router's stableServer and canaryServer (live first), else blue and green */
+                        slots?: string[];
                         smokeBaseUrl?: string | null;
                         target: {
                             config: {
@@ -2382,6 +2393,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
+                        keepPreviousFor?: string;
                         metrics?: {
                             config: {
                                 [key: string]: unknown;
@@ -11990,8 +12003,16 @@ export interface components {
         }[] | null;
         Environment: {
             createdAt: string;
+            /** @description what puts an artifact on a slot; null when CI deploys by itself */
+            deployer: {
+                config: {
+                    [key: string]: unknown;
+                };
+                type: string;
+            } | null;
             hasIngestKey: boolean;
             id: string;
+            keepPreviousFor: string | null;
             metrics: {
                 config: {
                     [key: string]: unknown;
@@ -12003,6 +12024,8 @@ export interface components {
             position: number;
             requireUpstreamSuccess: boolean;
             serviceId: string;
+            /** @description the two slots that alternate (empty without a deployer) */
+            slots: string[];
             smokeBaseUrl: string | null;
             target: {
                 config: {
@@ -12556,8 +12579,7 @@ export interface components {
             alpha: number;
             at: string | null;
             elapsedSeconds: number;
-            look?: number;
-            measured?: {
+            lastCounts?: {
                 baseline: {
                     errors: number;
                     latencyTotal: number | null;
@@ -12569,6 +12591,7 @@ export interface components {
                     requests: number;
                 };
             } | null;
+            look?: number;
             metrics: {
                 alpha: number;
                 kind: "errors" | "latency" | "ratio";

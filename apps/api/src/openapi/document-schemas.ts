@@ -271,14 +271,14 @@ export const Verdict = Type.Object(
         }),
       ),
     ),
-    measured: Type.Optional(
+    lastCounts: Type.Optional(
       Nullable(
         Type.Object(
           {
             canary: Type.Object({ requests: Type.Number(), errors: Type.Number(), latencyTotal: Nullable(Type.Number()) }),
             baseline: Type.Object({ requests: Type.Number(), errors: Type.Number(), latencyTotal: Nullable(Type.Number()) }),
           },
-          { description: 'the cumulative counts this look read; the next look must not read fewer' },
+          { description: 'the cumulative counts this look read, or when it read none the last ones before: the next look must not read fewer' },
         ),
       ),
     ),

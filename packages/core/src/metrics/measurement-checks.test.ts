@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SideMeasurement } from '../ports/metric-provider.ts';
 import {
   admitMeasurement,
+  carriedCounts,
   checkAgainstPrevious,
   checkSide,
   countsFromEvidence,
@@ -152,18 +153,25 @@ describe('admitMeasurement: what one look may feed the judge', () => {
   it('the look after one that went down is compared with it, not with the one before', () => {
     const down = admitMeasurement(measured(side(5, 0), side(180, 2)), previous);
     expect(down.usable).toBeNull();
-    const next = admitMeasurement(measured(side(8, 0), side(200, 2)), down.counts);
+    const next = admitMeasurement(measured(side(8, 0), side(200, 2)), carriedCounts(down, previous));
     expect(next.noDataReason).toBeNull();
     expect(next.usable).not.toBeNull();
   });
 
+  it('looks without counts carry the last ones, so a decrease after them is still caught', () => {
+    const garbage = admitMeasurement({ noData: 'timed out' }, previous);
+    expect(carriedCounts(garbage, previous)).toBe(previous);
+    const after = admitMeasurement(measured(side(4, 0), side(180, 2)), carriedCounts(garbage, previous));
+    expect(after.noDataReason).toMatch(/canary requests went down since the last look \(10 → 4\)/);
+  });
+
   it.each<[string, unknown, boolean]>([
-    ['stored counts', { measured: { canary: counts(1, 0), baseline: { requests: 9, errors: 1, latencyTotal: 9 } } }, true],
+    ['stored counts', { lastCounts: { canary: counts(1, 0), baseline: { requests: 9, errors: 1, latencyTotal: 9 } } }, true],
     ['no evidence', null, false],
-    ['evidence without counts (a look with no data)', { noData: true, measured: null }, false],
-    ['a side missing', { measured: { canary: counts(1, 0) } }, false],
-    ['a count that is not one', { measured: { canary: counts(1, 0), baseline: { requests: '9', errors: 1, latencyTotal: null } } }, false],
-    ['a negative count', { measured: { canary: counts(-1, 0), baseline: counts(1, 0) } }, false],
+    ['evidence without counts (no look read any yet)', { noData: true, lastCounts: null }, false],
+    ['a side missing', { lastCounts: { canary: counts(1, 0) } }, false],
+    ['a count that is not one', { lastCounts: { canary: counts(1, 0), baseline: { requests: '9', errors: 1, latencyTotal: null } } }, false],
+    ['a negative count', { lastCounts: { canary: counts(-1, 0), baseline: counts(1, 0) } }, false],
   ])('countsFromEvidence: %s', (_name, evidence, found) => {
     expect(countsFromEvidence(evidence) !== null).toBe(found);
   });

@@ -127,9 +127,12 @@ export function cumulativeCounts(side: SideMeasurement): CumulativeCounts {
 }
 
 /**
- * Counts over a window that only grows can only grow. Less than the look before means the
- * query does not absorb a counter reset (a restart) or its series changed: this look is not
- * evidence. The next look is compared with this one, so a lasting reset costs one look.
+ * Counts over a window that only grows can only grow. Fewer than the look before means this
+ * look cannot be trusted: a counter reset the query does not absorb (a restart, read without
+ * increase()), series that changed, or increase() extrapolating to the window's end by more on
+ * the look before than now (a count or two, when traffic slows). The look is skipped, not
+ * judged; the next one is compared with it, and the judge, which keeps the last snapshot it
+ * used, counts nothing twice (a snapshot below its own is a reset it skips too).
  */
 export function checkAgainstPrevious(current: LookCounts, previous: LookCounts | null): string | null {
   if (!previous) return null;
@@ -138,7 +141,7 @@ export function checkAgainstPrevious(current: LookCounts, previous: LookCounts |
       const now = current[name][field];
       const before = previous[name][field];
       if (now !== null && before !== null && now < before)
-        return `${name} ${field === 'latencyTotal' ? 'latency count' : field} went down since the last look (${before} → ${now}): a counter reset (a restart) the query does not absorb, or its series changed`;
+        return `${name} ${field === 'latencyTotal' ? 'latency count' : field} went down since the last look (${before} → ${now}): a counter reset (a restart) the query does not absorb, series that changed, or increase() extrapolating less than on the last look; this look is skipped`;
     }
   }
   return null;
@@ -167,15 +170,24 @@ export function admitMeasurement(measured: MeasureResult | null, previous: LookC
   return { usable: wentDown ? null : measured, noDataReason: wentDown, counts };
 }
 
-/** The counts a stored look kept (its evidence's `measured`), when they are there and are numbers. */
+/**
+ * The counts the next look is compared with: this look's, or when it read none (no data,
+ * garbage), the ones the look before carried. Stored with each look as `lastCounts`, so that a
+ * count that went down is caught however many looks without data lie in between.
+ */
+export function carriedCounts(admitted: AdmittedLook, previous: LookCounts | null): LookCounts | null {
+  return admitted.counts ?? previous;
+}
+
+/** The counts a stored look carried (its evidence's `lastCounts`), when they are there and are numbers. */
 export function countsFromEvidence(evidence: unknown): LookCounts | null {
-  const measured = (evidence as { measured?: unknown } | null)?.measured as Record<string, Record<string, unknown> | undefined> | null | undefined;
+  const stored = (evidence as { lastCounts?: unknown } | null)?.lastCounts as Record<string, Record<string, unknown> | undefined> | null | undefined;
   const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null =>
     s && isCount(s.requests) && isCount(s.errors) && (s.latencyTotal === null || isCount(s.latencyTotal))
       ? { requests: s.requests as number, errors: s.errors as number, latencyTotal: s.latencyTotal as number | null }
       : null;
-  const canary = side(measured?.canary);
-  const baseline = side(measured?.baseline);
+  const canary = side(stored?.canary);
+  const baseline = side(stored?.baseline);
   return canary && baseline ? { canary, baseline } : null;
 }
 

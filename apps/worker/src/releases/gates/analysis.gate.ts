@@ -1,5 +1,6 @@
 import {
   admitMeasurement,
+  carriedCounts,
   countsFromEvidence,
   judge,
   outcomeAtLimit,
@@ -76,14 +77,17 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
     return { outcome: 'fail', summary: `analysis cannot measure: ${error.message}`, evidence: { denied: error.reason } };
   }
   // Garbage is no data with why: the judge is not fed, its state stays as the last look left it.
-  const { usable, noDataReason, counts } = admitMeasurement(measured, countsFromEvidence(previous?.verdict));
+  const prior = countsFromEvidence(previous?.verdict);
+  const admitted = admitMeasurement(measured, prior);
+  const { usable, noDataReason } = admitted;
+  const lastCounts = carriedCounts(admitted, prior);
   const observations: MetricObservation[] = usable ? step.metrics.flatMap((m) => observe(m, usable.canary, usable.baseline)) : [];
   const { verdict, state } = judge(
     { elapsedSeconds: elapsedMs / 1000, at: now.toISOString(), metrics: observations },
     { metrics: step.metrics, alpha: step.alpha, minDurationSeconds: step.minDurationMs / 1000 },
     (previous?.judgeState as unknown as JudgeState | undefined) ?? undefined,
   );
-  const evidence = { ...verdict, source: measured?.source ?? null, noData: !usable, noDataReason, measured: counts, look: seq };
+  const evidence = { ...verdict, source: measured?.source ?? null, noData: !usable, noDataReason, lastCounts, look: seq };
   try {
     await deps.prisma.analysisMeasurement.create({
       data: {
