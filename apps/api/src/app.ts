@@ -18,7 +18,7 @@ import {
   type PrismaClient,
   type SecretBox,
 } from '@glidepath/db';
-import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from './http/app-error.ts';

@@ -17,6 +17,7 @@ describe("the API's configuration", () => {
       metricsToken: undefined,
       secretsKey: { key: DEVELOPMENT_SECRETS_KEY, development: true },
       egress: { allow: [], deny: [], unixSocketDirs: [] },
+      deployCommandDirs: [],
       host: '127.0.0.1',
       port: 3000,
       webDist: fileURLToPath(new URL('../../web/dist', import.meta.url)),

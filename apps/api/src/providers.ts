@@ -1,4 +1,6 @@
 import {
+  builtInDeployerProviders,
+  createDeployerRegistry,
   createMetricRegistry,
   createRouterRegistry,
   haproxyRouterProvider,
@@ -6,6 +8,7 @@ import {
   pushedMetricProvider,
   recordingRouterProvider,
   webhookRouterProvider,
+  type CommandDeployerDeps,
   type Egress,
   type PushedMetricsReader,
   type RecordingSink,
@@ -24,6 +27,17 @@ export function createApiRouters(options: { production: boolean; egress: Egress 
       },
     },
     egress: options.egress,
+  });
+}
+
+/**
+ * The deployers environments may name; the API only validates their config, against the same
+ * host settings the worker runs them with (GLIDEPATH_DEPLOY_COMMAND_DIRS).
+ */
+export function createApiDeployers(egress: Egress, commandDirs: string[]) {
+  return createDeployerRegistry<CommandDeployerDeps>(builtInDeployerProviders(), {
+    egress,
+    commandHost: { executableDirs: commandDirs, stateDir: '' },
   });
 }
 

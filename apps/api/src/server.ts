@@ -9,7 +9,7 @@ import {
   MIGRATIONS_DIR,
 } from '@glidepath/db';
 import { createEgress } from '@glidepath/providers';
-import { createApiMetricSources, createApiRouters } from './providers.ts';
+import { createApiDeployers, createApiMetricSources, createApiRouters } from './providers.ts';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -40,6 +40,7 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   const egress = createEgress(config.egress, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   const routers = createApiRouters({ production: config.production, egress });
   const metricSources = createApiMetricSources(egress);
+  const deployers = createApiDeployers(egress, config.deployCommandDirs);
   const access = {
     oidc: config.oidc ? createOidcClient(config.oidc) : undefined,
     sessions: config.sessions,
@@ -52,7 +53,10 @@ async function main(config: ApiConfig, logger: pino.Logger): Promise<void> {
   if (!config.oidc) logger.warn('no GLIDEPATH_OIDC_ISSUER: single sign-on is off, only API tokens can call the API');
   if (config.secretsKey.development) logger.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are sealed with the built-in development key');
   const secrets = createSecretBox(config.secretsKey.key);
-  const app = await buildApp({ prisma, redis, bus, audited, jobs, routers, metricSources, webDist: config.webDist, access, secrets, egress }, { logger });
+  const app = await buildApp(
+    { prisma, redis, bus, audited, jobs, routers, metricSources, deployers, webDist: config.webDist, access, secrets, egress },
+    { logger },
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -16,6 +16,8 @@ describe("the worker's configuration", () => {
       metricsToken: undefined,
       secretsKey: { key: DEVELOPMENT_SECRETS_KEY, development: true },
       egress: { allow: [], deny: [], unixSocketDirs: [] },
+      deployCommandDirs: [],
+      deployStateDir: '.glidepath/deploy-runs',
       metricsHost: '127.0.0.1',
       metricsPort: 3001,
       concurrency: 10,

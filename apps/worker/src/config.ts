@@ -22,6 +22,8 @@ export interface WorkerConfig extends SharedConfig {
   };
   /** Signs the webhook gate's requests (Standard Webhooks); required in production. */
   gateSigningSecret: string | undefined;
+  /** Where command deploy runs are recorded, so that a replacement worker resumes them. */
+  deployStateDir: string;
 }
 
 /** Picks the worker's shape from the one validated schema (which throws a ConfigError listing every problem). */
@@ -42,5 +44,6 @@ export function loadConfig(env: Env): WorkerConfig {
       timeoutMs: s.GLIDEPATH_WEBHOOK_TIMEOUT_MS,
     },
     gateSigningSecret: s.GLIDEPATH_GATE_SIGNING_SECRET,
+    deployStateDir: s.GLIDEPATH_DEPLOY_STATE_DIR,
   };
 }

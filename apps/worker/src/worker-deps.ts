@@ -1,6 +1,6 @@
 import type { AuditedTransaction, EventBus, JobQueue, PrismaClient, SecretBox } from '@glidepath/db';
 import type { WorkerConfig } from './config.ts';
-import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** Everything a job handler may use, wired once in worker.ts. */
@@ -10,6 +10,8 @@ export interface WorkerDeps {
   bus: EventBus;
   jobs: JobQueue;
   routers: RouterRegistry;
+  /** Deployers of environments whose slots alternate (none, webhook, command). */
+  deployers: DeployerRegistry;
   metricSources: MetricRegistry;
   metrics: WorkerMetrics;
   /** Opens sealed webhook secrets. */

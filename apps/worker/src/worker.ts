@@ -16,10 +16,11 @@ import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
 import { createDispatcher } from './jobs/job-catalogue.ts';
-import { reconcileReleaseJob, runGateJob } from './jobs/release.jobs.ts';
+import { reconcileReleaseJob, runDeployJob, runGateJob } from './jobs/release.jobs.ts';
 import { VERIFY_AUDIT_CHAIN, verifyAuditChainJob } from './jobs/verify-audit-chain.job.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
 import { createWorkerMetricSources } from './providers/metrics.ts';
+import { createWorkerDeployers } from './providers/deployers.ts';
 import { createWorkerRouters } from './providers/routers.ts';
 import { startReleaseSweeper } from './releases/release-sweeper.ts';
 import type { WorkerDeps } from './worker-deps.ts';
@@ -50,6 +51,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     audited: createAuditedTransaction(prisma, bus, (error) => log.warn({ err: error }, 'could not publish an audit event')),
     jobs,
     routers: createWorkerRouters(prisma, { production: config.production, egress }),
+    deployers: createWorkerDeployers({ egress, commandDirs: config.deployCommandDirs, stateDir: config.deployStateDir }),
     metricSources: createWorkerMetricSources(prisma, egress),
     egress,
     metrics: createWorkerMetrics({ prisma, queue: jobs.queue }),
@@ -59,7 +61,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   };
   if (config.secretsKey.development) log.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are opened with the built-in development key');
   if (!config.gateSigningSecret) log.warn('no GLIDEPATH_GATE_SIGNING_SECRET: webhook gate requests go out unsigned');
-  const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob, deliverWebhooksJob], deps, log);
+  const dispatch = createDispatcher([verifyAuditChainJob, reconcileReleaseJob, runGateJob, runDeployJob, deliverWebhooksJob], deps, log);
   const worker = new Worker(QUEUE_NAME, dispatch, {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.queuePrefix,
@@ -101,6 +103,8 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     async close() {
       await sweeper.stop();
       await outbox.stop();
+      // A deploy may take minutes: stop waiting on it (it goes on; a later call with its id picks it up).
+      await deps.deployers.close();
       // Lets running jobs finish; a job cut off by a kill is picked up again as stalled.
       await worker.close();
       await deps.jobs.close();

@@ -98,6 +98,7 @@ describe.each<App>(['api', 'worker'])('the %s reads shared variables like the ot
       metricsToken: undefined,
       secretsKey: { key: DEVELOPMENT_SECRETS_KEY, development: true },
       egress: { allow: [], deny: [], unixSocketDirs: [] },
+      deployCommandDirs: [],
     });
   });
 

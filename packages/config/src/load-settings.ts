@@ -55,6 +55,8 @@ export interface SharedConfig {
   /** Seals and opens webhook secrets; `development` when the built-in key stands in (never in production). */
   secretsKey: { key: Buffer; development: boolean };
   egress: EgressConfig;
+  /** Directories whose executables command deployers may run; empty refuses command deployers. */
+  deployCommandDirs: string[];
 }
 
 export function sharedConfig(s: SharedSettings): SharedConfig {
@@ -68,5 +70,6 @@ export function sharedConfig(s: SharedSettings): SharedConfig {
     metricsToken: s.GLIDEPATH_METRICS_TOKEN,
     secretsKey: s.GLIDEPATH_SECRETS_KEY ? { key: s.GLIDEPATH_SECRETS_KEY, development: false } : { key: DEVELOPMENT_SECRETS_KEY, development: true },
     egress: { allow: s.GLIDEPATH_EGRESS_ALLOW, deny: s.GLIDEPATH_EGRESS_DENY, unixSocketDirs: s.GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS },
+    deployCommandDirs: s.GLIDEPATH_DEPLOY_COMMAND_DIRS,
   };
 }

@@ -79,6 +79,16 @@ export const VARIABLES = {
     type: list(SOCKET_DIRS_RULE, checkSocketDir),
     description: 'absolute directories whose unix sockets may be used, comma-separated',
   }),
+  GLIDEPATH_DEPLOY_COMMAND_DIRS: variable({
+    apps: both,
+    type: list(SOCKET_DIRS_RULE, checkSocketDir),
+    description: 'absolute directories whose executables command deployers may run, comma-separated; empty refuses command deployers',
+  }),
+  GLIDEPATH_DEPLOY_STATE_DIR: variable({
+    apps: ['worker'],
+    type: text('.glidepath/deploy-runs', 'a directory'),
+    description: 'where command deploy runs are recorded; on storage that outlives the worker, so a replacement resumes them',
+  }),
 
   GLIDEPATH_HOST: variable({ apps: ['api'], type: text('127.0.0.1'), description: 'where the API and dashboard listen' }),
   GLIDEPATH_PORT: variable({ apps: ['api'], type: port(3000), description: 'the port the API and dashboard listen on' }),

@@ -15,3 +15,4 @@ export * from './webhooks/webhook.repository.ts';
 export * from './sql/reply-sql.ts';
 export * from './audit/audit-read.repository.ts';
 export * from './releases/release-read.repository.ts';
+export * from './releases/environment-slots.repository.ts';

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { validatePolicy } from '@glidepath/core';
+import { formatDuration, parseDuration, validatePolicy } from '@glidepath/core';
 import { hashToken, Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
-import type { Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
+import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
+import { createApiDeployers } from '../providers.ts';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation, unprocessable } from '../http/problems.ts';
 import { refuseDeniedDestinations, type NamedDestination } from './outbound-check.ts';
@@ -16,14 +17,32 @@ export interface EnvironmentInput {
   target: TargetSpec;
   metrics?: TargetSpec | null;
   smokeBaseUrl?: string | null;
+  deployer?: TargetSpec | null;
+  slots?: string[];
+  keepPreviousFor?: string;
   policy?: unknown;
 }
 
+/** The longest the previous version may be kept on the other slot: a month is already long for a rollback. */
+const MAX_KEEP_PREVIOUS_MS = 720 * 3_600_000;
+
+/** With a deployer and no slots named: the HAProxy router's two servers (stable live first), or blue and green. */
+function defaultSlots(target: TargetSpec): string[] {
+  const config = target.config as { stableServer?: unknown; canaryServer?: unknown };
+  if (target.type === 'haproxy' && typeof config.stableServer === 'string' && typeof config.canaryServer === 'string')
+    return [config.stableServer, config.canaryServer];
+  return ['blue', 'green'];
+}
+
 /** Router configs may hold secrets (a webhook target's signing secret): never send them back. */
-function redactSecrets(target: unknown): unknown {
+export function redactSecrets(target: unknown): unknown {
   const t = target as { type?: string; config?: Record<string, unknown> } | null;
-  if (!t?.config || !('secret' in t.config)) return target;
-  return { ...t, config: { ...t.config, secret: '***' } };
+  if (!t?.config || !('secret' in t.config || 'env' in t.config)) return target;
+  const config = { ...t.config };
+  if ('secret' in config) config.secret = '***';
+  // A command deployer's environment is where its secrets go (README of the deployers).
+  if (config.env && typeof config.env === 'object') config.env = Object.fromEntries(Object.keys(config.env).map((k) => [k, '***']));
+  return { ...t, config };
 }
 
 type EnvironmentRow = Awaited<ReturnType<PrismaClient['environment']['findUniqueOrThrow']>> & { service?: { name: string } };
@@ -37,6 +56,9 @@ export function environmentJson(e: EnvironmentRow) {
     target: redactSecrets(e.target),
     metrics: e.metrics,
     smokeBaseUrl: e.smokeBaseUrl,
+    deployer: redactSecrets(e.deployer) ?? null,
+    slots: e.slots,
+    keepPreviousFor: e.keepPreviousForMs === null ? null : formatDuration(e.keepPreviousForMs),
     hasIngestKey: e.ingestKeyHash !== null,
     policy: e.policy,
     createdAt: e.createdAt.toISOString(),
@@ -49,16 +71,46 @@ export function createEnvironmentCatalog(deps: {
   audited: AuditedTransaction;
   routers: RouterRegistry;
   metricSources: MetricRegistry;
+  deployers?: DeployerRegistry;
   egress: Pick<Egress, 'check'>;
 }) {
+  // Validation only: no deployer is ever created here.
+  const deployers = deps.deployers ?? createApiDeployers(deps.egress as Egress, []);
+
+  /** The deployer, slots and keep time of a new or changed environment, checked; problems are pushed. */
+  function checkSlots(
+    input: { deployer?: TargetSpec | null; slots?: string[]; keepPreviousFor?: string; target?: TargetSpec },
+    problems: Array<{ path: string; message: string }>,
+  ) {
+    if (input.deployer) {
+      const check = deployers.validate(input.deployer);
+      if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `deployer.${p.path}` })));
+    }
+    if (input.slots) {
+      if (!input.deployer) problems.push({ path: 'slots', message: 'slots alternate only with a deployer: name one (none when CI deploys to the idle slot)' });
+      else if (input.slots[0] === input.slots[1]) problems.push({ path: 'slots', message: 'must name two different slots' });
+    }
+    let keepPreviousForMs: number | undefined;
+    if (input.keepPreviousFor !== undefined) {
+      const ms = parseDuration(input.keepPreviousFor);
+      if (ms === null || ms > MAX_KEEP_PREVIOUS_MS) problems.push({ path: 'keepPreviousFor', message: 'must be a duration such as 30m or 1h, at most 720h' });
+      else keepPreviousForMs = ms;
+    }
+    return { keepPreviousForMs };
+  }
+
   /** `current`: what an update leaves as it is, so that the metrics source is checked against the router it will run with. */
   function checkDocuments(input: {
     target?: TargetSpec;
     metrics?: TargetSpec | null;
     policy?: unknown;
     current?: { target: TargetSpec; metrics: TargetSpec | null };
+    deployer?: TargetSpec | null;
+    slots?: string[];
+    keepPreviousFor?: string;
   }) {
     const problems: Array<{ path: string; message: string }> = [];
+    const { keepPreviousForMs } = checkSlots(input, problems);
     // The stored source is checked again only when the router it runs with changes.
     const metrics = input.metrics === undefined ? (input.target ? input.current?.metrics : undefined) : input.metrics;
     if (metrics) {
@@ -73,23 +125,24 @@ export function createEnvironmentCatalog(deps: {
     const policy = validatePolicy(input.policy);
     if (!policy.ok) problems.push(...policy.problems);
     if (problems.length) throw unprocessable('the environment', problems, 'body');
-    return policy.ok ? policy.config : undefined;
+    return { policy: policy.ok ? policy.config : undefined, keepPreviousForMs };
   }
 
   /** Where the router, the metrics source and smoke checks would call, against the network policy (a 400 naming the field). */
-  async function checkDestinations(input: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null }) {
+  async function checkDestinations(input: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null; deployer?: TargetSpec | null }) {
     const named = (prefix: string, list: Array<{ path: string; target: NamedDestination['target'] }>) =>
       list.map((d) => ({ field: `${prefix}.${d.path}`, target: d.target }));
     await refuseDeniedDestinations(deps.egress, [
       ...(input.target ? named('body.target', deps.routers.destinations(input.target)) : []),
       ...(input.metrics ? named('body.metrics', deps.metricSources.destinations(input.metrics)) : []),
+      ...(input.deployer ? named('body.deployer', deployers.destinations(input.deployer)) : []),
       ...(input.smokeBaseUrl ? [{ field: 'body.smokeBaseUrl', target: { kind: 'url' as const, url: input.smokeBaseUrl } }] : []),
     ]);
   }
 
   return {
     async create(input: EnvironmentInput, ctx: ChangeContext) {
-      const policy = checkDocuments(input);
+      const { policy, keepPreviousForMs } = checkDocuments(input);
       await checkDestinations(input);
       const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
       if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
@@ -106,6 +159,9 @@ export function createEnvironmentCatalog(deps: {
               target: input.target as object,
               metrics: (input.metrics ?? undefined) as object | undefined,
               smokeBaseUrl: input.smokeBaseUrl ?? null,
+              deployer: (input.deployer ?? undefined) as object | undefined,
+              slots: input.deployer ? (input.slots ?? defaultSlots(input.target)) : [],
+              keepPreviousForMs: keepPreviousForMs ?? null,
               policy: policy as object,
             },
           });
@@ -165,7 +221,14 @@ export function createEnvironmentCatalog(deps: {
 
     async update(
       id: string,
-      changes: { target?: TargetSpec; metrics?: TargetSpec | null; smokeBaseUrl?: string | null; policy?: unknown; requireUpstreamSuccess?: boolean },
+      changes: {
+        target?: TargetSpec;
+        metrics?: TargetSpec | null;
+        smokeBaseUrl?: string | null;
+        policy?: unknown;
+        requireUpstreamSuccess?: boolean;
+        keepPreviousFor?: string;
+      },
       ctx: ChangeContext,
     ) {
       // Before the transaction: resolving a host name may take a moment.
@@ -173,7 +236,8 @@ export function createEnvironmentCatalog(deps: {
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
-        const policy = checkDocuments({
+        const { policy, keepPreviousForMs } = checkDocuments({
+          keepPreviousFor: changes.keepPreviousFor,
           target: changes.target,
           metrics: changes.metrics,
           policy: changes.policy === undefined ? current.policy : changes.policy,
@@ -187,6 +251,7 @@ export function createEnvironmentCatalog(deps: {
             policy: policy as object,
             requireUpstreamSuccess: changes.requireUpstreamSuccess,
             smokeBaseUrl: changes.smokeBaseUrl,
+            keepPreviousForMs,
             updatedAt: new Date(),
           },
         });

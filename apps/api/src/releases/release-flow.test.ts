@@ -155,7 +155,11 @@ describe('a CI pipeline drives releases through the REST API alone', { timeout: 
     expect(late).toMatchObject({
       status: 409,
       body: {
-        error: { code: 'conflict', message: 'cannot rollback a release that is aborted (allowed when queued, awaiting-approval, progressing, paused, failed)' },
+        error: {
+          code: 'conflict',
+          message:
+            'cannot rollback a release that is aborted (allowed when queued, awaiting-approval, progressing, paused, failed; succeeded while its previous version is kept on the other slot)',
+        },
       },
     });
   });

@@ -2,10 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ACTIVE_PHASES,
   approvalExpiryMs,
+  DEFAULT_KEEP_PREVIOUS_FOR_MS,
   deployGate,
   initialReleaseState,
   isGate,
   mayBreakGlass,
+  pendingDeployment,
   planRunProblem,
   storedPolicy,
   transitionOrHalt,
@@ -20,6 +22,8 @@ import {
   readRelease,
   readReleaseDetail,
   readReleasePage,
+  readSlotState,
+  previousOnIdle,
   sqlPool,
   type Actor,
   type AuditedTransaction,
@@ -54,7 +58,7 @@ export interface RequestContext {
   caller?: { kind: 'user' | 'token'; display: string; grants: readonly Grant[] };
 }
 
-export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict'>;
+export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict' | 'deploy-verdict'>;
 
 export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; bus?: EventBus; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();
@@ -86,6 +90,31 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     const json = await readRelease(pool, id);
     if (json === null) throw new AppError('not_found', `release ${id} does not exist`);
     return JSON.parse(json) as ReleaseJson;
+  }
+
+  /**
+   * With a deployer, the release deploys to the slot that is not live and keeps the live one (and
+   * the release whose version it serves) for a switch back. Creation is one release per environment
+   * at a time, so the live slot cannot change before the release starts.
+   */
+  async function slotsFor(environment: { id: string; deployer: unknown; slots: string[]; keepPreviousForMs: number | null }) {
+    if (!environment.deployer || environment.slots.length !== 2) return {};
+    const recorded = await readSlotState(deps.prisma, environment.id);
+    const [first, second] = environment.slots as [string, string];
+    const live = recorded && environment.slots.includes(recorded.liveSlot) ? recorded.liveSlot : first;
+    const previous = recorded?.liveReleaseId
+      ? await deps.prisma.release.findUnique({ where: { id: recorded.liveReleaseId }, select: { id: true, artifact: { select: { digest: true } } } })
+      : null;
+    return {
+      slots: {
+        live,
+        idle: live === first ? second : first,
+        previousReleaseId: previous?.id ?? null,
+        previousDigest: previous?.artifact.digest ?? null,
+        keepPreviousForMs: environment.keepPreviousForMs ?? DEFAULT_KEEP_PREVIOUS_FOR_MS,
+      },
+      deployment: pendingDeployment(),
+    };
   }
 
   /** Refuses a release the rules of PRODUCT.md forbid; returns the plan the release will run. */
@@ -192,6 +221,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         requesterKey: ctx.personKey ?? actorId,
         subject: { digest: admitted.artifact.digest, environmentId: admitted.environment.id, planVersion: admitted.plan.version },
         breakGlass,
+        ...(await slotsFor(admitted.environment)),
       };
       try {
         const { release, inboxId } = await deps.audited(async (tx, audit) => {
@@ -313,7 +343,12 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       const environment = { id: release.environmentId, serviceId: release.serviceId, policy: release.policy };
       if (event.type === 'break-glass') requireBreakGlass(ctx, environment, event.reason);
       // The same view of the world the worker will have: is the environment open now?
-      const context = { gate: deployGate(storedPolicy(release.policy), now()) };
+      // A switch back after success needs the previous version still on the other slot: judged as the worker will.
+      const switchBack = event.type === 'rollback' && release.phase === 'succeeded';
+      const context = {
+        gate: deployGate(storedPolicy(release.policy), now()),
+        previousOnIdle: switchBack ? await previousOnIdle(deps.prisma, id, release.environmentId) : undefined,
+      };
       let expected = release.state as unknown as ReleaseState;
       for (const row of queued) {
         // As the worker applies them: an event that makes the machine throw stops the release (never a 500 here).

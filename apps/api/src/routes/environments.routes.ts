@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hashToken, type AuditedTransaction, type JobQueue, type PrismaClient } from '@glidepath/db';
-import type { Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
+import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry } from '@glidepath/providers';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +12,17 @@ import { Uuid, withErrors } from '../http/schemas.ts';
 import { documentedAs } from '../openapi/document-schemas.ts';
 
 const ProviderSpec = Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+const SlotName = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: "a slot as the router names it (an HAProxy server's name)" });
+const Slots = Type.Array(SlotName, {
+  minItems: 2,
+  maxItems: 2,
+  description: "the two slots that alternate; default the HAProxy router's stableServer and canaryServer (live first), else blue and green",
+});
+const KeepPreviousFor = Type.String({
+  pattern: '^\\d+(ms|s|m|h)$',
+  maxLength: 20,
+  description: 'how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h)',
+});
 const SmokeUrl = Type.String({ pattern: '^https?://\\S+$', description: 'base URL that smoke steps send their checks to' });
 const Environment = Type.Object(
   {
@@ -24,6 +35,9 @@ const Environment = Type.Object(
     metrics: Type.Union([ProviderSpec, Type.Null()]),
     policy: documentedAs('EnvironmentPolicy'),
     smokeBaseUrl: Type.Union([Type.String(), Type.Null()]),
+    deployer: Type.Union([ProviderSpec, Type.Null()], { description: 'what puts an artifact on a slot; null when CI deploys by itself' }),
+    slots: Type.Array(Type.String(), { description: 'the two slots that alternate (empty without a deployer)' }),
+    keepPreviousFor: Type.Union([Type.String(), Type.Null()]),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
     updatedAt: Type.String(),
@@ -39,6 +53,9 @@ const CreateEnvironment = Type.Object(
     target: ProviderSpec,
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
+    deployer: Type.Optional(Type.Union([ProviderSpec, Type.Null()], { description: 'none, webhook or command: releases then deploy to the idle slot first' })),
+    slots: Type.Optional(Slots),
+    keepPreviousFor: Type.Optional(KeepPreviousFor),
     policy: Type.Optional(documentedAs('EnvironmentPolicy', 'who must approve, deploy windows, freezes, break-glass')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
@@ -50,6 +67,7 @@ const UpdateEnvironment = Type.Object(
     target: Type.Optional(ProviderSpec),
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
+    keepPreviousFor: Type.Optional(KeepPreviousFor),
     policy: Type.Optional(documentedAs('EnvironmentPolicy')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
@@ -111,6 +129,7 @@ export function environmentsRoutes(deps: {
   jobs: JobQueue;
   routers: RouterRegistry;
   metricSources: MetricRegistry;
+  deployers?: DeployerRegistry;
   egress: Pick<Egress, 'check'>;
 }) {
   return async (base: FastifyInstance) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EgressSettings, Role } from '@glidepath/core';
 import { createEgress } from '@glidepath/providers';
 import { createApiToken, createAuditedTransaction, createJobQueue, createPrismaClient, createRedisEventBus, type Actor } from '@glidepath/db';
-import { createApiMetricSources, createApiRouters } from '../providers.ts';
+import { createApiDeployers, createApiMetricSources, createApiRouters } from '../providers.ts';
 import { createTestDatabase } from '@glidepath/db/testing';
 import { Redis } from 'ioredis';
 import { buildApp, type AccessDeps } from '../app.ts';
@@ -20,6 +20,8 @@ export async function createTestApp(
     logLevel?: string;
     /** GLIDEPATH_EGRESS_* as the test wants them (default: none, so only the built-in denials apply). */
     egress?: Partial<EgressSettings>;
+    /** GLIDEPATH_DEPLOY_COMMAND_DIRS: where command deployers may run executables from (default: none). */
+    deployCommandDirs?: string[];
   } = {},
 ) {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
@@ -49,6 +51,7 @@ export async function createTestApp(
       jobs,
       routers: createApiRouters({ production: false, egress }),
       metricSources: createApiMetricSources(egress),
+      deployers: createApiDeployers(egress, options.deployCommandDirs ?? []),
       access,
       egress,
     },

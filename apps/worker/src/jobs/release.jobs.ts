@@ -1,6 +1,7 @@
 import { JOB } from '@glidepath/core';
 import { Type } from 'typebox';
 import { reconcileRelease } from '../releases/release-reconciler.ts';
+import { runDeploy } from '../releases/run-deploy.ts';
 import { runGate } from '../releases/run-gate.ts';
 import type { WorkerDeps } from '../worker-deps.ts';
 import { defineJob } from './job-catalogue.ts';
@@ -17,6 +18,15 @@ export const runGateJob = defineJob<ReturnType<typeof payloadOfGate>, WorkerDeps
   handle: (payload, { deps, log }) => runGate({ ...deps, log }, payload),
 });
 
+export const runDeployJob = defineJob<ReturnType<typeof payloadOfDeploy>, WorkerDeps>({
+  name: JOB.runDeploy,
+  payload: payloadOfDeploy(),
+  handle: (payload, { deps, log }) => runDeploy({ ...deps, log }, payload),
+});
+
+function payloadOfDeploy() {
+  return Type.Object({ releaseId: Type.String({ format: 'uuid' }), attempt: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+}
 function payloadOfReconcile() {
   return Type.Object({ releaseId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 }

@@ -1,15 +1,26 @@
 import {
   deployGate,
+  isJobEffect,
   nextWakeAt,
   storedPolicy,
   transitionOrHalt,
-  type Effect,
+  type JobEffect,
   type ReleaseEvent,
   type ReleaseState,
   type TrafficRouter,
+  type RouterEffect,
   type TrafficTarget,
 } from '@glidepath/core';
-import type { Actor, AuditedTransaction, AuditInput, EventBus, JobQueue } from '@glidepath/db';
+import {
+  previousOnIdle,
+  recordSlotChange,
+  type Actor,
+  type AuditedTransaction,
+  type AuditInput,
+  type EventBus,
+  type JobQueue,
+  type SlotChange,
+} from '@glidepath/db';
 import type { RouterRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import { lockAndLoadRelease, saveRelease, type LoadedRelease, type TransitionRow } from './release-store.ts';
@@ -27,7 +38,13 @@ export interface ReconcilerDeps {
 }
 
 /** Why a release rolled back, for operators' alerts. */
-const ROLLBACK_CAUSE: Partial<Record<ReleaseEvent['type'], string>> = { 'gate-verdict': 'verdict', rollback: 'command', reject: 'rejected', timer: 'verdict' };
+const ROLLBACK_CAUSE: Partial<Record<ReleaseEvent['type'], string>> = {
+  'gate-verdict': 'verdict',
+  'deploy-verdict': 'deploy',
+  rollback: 'command',
+  reject: 'rejected',
+  timer: 'verdict',
+};
 
 const INBOX_BATCH = 50;
 const SYSTEM: Actor = { type: 'system', id: 'reconciler' };
@@ -36,6 +53,7 @@ const ACTION: Record<ReleaseEvent['type'], string> = {
   start: 'release.started',
   timer: 'release.step-advanced',
   'gate-verdict': 'release.gate-verdict',
+  'deploy-verdict': 'release.deploy-verdict',
   pause: 'release.paused',
   resume: 'release.resumed',
   promote: 'release.promoted',
@@ -70,9 +88,11 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
 
       let state = release.state as ReleaseState;
       // Whether the environment is open now (deploy windows, freezes): one answer for every event of this round.
-      const context = { gate: deployGate(storedPolicy(release.policy), now) };
+      // A succeeded release with slots may be switched back only while the other slot still holds the previous version.
+      const previous = state.phase === 'succeeded' && state.slots && inbox.length ? await previousOnIdle(tx, releaseId, release.environmentId) : undefined;
+      const context = { gate: deployGate(storedPolicy(release.policy), now), previousOnIdle: previous };
       let version = release.version;
-      const gates: Array<Extract<Effect, { type: 'run-gate' }> & { round?: string }> = [];
+      const jobEffects: Array<JobEffect & { round?: string }> = [];
       const transitions: TransitionRow[] = [];
       const audits: AuditInput[] = [];
       const outcomes: Array<{ id: bigint; outcome: string }> = [];
@@ -108,7 +128,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         }
         // One router effect per transaction (core keeps one per transition): a crash before the
         // commit then re-applies just that effect. Later events wait for the next round.
-        const routes = result.effects.some((effect) => effect.type !== 'run-gate');
+        const routes = result.effects.some((effect) => !isJobEffect(effect));
         if (routes && routed) {
           deferred = true;
           break;
@@ -119,15 +139,18 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
 
         version += 1;
         for (const [index, effect] of result.effects.entries()) {
-          if (effect.type === 'run-gate') {
+          if (isJobEffect(effect)) {
             // Asked again because its lease ran out: a new job id, or BullMQ would take it for the lost one.
-            gates.push(event.type === 'timer' ? { ...effect, round: `lease-${now}` } : effect);
+            jobEffects.push(event.type === 'timer' ? { ...effect, round: `lease-${now}` } : effect);
             continue;
           }
           router ??= deps.routers.routerFor(release.target as TargetSpec);
-          target ??= trafficTarget(release);
+          // The slots as the release has them: a switch back after success routes with the slots it succeeded with.
+          target ??= trafficTarget(release, result.state);
           await applyRouterEffect(router, target, effect, `${releaseId}:${version}:${index}`, deps.metrics);
         }
+        const slotChange = slotChangeOf(releaseId, state, result.state, result.effects);
+        if (slotChange) await recordSlotChange(tx, release.environmentId, slotChange, new Date(now));
         transitions.push({
           version,
           event,
@@ -137,7 +160,9 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           toStep: result.state.stepIndex,
           effects: result.effects,
         });
-        const automatic = event.type === 'gate-verdict' && result.state.phase === 'rolled-back';
+        const automatic =
+          (event.type === 'gate-verdict' || event.type === 'deploy-verdict' || (event.type === 'timer' && state.deployment?.status === 'running')) &&
+          result.state.phase === 'rolled-back';
         audits.push({
           actor: halted ? SYSTEM : actor,
           action: halted ? 'release.halted' : automatic ? 'release.rolled-back-automatically' : ACTION[event.type],
@@ -159,7 +184,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       return {
         release: { ...release, version },
         state,
-        gates,
+        jobEffects,
         transitions,
         changed: version !== release.version,
         moreWaiting: deferred || inbox.length === INBOX_BATCH,
@@ -169,7 +194,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
   );
   if (!committed) return null;
 
-  const { release, state, gates, changed, transitions } = committed;
+  const { release, state, jobEffects, changed, transitions } = committed;
   for (const t of transitions) {
     const event = t.event as ReleaseEvent;
     deps.log.info(
@@ -184,7 +209,10 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       .publish({ type: 'release.updated', data: releaseSummary(release, state) })
       .catch((error: Error) => deps.log.warn({ err: error }, 'could not publish release update'));
   }
-  for (const gate of gates) await deps.jobs.runGate(releaseId, gate.stepIndex, gate.attempt, gate.round);
+  for (const job of jobEffects) {
+    if (job.type === 'run-gate') await deps.jobs.runGate(releaseId, job.stepIndex, job.attempt, job.round);
+    else await deps.jobs.runDeploy(releaseId, job.attempt, job.round);
+  }
   const wakeAt = nextWakeAt(state);
   if (wakeAt) await deps.jobs.reconcile(releaseId, `wake-${Date.parse(wakeAt)}`, Date.parse(wakeAt) - (deps.now?.() ?? Date.now()));
   return committed;
@@ -193,7 +221,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
 async function applyRouterEffect(
   router: TrafficRouter,
   target: TrafficTarget,
-  effect: Exclude<Effect, { type: 'run-gate' }>,
+  effect: RouterEffect,
   effectKey: string,
   metrics?: Pick<WorkerMetrics, 'routerCalls'>,
 ): Promise<void> {
@@ -210,12 +238,24 @@ async function applyRouterEffect(
   }
 }
 
-function trafficTarget(release: LoadedRelease): TrafficTarget {
+function trafficTarget(release: LoadedRelease, state: ReleaseState): TrafficTarget {
   return {
     releaseId: release.id,
     environmentId: release.environmentId,
     service: release.serviceName,
     canary: release.artifact,
     stable: release.stable,
+    ...(state.slots ? { slots: { live: state.slots.live, idle: state.slots.idle } } : {}),
   };
+}
+
+/** What a transition did to the environment's slots: recorded in its transaction, so the live slot is never in doubt. */
+function slotChangeOf(releaseId: string, before: ReleaseState, after: ReleaseState, effects: readonly { type: string }[]): SlotChange | null {
+  const slots = after.slots;
+  if (!slots) return null;
+  if (after.switchedBack && !before.switchedBack) return { kind: 'switched-back', liveSlot: slots.live, releaseId: slots.previousReleaseId };
+  if (after.phase === 'succeeded' && before.phase !== 'succeeded')
+    return { kind: 'live', liveSlot: slots.idle, releaseId, previousReleaseId: slots.previousReleaseId, keptUntil: slots.keepPreviousUntil ?? null };
+  if (effects.some((e) => e.type === 'deploy')) return { kind: 'deploying', liveSlot: slots.live };
+  return null;
 }

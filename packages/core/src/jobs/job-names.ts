@@ -4,6 +4,7 @@ export const QUEUE_NAME = 'glidepath';
 export const JOB = {
   reconcileRelease: 'release.reconcile',
   runGate: 'release.run-gate',
+  runDeploy: 'release.deploy',
   verifyAuditChain: 'audit.verify-chain',
   deliverWebhooks: 'webhook.deliver',
 } as const;
@@ -14,3 +15,4 @@ export const JOB = {
  */
 export const reconcileJobId = (releaseId: string, trigger: string) => `reconcile.${releaseId}.${trigger}`;
 export const gateJobId = (releaseId: string, stepIndex: number, attempt: number) => `gate.${releaseId}.${stepIndex}.${attempt}`;
+export const deployJobId = (releaseId: string, attempt: number) => `deploy.${releaseId}.${attempt}`;

@@ -5,6 +5,12 @@ export interface TrafficTarget {
   service: string;
   canary: { version: string; digest: string };
   stable: { version: string; digest: string } | null;
+  /**
+   * Slots that alternate (an environment with a deployer): the canary runs on `idle`, the stable
+   * version on `live`, so which server is which changes from one release to the next. A router
+   * that can, takes these names instead of its configured stable/canary servers.
+   */
+  slots?: { live: string; idle: string };
 }
 
 /** Identifies one effect of one committed transition; repeated only when the same effect is re-applied. */

@@ -59,10 +59,50 @@ export interface ReleaseState {
   queueWakeAt?: string | null;
   /** Run under break-glass: deploy windows and freezes do not hold it, approval steps are skipped. */
   breakGlass?: BreakGlass | null;
+  /**
+   * Slots that alternate (an environment with a deployer): the release deploys to `idle`, shifts
+   * traffic to it, and on success `idle` becomes live; the previous version stays on `live`.
+   */
+  slots?: SlotPlan | null;
+  /** The deploy onto the idle slot, which comes before any traffic moves (absent without a deployer). */
+  deployment?: ReleaseDeployment | null;
+  /** Set when a succeeded release was switched back to the previous version still on the other slot. */
+  switchedBack?: { at: string; by: string; reason: string } | null;
   /** Why the release is paused or ended, in words for people. */
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+export interface SlotPlan {
+  /** The slot serving traffic when the release was created; it keeps the previous version. */
+  live: string;
+  /** The slot the release deploys to; the live one once the release succeeds. */
+  idle: string;
+  /** The release (and digest) whose version is on `live`; null for an environment's first release. */
+  previousReleaseId: string | null;
+  previousDigest: string | null;
+  /** How long after success the previous version is kept on the other slot for an instant switch back. */
+  keepPreviousForMs: number;
+  /** Set on success: until when that switch back is possible. */
+  keepPreviousUntil?: string | null;
+}
+
+export interface ReleaseDeployment {
+  status: 'pending' | 'running' | 'ready' | 'failed';
+  /** Incremented per deploy (a retry after a failed one): the deployer's idempotency key is release:deploy:attempt. */
+  attempt: number;
+  /** The step to enter once the artifact is on the slot. */
+  thenStep: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** When to ask again if no verdict came (the job was lost); the deployer answers for the same deployment. */
+  wakeAt: string | null;
+  /** When the deploy must be over, fixed when it started, so that a resumed call does not start its timeouts again. */
+  deadline: string | null;
+  digest: string | null;
+  reason: string | null;
+  evidence: unknown;
 }
 
 export interface BreakGlass {
@@ -81,6 +121,7 @@ export type ReleaseEvent =
   | { type: 'start' }
   | { type: 'timer' }
   | { type: 'gate-verdict'; stepIndex: number; attempt: number; outcome: 'pass' | 'fail' | 'inconclusive'; evidence?: unknown; summary?: string }
+  | { type: 'deploy-verdict'; attempt: number; outcome: 'ready' | 'failed'; digest?: string | null; reason?: string | null; evidence?: unknown }
   | ({ type: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' } & ControlActor)
   | ({ type: 'retry'; fromStep: number } & ControlActor)
   | ({ type: 'approve'; comment?: string | null; display?: string; binding?: ApprovalBinding } & ControlActor)
@@ -96,7 +137,14 @@ export type Effect =
   | { type: 'promote' }
   /** All traffic back to the stable version. */
   | { type: 'rollback' }
-  | { type: 'run-gate'; gate: GateType; stepIndex: number; attempt: number };
+  | { type: 'run-gate'; gate: GateType; stepIndex: number; attempt: number }
+  /** Put the release's artifact on the idle slot (a job, like a gate, that reports a deploy-verdict). */
+  | { type: 'deploy'; slot: string; digest: string; attempt: number; deadline: string };
+
+/** Effects that run as jobs and report back through the inbox, as opposed to router calls applied in the transaction. */
+export type JobEffect = Extract<Effect, { type: 'run-gate' | 'deploy' }>;
+export type RouterEffect = Exclude<Effect, JobEffect>;
+export const isJobEffect = (effect: Effect): effect is JobEffect => effect.type === 'run-gate' || effect.type === 'deploy';
 
 export function initialReleaseState(plan: CompiledPlan, requestedBy: string): ReleaseState {
   return {
@@ -116,5 +164,25 @@ export function initialReleaseState(plan: CompiledPlan, requestedBy: string): Re
 export function nextWakeAt(state: ReleaseState): string | null {
   if (TERMINAL_PHASES.includes(state.phase)) return null;
   if (state.phase === 'queued') return state.queueWakeAt ?? state.opensAt ?? null;
+  if (state.deployment?.status === 'running') return state.deployment.wakeAt;
   return state.steps[state.stepIndex]?.wakeAt ?? null;
 }
+
+/** A deploy not started yet: the release's first step waits for it. */
+export function pendingDeployment(): ReleaseDeployment {
+  return {
+    status: 'pending',
+    attempt: 0,
+    thenStep: 0,
+    startedAt: null,
+    finishedAt: null,
+    wakeAt: null,
+    deadline: null,
+    digest: null,
+    reason: null,
+    evidence: null,
+  };
+}
+
+/** The default time a succeeded release's previous version stays on the other slot for an instant switch back. */
+export const DEFAULT_KEEP_PREVIOUS_FOR_MS = 3_600_000;

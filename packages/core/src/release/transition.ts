@@ -2,14 +2,35 @@ import { isGate, type Step } from '../plan/compiled-plan.ts';
 import { gateLeaseMs, PLAN_LIMITS, planRunProblem, stepRunProblem } from '../plan/plan-limits.ts';
 import type { DeployGate } from '../policy/deploy-window.ts';
 import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
-import { TERMINAL_PHASES, type ControlType, type Effect, type Phase, type ReleaseEvent, type ReleaseState, type StepState } from './release-state.ts';
+import {
+  isJobEffect,
+  TERMINAL_PHASES,
+  type ControlType,
+  type Effect,
+  type Phase,
+  type ReleaseEvent,
+  type ReleaseState,
+  type RouterEffect,
+  type StepState,
+} from './release-state.ts';
 
 export type TransitionResult = { ok: true; changed: boolean; state: ReleaseState; effects: Effect[] } | { ok: false; reason: string };
 
 /** What the world says at `now`: whether the environment is open for changes (deploy windows, freezes). */
 export interface TransitionContext {
   gate?: DeployGate;
+  /**
+   * For a succeeded release with slots: whether the environment still has it live with the
+   * previous version untouched on the other slot (no later release deployed there or started).
+   * An instant switch back needs it to be true.
+   */
+  previousOnIdle?: boolean;
 }
+
+/** How often a deploy that has not reported is asked about again (its job lost with Redis, or its worker died). */
+export const DEPLOY_LEASE_MS = 120_000;
+/** The longest a deploy may take, whatever the deployer's own timeouts say. */
+export const DEPLOY_DEADLINE_MS = 3_600_000;
 
 /** Where each control is allowed. Anything else is refused with the reason (HTTP 409). */
 export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
@@ -17,7 +38,7 @@ export const CONTROL_PHASES: Record<ControlType, readonly Phase[]> = {
   resume: ['paused'],
   promote: ['progressing', 'paused'],
   abort: ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
-  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed', 'succeeded'],
   retry: ['failed', 'rolled-back', 'aborted'],
   approve: ['awaiting-approval'],
   reject: ['awaiting-approval'],
@@ -36,7 +57,7 @@ export function transition(state: ReleaseState, event: ReleaseEvent, now: number
     const control = event.type as ControlType;
     if (!CONTROL_PHASES[control].includes(state.phase)) return refuse(control, state);
   }
-  const m = new Machine(structuredClone(state), now, context.gate);
+  const m = new Machine(structuredClone(state), now, context.gate, context.previousOnIdle);
   const refused = m.apply(event);
   if (refused) return { ok: false, reason: refused };
   const changed = m.effects.length > 0 || JSON.stringify(m.state) !== JSON.stringify(state);
@@ -76,7 +97,10 @@ export function transitionOrHalt(
 }
 
 function refuse(control: ControlType, state: ReleaseState): { ok: false; reason: string } {
-  const allowed = CONTROL_PHASES[control].join(', ');
+  const allowed =
+    control === 'rollback'
+      ? `${CONTROL_PHASES.rollback.filter((p) => p !== 'succeeded').join(', ')}; succeeded while its previous version is kept on the other slot`
+      : CONTROL_PHASES[control].join(', ');
   const why: Partial<Record<ControlType, string>> = {
     promote: state.phase === 'awaiting-approval' ? 'the release is waiting for approval, which promote cannot skip' : '',
     rollback: state.phase === 'pending' ? 'the release has not shifted any traffic yet; abort it instead' : '',
@@ -90,6 +114,7 @@ class Machine {
     public state: ReleaseState,
     private readonly now: number,
     private readonly gate?: DeployGate,
+    private readonly previousOnIdle?: boolean,
   ) {}
 
   /** Closed for this release: outside every deploy window or frozen, and not under break-glass. */
@@ -144,6 +169,8 @@ class Machine {
         return this.timer();
       case 'gate-verdict':
         return this.verdict(event);
+      case 'deploy-verdict':
+        return this.deployVerdict(event);
       case 'pause':
         this.state.phase = 'paused';
         this.state.reason = event.reason ?? `paused by ${event.actorId}`;
@@ -151,6 +178,7 @@ class Machine {
       case 'resume':
         return this.resume();
       case 'promote':
+        if (this.deploying) return `the artifact is not on slot ${this.state.slots?.idle} yet: wait for its deploy, or abort`;
         for (let i = this.state.stepIndex; i < this.state.steps.length; i++) {
           const s = this.state.steps[i]!;
           if (s.status === 'pending' || s.status === 'running') Object.assign(s, { status: 'skipped', finishedAt: this.iso, wakeAt: null });
@@ -163,6 +191,7 @@ class Machine {
         this.end('aborted', event.reason ?? `aborted by ${event.actorId}`);
         return undefined;
       case 'rollback':
+        if (this.state.phase === 'succeeded') return this.switchBack(event.reason ?? `switched back by ${event.actorId}`, event.actorId);
         if (this.state.phase === 'queued' && !this.state.startedAt) return 'the release has not shifted any traffic yet; abort it instead';
         this.end('rolled-back', event.reason ?? `rolled back by ${event.actorId}`);
         return undefined;
@@ -181,6 +210,8 @@ class Machine {
   enter(i: number): void {
     // A step boundary: while the environment is closed the release holds here, unless its plan says continue.
     if (this.closed && this.state.plan.onWindowClose !== 'continue') return this.hold(i);
+    // No traffic moves before the artifact is on the idle slot.
+    if (this.deploying) return this.deploy(i);
     this.state.stepIndex = i;
     const step = this.state.plan.steps[i];
     if (!step) return this.finish();
@@ -223,8 +254,8 @@ class Machine {
    * transition a crash before the commit can only re-apply that same effect, never send traffic
    * back to an earlier split after a later one.
    */
-  route(effect: Exclude<Effect, { type: 'run-gate' }>): void {
-    this.effects = this.effects.filter((e) => e.type === 'run-gate');
+  route(effect: RouterEffect): void {
+    this.effects = this.effects.filter(isJobEffect);
     this.effects.push(effect);
   }
 
@@ -262,6 +293,8 @@ class Machine {
 
   finish(): void {
     this.route({ type: 'promote' });
+    // The idle slot is live now; the previous version stays on the other one for a while.
+    if (this.state.slots) this.state.slots.keepPreviousUntil = this.at(this.state.slots.keepPreviousForMs);
     this.state.canaryWeight = 100;
     this.state.phase = 'succeeded';
     this.state.finishedAt = this.iso;
@@ -271,8 +304,9 @@ class Machine {
     const s = this.stepState;
     if (s && (s.status === 'running' || s.status === 'pending'))
       Object.assign(s, { status: s.status === 'running' ? 'failed' : 'skipped', finishedAt: this.iso, wakeAt: null });
-    // A release that never shifted traffic has nothing to undo.
-    if (this.state.phase !== 'pending') this.route({ type: 'rollback' });
+    // A release that never shifted traffic (not started, or its artifact not deployed yet) has nothing to undo.
+    if (this.state.phase !== 'pending' && !this.deploying) this.route({ type: 'rollback' });
+    if (this.state.deployment?.status === 'running') Object.assign(this.state.deployment, { status: 'failed', finishedAt: this.iso, wakeAt: null, reason });
     this.state.canaryWeight = 0;
     this.state.phase = phase;
     this.state.reason = reason;
@@ -281,6 +315,17 @@ class Machine {
 
   timer(): undefined {
     if (this.state.phase === 'queued') return this.reopen();
+    const d = this.state.deployment;
+    if (d?.status === 'running' && (this.state.phase === 'progressing' || this.state.phase === 'paused')) {
+      if (d.deadline && Date.parse(d.deadline) <= this.now) {
+        this.deployFailed(`the deploy to slot ${this.state.slots?.idle} did not finish by ${d.deadline}`);
+      } else if (d.wakeAt && Date.parse(d.wakeAt) <= this.now) {
+        // No verdict within the lease: ask again with the same attempt, so the deployer answers for the same deployment.
+        this.effects.push(this.deployEffect());
+        d.wakeAt = this.at(DEPLOY_LEASE_MS);
+      }
+      return undefined;
+    }
     const step = this.step;
     const s = this.stepState;
     if (!step || !s || s.status !== 'running' || !s.wakeAt || Date.parse(s.wakeAt) > this.now) return undefined;
@@ -335,6 +380,12 @@ class Machine {
   resume(): undefined {
     this.state.phase = 'progressing';
     this.state.reason = null;
+    // Paused while deploying, and the artifact got onto the slot meanwhile: go on to the step it was for.
+    const d = this.state.deployment;
+    if (d?.status === 'ready' && this.stepState?.status === 'pending' && this.state.stepIndex === d.thenStep) {
+      this.enter(d.thenStep);
+      return undefined;
+    }
     const step = this.step;
     const s = this.stepState;
     if (!step || !s) return undefined;
@@ -347,6 +398,7 @@ class Machine {
   }
 
   retry(fromStep: number, reason: string): string | undefined {
+    if (this.state.switchedBack) return 'this release was switched back after it succeeded: start a new release instead';
     const count = this.state.plan.steps.length;
     if (!Number.isInteger(fromStep) || fromStep < 0 || fromStep >= count) return `fromStep must be a step index 0–${count - 1}`;
     // Retrying past an approval step needs fresh approvals: that step runs again first, with the
@@ -357,10 +409,16 @@ class Machine {
       if (i > restart && i < fromStep) continue; // steps between the approval and fromStep keep their results
       Object.assign(this.state.steps[i]!, { status: 'pending', startedAt: null, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
     }
-    // Restore the traffic split the plan had reached before the step that runs first.
+    // Restore the traffic split the plan had reached before the step that runs first; a deploy
+    // that failed moved no traffic, and is made again (a new attempt) before any step.
     const weight = weightBefore(this.state, restart);
-    this.route({ type: 'set-weight', weight });
-    this.state.canaryWeight = weight;
+    if (this.deploying) {
+      this.state.deployment!.status = 'pending';
+      this.state.canaryWeight = 0;
+    } else {
+      this.route({ type: 'set-weight', weight });
+      this.state.canaryWeight = weight;
+    }
     Object.assign(this.state, { phase: 'progressing', reason, finishedAt: null, resumeFrom: restart === fromStep ? null : fromStep });
     this.enter(restart);
     return undefined;
@@ -422,6 +480,87 @@ class Machine {
     if (this.step?.type !== 'approval') return 'the current step is not an approval';
     if (event.actorId === (this.state.requesterKey ?? this.state.requestedBy)) return 'the person who requested a release may not reject it; abort it instead';
     this.failStep(`rejected by ${event.display ?? event.actorId}: ${event.comment}`);
+    return undefined;
+  }
+
+  /** The release has a deployer and its artifact is not on the idle slot yet. */
+  get deploying(): boolean {
+    const d = this.state.deployment;
+    return !!d && d.status !== 'ready';
+  }
+
+  deployEffect() {
+    const d = this.state.deployment!;
+    return { type: 'deploy' as const, slot: this.state.slots!.idle, digest: this.state.subject!.digest, attempt: d.attempt, deadline: d.deadline! };
+  }
+
+  /** Starts a deploy onto the idle slot (or goes on waiting for the one under way); step `then` is entered once it is ready. */
+  deploy(then: number): void {
+    const d = this.state.deployment!;
+    if (d.status === 'running') return;
+    if (!this.state.slots || !this.state.subject) return this.deployFailed('the release has a deployer but no slot or digest to deploy');
+    Object.assign(d, {
+      status: 'running',
+      attempt: d.attempt + 1,
+      thenStep: then,
+      startedAt: this.iso,
+      finishedAt: null,
+      wakeAt: this.at(DEPLOY_LEASE_MS),
+      deadline: this.at(DEPLOY_DEADLINE_MS),
+      digest: null,
+      reason: null,
+      evidence: null,
+    });
+    this.state.stepIndex = then;
+    this.effects.push(this.deployEffect());
+  }
+
+  deployVerdict(event: Extract<ReleaseEvent, { type: 'deploy-verdict' }>): undefined {
+    const d = this.state.deployment;
+    // A verdict for an earlier attempt, or a second answer for this one, changes nothing: the first is final.
+    if (!d || d.status !== 'running' || event.attempt !== d.attempt) return undefined;
+    if (this.state.phase !== 'progressing' && this.state.phase !== 'paused') return undefined;
+    const slot = this.state.slots?.idle;
+    const asked = this.state.subject?.digest;
+    if (event.outcome === 'failed') return this.deployFailed(`the deploy to slot ${slot} failed: ${event.reason ?? 'no reason given'}`, event.evidence);
+    if (event.digest !== asked)
+      return this.deployFailed(`the deployer reports ${event.digest ?? 'no digest'} on slot ${slot}, not ${asked} as asked`, event.evidence);
+    Object.assign(d, { status: 'ready', finishedAt: this.iso, wakeAt: null, digest: event.digest, evidence: event.evidence ?? null });
+    if (this.state.phase === 'paused') return undefined; // resume goes on
+    this.enter(d.thenStep);
+    return undefined;
+  }
+
+  /** The artifact did not get onto the slot: no traffic moved, so there is nothing to undo. */
+  deployFailed(reason: string, evidence?: unknown): undefined {
+    const d = this.state.deployment!;
+    Object.assign(d, { status: 'failed', finishedAt: this.iso, wakeAt: null, reason, evidence: evidence ?? d.evidence ?? null });
+    this.state.canaryWeight = 0;
+    if (this.state.plan.rollback.automatic) {
+      Object.assign(this.state, { phase: 'rolled-back', reason: `automatic rollback: ${reason}`, finishedAt: this.iso });
+      return undefined;
+    }
+    Object.assign(this.state, { phase: 'failed', reason: `${reason}; automatic rollback is off: retry or abort` });
+    return undefined;
+  }
+
+  /**
+   * A succeeded release whose previous version is still on the other slot: all traffic back to it
+   * in one absolute router call (the slots as the release had them: its own slot 0, the previous 100).
+   */
+  switchBack(reason: string, by: string): string | undefined {
+    const slots = this.state.slots;
+    if (!slots)
+      return 'cannot rollback a release that is succeeded: its environment has no slots that alternate, so nothing kept the previous version; start a release of it instead';
+    if (!slots.previousReleaseId) return `nothing to switch back to: this was the first release on slot ${slots.idle}`;
+    if (slots.keepPreviousUntil && Date.parse(slots.keepPreviousUntil) <= this.now)
+      return `the previous version was kept on slot ${slots.live} only until ${slots.keepPreviousUntil}: start a release of it instead`;
+    if (this.previousOnIdle !== true)
+      return `slot ${slots.live} no longer holds the previous version (a later release deployed there or is under way): start a release of it instead`;
+    this.route({ type: 'rollback' });
+    this.state.canaryWeight = 0;
+    this.state.switchedBack = { at: this.iso, by, reason };
+    Object.assign(this.state, { phase: 'rolled-back', reason, finishedAt: this.iso });
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { JOB, QUEUE_NAME, gateJobId, reconcileJobId } from '@glidepath/core';
+import { JOB, QUEUE_NAME, deployJobId, gateJobId, reconcileJobId } from '@glidepath/core';
 import { Queue } from 'bullmq';
 
 export interface JobQueueOptions {
@@ -69,6 +69,15 @@ export function createJobQueue(options: JobQueueOptions) {
     runGate(releaseId: string, stepIndex: number, attempt: number, round?: string, delayMs = 0) {
       const jobId = gateJobId(releaseId, stepIndex, attempt) + (round ? `.${round}` : '');
       return enqueue(() => queue.add(JOB.runGate, { releaseId, stepIndex, attempt }, { jobId, attempts: 3, delay: Math.max(0, delayMs) }));
+    },
+    /**
+     * Puts a release's artifact on its idle slot (attempt = the deploy attempt). `round` tells a re-ask
+     * after a lease apart; the deployer answers every ask of one attempt for the same deployment.
+     * Not retried by BullMQ on an error: the reconciler's lease asks again.
+     */
+    runDeploy(releaseId: string, attempt: number, round?: string) {
+      const jobId = deployJobId(releaseId, attempt) + (round ? `.${round}` : '');
+      return enqueue(() => queue.add(JOB.runDeploy, { releaseId, attempt }, { jobId, attempts: 3 }));
     },
     /**
      * Sends what is due for one subscription and ordering key (webhooks). `trigger` makes the

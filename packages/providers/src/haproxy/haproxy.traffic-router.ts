@@ -1,4 +1,4 @@
-import type { ConfigCheck, TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
+import type { ConfigCheck, TrafficRouter, TrafficRouterProvider, TrafficTarget } from '@glidepath/core';
 import { Type, type Static } from 'typebox';
 import { configChecker } from '../registry/check-config.ts';
 import type { Egress } from '../network/egress.ts';
@@ -64,7 +64,12 @@ export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, { 
 }
 
 export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): TrafficRouter {
-  const { runtimeApi, backend, stableServer, canaryServer } = config;
+  const { runtimeApi, backend } = config;
+  // With slots that alternate, the slot names are the servers: the idle slot takes the canary's part.
+  const serversOf = (target: TrafficTarget) =>
+    target.slots
+      ? { stableServer: target.slots.live, canaryServer: target.slots.idle }
+      : { stableServer: config.stableServer, canaryServer: config.canaryServer };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const send = (command: string) => runtimeApiCommand(runtimeApi, command, timeoutMs, open);
 
@@ -83,12 +88,13 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
     return parsed.current;
   };
 
-  const readWeights = async (): Promise<ServerWeights> => {
+  const readWeights = async ({ stableServer, canaryServer }: ReturnType<typeof serversOf>): Promise<ServerWeights> => {
     const [stable, canary] = await Promise.all([getServerWeight(stableServer), getServerWeight(canaryServer)]);
     return { stable, canary };
   };
 
-  const apply = async (canaryPercent: number) => {
+  const apply = async (target: TrafficTarget, canaryPercent: number) => {
+    const { stableServer, canaryServer } = serversOf(target);
     const want = serverWeightsFor(canaryPercent);
     // The two commands are not atomic. Writing the server with the larger target first means
     // that server is non-zero from the first write on, whatever the weights were before, so
@@ -101,7 +107,7 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
     if (want.canary > want.stable) writes.reverse();
     for (const [server, weight] of writes) await setServerWeight(server, weight);
 
-    const got = await readWeights();
+    const got = await readWeights({ stableServer, canaryServer });
     if (got.stable !== want.stable || got.canary !== want.canary) {
       throw new Error(
         `HAProxy (${runtimeApi}) did not keep the weights of backend ${backend}: asked ${stableServer}=${want.stable} ${canaryServer}=${want.canary}, ` +
@@ -120,15 +126,15 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
 
   return {
     type: 'haproxy',
-    setWeight: (_target, canaryWeight) => serial(() => apply(canaryWeight)),
-    verifyWeight: (_target, canaryWeight) =>
+    setWeight: (target, canaryWeight) => serial(() => apply(target, canaryWeight)),
+    verifyWeight: (target, canaryWeight) =>
       serial(async () => {
         const want = serverWeightsFor(canaryWeight);
-        const got = await readWeights();
+        const got = await readWeights(serversOf(target));
         return got.stable === want.stable && got.canary === want.canary;
       }),
-    promote: () => serial(() => apply(100)),
-    rollback: () => serial(() => apply(0)),
+    promote: (target) => serial(() => apply(target, 100)),
+    rollback: (target) => serial(() => apply(target, 0)),
     // Nothing is held open between commands.
     close: async () => {},
   };

@@ -1,4 +1,4 @@
-import type { TrafficRouter, TrafficRouterProvider } from '@glidepath/core';
+import type { TrafficRouter, TrafficRouterProvider, TrafficTarget } from '@glidepath/core';
 import { Type } from 'typebox';
 import { configChecker } from '../registry/check-config.ts';
 
@@ -6,7 +6,7 @@ export interface RecordedEffectEntry {
   routerKey: string;
   releaseId: string;
   effectKey: string;
-  effect: { type: 'set-weight'; weight: number } | { type: 'promote' } | { type: 'rollback' };
+  effect: ({ type: 'set-weight'; weight: number } | { type: 'promote' } | { type: 'rollback' }) & { slots?: { live: string; idle: string } };
 }
 
 /** Where the recording router writes; PostgreSQL in practice, so tests can read it back. */
@@ -32,16 +32,18 @@ export function recordingRouterProvider(): TrafficRouterProvider<{ key?: string;
     type: 'recording',
     validateConfig: configChecker(RecordingConfig),
     create(config, { recordingSink }): TrafficRouter {
-      const record = async (releaseId: string, effectKey: string, effect: RecordedEffectEntry['effect']) => {
+      const record = async (target: TrafficTarget, effectKey: string, effect: RecordedEffectEntry['effect']) => {
         if (config.latencyMs) await new Promise((r) => setTimeout(r, config.latencyMs));
-        await recordingSink.record({ routerKey: config.key ?? 'recording', releaseId, effectKey, effect });
+        // Which server is which, when slots alternate: the only way a test can tell live from idle.
+        const entry = target.slots ? { ...effect, slots: target.slots } : effect;
+        await recordingSink.record({ routerKey: config.key ?? 'recording', releaseId: target.releaseId, effectKey, effect: entry });
       };
       return {
         type: 'recording',
-        setWeight: (target, weight, ctx) => record(target.releaseId, ctx.effectKey, { type: 'set-weight', weight }),
+        setWeight: (target, weight, ctx) => record(target, ctx.effectKey, { type: 'set-weight', weight }),
         verifyWeight: async () => 'unsupported',
-        promote: (target, ctx) => record(target.releaseId, ctx.effectKey, { type: 'promote' }),
-        rollback: (target, ctx) => record(target.releaseId, ctx.effectKey, { type: 'rollback' }),
+        promote: (target, ctx) => record(target, ctx.effectKey, { type: 'promote' }),
+        rollback: (target, ctx) => record(target, ctx.effectKey, { type: 'rollback' }),
         close: async () => {},
       };
     },

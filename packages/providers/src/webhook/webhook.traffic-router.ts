@@ -38,6 +38,8 @@ export interface DesiredTrafficState {
   stable: TrafficTarget['stable'];
   canary: TrafficTarget['canary'];
   weights: { stable: number; canary: number };
+  /** With slots that alternate: the stable version runs on `live`, the canary on `idle`. */
+  slots?: { live: string; idle: string };
   action: WebhookAction;
   effectKey: string;
 }
@@ -109,6 +111,7 @@ export function createWebhookRouter(config: WebhookTargetConfig, egress: Egress)
       stable: target.stable,
       canary: target.canary,
       weights: { stable: 100 - canaryWeight, canary: canaryWeight },
+      ...(target.slots ? { slots: target.slots } : {}),
       action,
       effectKey: ctx.effectKey,
     };

@@ -1,0 +1,181 @@
+import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
+import { startManagedHost, type ManagedHost } from '@glidepath/providers/deployer-testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Schemas } from '@glidepath/client';
+import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { createTestApp } from '../testing/test-app.ts';
+
+// Slots that alternate, end to end: the real API, a real worker process, the command deployer
+// running a real script that puts digests on slots, a real health endpoint, the recording router.
+let t: Awaited<ReturnType<typeof createTestApp>>;
+let api: ReturnType<typeof apiClient>;
+let host: ManagedHost;
+let worker: WorkerProcess;
+const workerEnv = () => ({ GLIDEPATH_DEPLOY_COMMAND_DIRS: host.bin, GLIDEPATH_DEPLOY_STATE_DIR: host.state });
+
+beforeAll(async () => {
+  host = await startManagedHost();
+  t = await createTestApp({ deployCommandDirs: [host.bin] });
+  api = apiClient(t.app, t.adminToken);
+  worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: workerEnv() });
+  expect((await reply(api.POST('/api/v1/services', { body: { name: 'shop' } }))).status).toBe(201);
+  const deployer = (mode: string, extra: Record<string, string> = {}) => ({
+    type: 'command',
+    config: {
+      command: [host.script],
+      env: { SLOTS: host.slots, MODE: mode, ...extra },
+      timeoutMs: 30_000,
+      healthCheck: { url: `${host.base}/health/{slot}`, digestHeader: 'x-glidepath-digest', passes: 1, intervalMs: 100, timeoutMs: 10_000 },
+    },
+  });
+  const envs = [
+    { name: 'prod', deployer: deployer('good'), keepPreviousFor: '1h' },
+    { name: 'broken', deployer: deployer('fail'), slots: ['b1', 'b2'] },
+    { name: 'wrong', deployer: deployer('wrong'), slots: ['w1', 'w2'] },
+    { name: 'slow', deployer: deployer('good', { SLOW_SECONDS: '6' }), slots: ['quick', 'slow'] },
+  ];
+  for (const [position, env] of envs.entries()) {
+    const created = await reply(
+      api.POST('/api/v1/environments', {
+        body: { service: 'shop', position, requireUpstreamSuccess: false, target: { type: 'recording', config: { key: env.name } }, ...env },
+      }),
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+  }
+  const plan: Schemas['PlanSpec'] = {
+    strategy: 'canary',
+    steps: [
+      { type: 'setWeight', weight: 20 },
+      { type: 'pause', duration: '200ms' },
+      { type: 'setWeight', weight: 100 },
+    ],
+  };
+  expect((await reply(api.POST('/api/v1/plans', { body: { name: 'steps', spec: plan } }))).status).toBe(201);
+  for (const [version, d] of [
+    ['1.0.0', 'a'],
+    ['2.0.0', 'b'],
+    ['3.0.0', 'c'],
+  ] as const)
+    expect((await reply(api.POST('/api/v1/artifacts', { body: { service: 'shop', version, digest: digest(d) } }))).status).toBe(201);
+}, 60_000);
+afterAll(async () => {
+  await worker?.stop();
+  await t?.close();
+  await host?.close();
+});
+
+async function until(id: string, phases: string[]) {
+  let release: Schemas['ReleaseDetail'] | undefined;
+  await expect
+    .poll(
+      async () => {
+        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
+        return phases.includes(release?.phase ?? '');
+      },
+      { timeout: 60_000, interval: 50 },
+    )
+    .toBe(true);
+  return release!;
+}
+const effects = async (releaseId: string) => (await t.prisma.recordedEffect.findMany({ where: { releaseId }, orderBy: { id: 'asc' } })).map((r) => r.effect);
+const slotState = (environmentId: string) => t.prisma.environmentSlotState.findUnique({ where: { environmentId } });
+const start = async (environment: string, version: string) => {
+  const created = await reply(api.POST('/api/v1/releases', { body: { service: 'shop', environment, version, plan: 'steps' } }));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body;
+};
+
+describe('slots that alternate', { timeout: 120_000 }, () => {
+  let first: Schemas['Release'];
+  let second: Schemas['Release'];
+
+  it('registers the deployer and the slots: the first is live, the environment shows both', async () => {
+    const envs = (await api.GET('/api/v1/environments', { params: { query: { service: 'shop' } } })).data!.items;
+    const prod = envs.find((e) => e.name === 'prod')!;
+    expect(prod).toMatchObject({
+      slots: ['blue', 'green'],
+      keepPreviousFor: '1h',
+      deployer: { type: 'command', config: { env: { SLOTS: '***', MODE: '***' } } },
+    });
+  });
+
+  it('deploys to the idle slot, shifts traffic to it, and makes it live; the next release goes to the other one', async () => {
+    first = await start('prod', '1.0.0');
+    const done = await until(first.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    expect(await host.digestOn('green')).toBe(digest('a'));
+    const slots = { live: 'blue', idle: 'green' };
+    expect(await effects(first.id)).toEqual([
+      { type: 'set-weight', weight: 20, slots },
+      { type: 'promote', slots },
+    ]);
+    expect(await slotState(first.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
+
+    second = await start('prod', '2.0.0');
+    const next = await until(second.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(next.phase, next.reason ?? '').toBe('succeeded');
+    // The new version on blue; the old one still on green, not redeployed.
+    expect(await host.digestOn('blue')).toBe(digest('b'));
+    expect(await host.digestOn('green')).toBe(digest('a'));
+    const swapped = { live: 'green', idle: 'blue' };
+    expect(await effects(second.id)).toEqual([
+      { type: 'set-weight', weight: 20, slots: swapped },
+      { type: 'promote', slots: swapped },
+    ]);
+    expect(await host.runs()).toEqual([`deploy ${first.id}:deploy:1`, `deploy ${second.id}:deploy:1`]);
+    const state = await slotState(second.environment.id);
+    expect(state).toMatchObject({ liveSlot: 'blue', liveReleaseId: second.id, previousReleaseId: first.id });
+    expect(state!.previousKeptUntil!.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+  });
+
+  it('switches a succeeded release back to the previous slot at once, recorded with why; then refuses a second time', async () => {
+    const began = performance.now();
+    const rolled = await reply(
+      api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: second.id } }, body: { reason: 'checkout errors after 2.0.0' } }),
+    );
+    const ms = performance.now() - began;
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(200);
+    console.log(`switch back after success: traffic switched and recorded in ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(1000);
+    expect(rolled.body.release).toMatchObject({ phase: 'rolled-back', reason: 'checkout errors after 2.0.0' });
+    expect((await effects(second.id)).at(-1)).toEqual({ type: 'rollback', slots: { live: 'green', idle: 'blue' } });
+    expect(await slotState(second.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
+    const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: second.id } } })).data!.items;
+    expect(audit[0]).toMatchObject({ action: 'release.rolled-back', reason: 'checkout errors after 2.0.0' });
+
+    const again = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: second.id } }, body: {} }));
+    expect(again.status).toBe(409);
+    // The first release is live again, but blue no longer holds anything to go back to.
+    const firstBack = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: first.id } }, body: {} }));
+    expect(firstBack.status).toBe(409);
+    expect(firstBack.body.error!.message).toMatch(/first release/);
+    // Nothing was deployed for any of it.
+    expect(await host.runs()).toHaveLength(2);
+  });
+
+  it('a deployer that fails, or reports another digest, ends the release with the reason and moves no traffic', async () => {
+    const broken = await start('broken', '1.0.0');
+    const failed = await until(broken.id, ['rolled-back', 'failed', 'succeeded']);
+    expect(failed.phase).toBe('rolled-back');
+    expect(failed.reason).toMatch(/deploy to slot b2 failed: .*image sha256:a{64} not found/);
+    expect(await effects(broken.id)).toEqual([]);
+
+    const wrong = await start('wrong', '1.0.0');
+    const mismatch = await until(wrong.id, ['rolled-back', 'failed', 'succeeded']);
+    expect(mismatch.phase).toBe('rolled-back');
+    expect(mismatch.reason).toMatch(/sha256:e{64}/);
+    expect(await effects(wrong.id)).toEqual([]);
+  });
+
+  it('a worker killed mid-deploy is replaced and the deploy is not made twice', async () => {
+    const release = await start('slow', '3.0.0');
+    const deploymentId = `${release.id}:deploy:1`;
+    await expect.poll(() => host.performed(deploymentId), { timeout: 30_000, interval: 50 }).toBe(1);
+    await worker.kill();
+    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: workerEnv() });
+    const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    expect(await host.performed(deploymentId)).toBe(1);
+    expect(await host.digestOn('slow')).toBe(digest('c'));
+  });
+});

@@ -1,0 +1,67 @@
+import { ACTIVE_PHASES } from '@glidepath/core';
+import type { Prisma } from '../generated/prisma/client.ts';
+
+/** Which slot of an environment is live, and which release's version the other slot still holds. */
+export interface SlotState {
+  liveSlot: string;
+  liveReleaseId: string | null;
+  previousReleaseId: string | null;
+  previousKeptUntil: Date | null;
+}
+
+type Tx = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
+
+/** The environment's slot state; null before its first release with a deployer (the first slot is then live). */
+export async function readSlotState(tx: Tx, environmentId: string): Promise<SlotState | null> {
+  const [row] = await tx.$queryRaw<SlotState[]>`
+    SELECT live_slot AS "liveSlot", live_release_id::text AS "liveReleaseId", previous_release_id::text AS "previousReleaseId",
+           previous_kept_until AS "previousKeptUntil"
+      FROM environment_slot_state WHERE environment_id = ${environmentId}::uuid`;
+  return row ?? null;
+}
+
+/**
+ * What a committed transition did to the slots, written in its transaction:
+ * - `deploying`: a release deploys onto the idle slot, so the version kept there is gone;
+ * - `live`: a release succeeded, its slot is live, the previous version is kept on the other until `keptUntil`;
+ * - `switched-back`: a succeeded release was switched back, the other slot is live again and nothing good is kept.
+ */
+export type SlotChange =
+  | { kind: 'deploying'; liveSlot: string }
+  | { kind: 'live'; liveSlot: string; releaseId: string; previousReleaseId: string | null; keptUntil: string | null }
+  | { kind: 'switched-back'; liveSlot: string; releaseId: string | null };
+
+export async function recordSlotChange(tx: Tx, environmentId: string, change: SlotChange, now: Date): Promise<void> {
+  const [live, liveRelease, previous, keptUntil] =
+    change.kind === 'deploying'
+      ? [change.liveSlot, undefined, null, null]
+      : change.kind === 'live'
+        ? [change.liveSlot, change.releaseId, change.previousReleaseId, change.keptUntil]
+        : [change.liveSlot, change.releaseId, null, null];
+  // `deploying` leaves the live release as it is (the column keeps its value on conflict).
+  await tx.$executeRaw`
+    INSERT INTO environment_slot_state (environment_id, live_slot, live_release_id, previous_release_id, previous_kept_until, updated_at)
+    VALUES (${environmentId}::uuid, ${live}, ${liveRelease ?? null}::uuid, ${previous}::uuid, ${keptUntil}::timestamptz, ${now})
+    ON CONFLICT (environment_id) DO UPDATE SET
+      live_slot = EXCLUDED.live_slot,
+      live_release_id = CASE WHEN ${change.kind === 'deploying'} THEN environment_slot_state.live_release_id ELSE EXCLUDED.live_release_id END,
+      previous_release_id = EXCLUDED.previous_release_id,
+      previous_kept_until = EXCLUDED.previous_kept_until,
+      updated_at = EXCLUDED.updated_at`;
+}
+
+/**
+ * Whether a succeeded release can still be switched back at once: it is the live one, the other slot
+ * still holds the previous version, and no other release of the environment is under way (it
+ * would deploy onto that slot).
+ */
+export async function previousOnIdle(tx: Tx, releaseId: string, environmentId: string): Promise<boolean> {
+  const [row] = await tx.$queryRaw<Array<{ ok: boolean }>>`
+    SELECT EXISTS (
+      SELECT 1 FROM environment_slot_state s
+       WHERE s.environment_id = ${environmentId}::uuid AND s.live_release_id = ${releaseId}::uuid AND s.previous_release_id IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM release r
+                          WHERE r.environment_id = s.environment_id AND r.id <> ${releaseId}::uuid
+                            AND r.phase = ANY(${[...ACTIVE_PHASES]}::text[]))) AS ok`;
+  return row?.ok ?? false;
+}
