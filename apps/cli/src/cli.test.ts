@@ -159,6 +159,18 @@ describe('glidepath release create --wait', () => {
     expect((await waitingToo).code).toBe(EXIT.aborted);
   });
 
+  it('rolls back a succeeded release by starting a release of the version before it, and says which', async () => {
+    await api('POST', '/artifacts', { service: 'shop', version: '1.5.0', digest: `sha256:${'5'.repeat(64)}` });
+    const run = await glidepath(['release', 'create', '--service', 'shop', '--environment', 'a', '--version', '1.5.0', '--plan', 'quick', '--wait', '--json']);
+    expect(run.code).toBe(EXIT.ok);
+    const id = (JSON.parse(run.stdout) as { release: { id: string } }).release.id;
+    const text = await glidepath(['release', 'rollback', id, '--reason', 'bad numbers', '--json']);
+    expect(text.code, text.stderr).toBe(EXIT.ok);
+    const reply = JSON.parse(text.stdout) as { rollbackRelease: { id: string; undoes: string; artifact: { version: string } } };
+    expect(reply.rollbackRelease).toMatchObject({ undoes: id, artifact: { version: '1.0.0' } });
+    await until(reply.rollbackRelease.id, 'succeeded');
+  });
+
   it('exits 4 when waiting times out, and the release goes on', async () => {
     const run = await glidepath([
       'release',

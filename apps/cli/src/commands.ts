@@ -252,7 +252,14 @@ for (const control of CONTROLS) {
       ctx.api.POST(`/api/v1/releases/{id}/${control}`, { params: { path: { id } }, body: reason ? { reason } : {} }),
       `${control} release ${id}`,
     );
-    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: ${reply.accepted ? `${control} accepted` : reply.release.phase}`);
+    // A succeeded release no longer kept on the other slot is rolled back by a release of the version before it.
+    const undo = reply.rollbackRelease;
+    const said = undo
+      ? `rollback started as release ${undo.id} (version ${undo.artifact.version} again, undoes ${id})`
+      : reply.accepted
+        ? `${control} accepted`
+        : reply.release.phase;
+    ctx.out(ctx.json ? JSON.stringify(reply) : `release ${id}: ${said}`);
     return EXIT.ok;
   };
 }

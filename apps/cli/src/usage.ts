@@ -12,6 +12,8 @@ Commands:
   release list [--service S] [--environment E] [--phase P] [--limit N]
   release watch ID                                  like wait, without a timeout
   release pause|resume|promote|abort|rollback ID [--reason TEXT]
+                 rollback of a succeeded release: traffic back to the previous slot at once while it is kept,
+                 otherwise a release of the version before it (printed, with the release it undoes)
   release retry ID --from-step N [--reason TEXT]
   release approve ID [--comment TEXT]
   release reject ID --comment TEXT

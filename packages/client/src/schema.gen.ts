@@ -5411,6 +5411,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -5432,6 +5433,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -5638,6 +5640,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -5659,6 +5662,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -5862,6 +5866,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -5883,6 +5888,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6086,6 +6092,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6107,6 +6114,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6310,6 +6318,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6331,6 +6340,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6535,6 +6545,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6556,6 +6567,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6759,6 +6771,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6780,6 +6793,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -6984,6 +6998,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -7005,6 +7020,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -7208,6 +7224,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -7229,6 +7246,7 @@ export interface paths {
                             release: components["schemas"]["Release"];
                             /** @description GET /audit?requestId= lists the audit events this control caused */
                             requestId: string;
+                            rollbackRelease?: components["schemas"]["Release"];
                         };
                     };
                 };
@@ -12401,6 +12419,31 @@ export interface components {
                         evidenceHash: string;
                         planVersion: number;
                     };
+            /** @description slots that alternate (an environment with a deployer); null otherwise */
+            slots: {
+                deployment: {
+                    attempt: number;
+                    /** @description what the deployer reports on the slot */
+                    digest: string | null;
+                    reason: string | null;
+                    /** @description pending, running, ready or failed */
+                    status: string;
+                } | null;
+                /** @description the slot the release deploys to; live once it succeeds */
+                idle: string;
+                /** @description succeeded: until when rollback switches back to the previous version at once */
+                keepPreviousUntil: string | null;
+                /** @description the slot that served traffic when the release was created; it keeps the previous version */
+                live: string;
+                /** @description the release whose version is on the live slot */
+                previousReleaseId: string | null;
+                /** @description the release succeeded, then all traffic went back to the previous version on the other slot */
+                switchedBack: {
+                    at: string;
+                    by: string;
+                    reason: string;
+                } | null;
+            } | null;
                     comment: string | null;
                     /** @description email or token name */
                     display?: string;
@@ -12430,6 +12473,8 @@ export interface components {
                 at: string;
                 by: string;
                 display: string;
+            /** @description the succeeded release this one rolls back, by deploying the version before it again */
+            undoes: string | null;
                 reason: string;
             } | null;
             canaryWeight: number;
@@ -12494,6 +12539,31 @@ export interface components {
                         evidenceHash: string;
                         planVersion: number;
                     };
+            /** @description slots that alternate (an environment with a deployer); null otherwise */
+            slots: {
+                deployment: {
+                    attempt: number;
+                    /** @description what the deployer reports on the slot */
+                    digest: string | null;
+                    reason: string | null;
+                    /** @description pending, running, ready or failed */
+                    status: string;
+                } | null;
+                /** @description the slot the release deploys to; live once it succeeds */
+                idle: string;
+                /** @description succeeded: until when rollback switches back to the previous version at once */
+                keepPreviousUntil: string | null;
+                /** @description the slot that served traffic when the release was created; it keeps the previous version */
+                live: string;
+                /** @description the release whose version is on the live slot */
+                previousReleaseId: string | null;
+                /** @description the release succeeded, then all traffic went back to the previous version on the other slot */
+                switchedBack: {
+                    at: string;
+                    by: string;
+                    reason: string;
+                } | null;
+            } | null;
                     comment: string | null;
                     /** @description email or token name */
                     display?: string;
@@ -12523,6 +12593,8 @@ export interface components {
             /** @description start, timer, gate-verdict, pause, resume, promote, abort, rollback, retry, approve, reject, break-glass */
             type: string;
         };
+            /** @description the succeeded release this one rolls back, by deploying the version before it again */
+            undoes: string | null;
         /** @description stream message "release.updated": the small form of a release after every change */
         ReleaseUpdate: {
             canaryWeight: number;

@@ -26,6 +26,19 @@ export function releaseJson(r: ReleaseRow) {
     /** Queued: when the environment opens (deploy windows, freezes). */
     opensAt: state.phase === 'queued' ? (state.opensAt ?? null) : null,
     breakGlass: state.breakGlass ?? null,
+    slots: state.slots
+      ? {
+          live: state.slots.live,
+          idle: state.slots.idle,
+          previousReleaseId: state.slots.previousReleaseId,
+          keepPreviousUntil: state.slots.keepPreviousUntil ?? null,
+          deployment: state.deployment
+            ? { status: state.deployment.status, attempt: state.deployment.attempt, digest: state.deployment.digest, reason: state.deployment.reason }
+            : null,
+          switchedBack: state.switchedBack ?? null,
+        }
+      : null,
+    undoes: r.undoesReleaseId,
     requestedBy: r.requestedBy,
     version: r.version,
     createdAt: r.createdAt.toISOString(),

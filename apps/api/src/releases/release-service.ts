@@ -11,6 +11,7 @@ import {
   planRunProblem,
   storedPolicy,
   transitionOrHalt,
+  validatePlan,
   type BreakGlass,
   type CompiledPlan,
   type Grant,
@@ -47,7 +48,12 @@ export interface CreateReleaseInput {
   reason?: string;
   /** Start now whatever the deploy windows and freezes say, and skip approvals: a written reason, people with the right only. */
   breakGlass?: { reason: string };
+  /** Set by rollback only: the succeeded release this one undoes by deploying the version before it again. */
+  undoes?: string;
 }
+
+/** The plan a rollback runs when it has to deploy the previous version again: all traffic at once. Users cannot name a plan so. */
+export const ROLLBACK_PLAN = 'glidepath:rollback';
 
 export interface RequestContext {
   actor: Actor;
@@ -114,6 +120,83 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         keepPreviousForMs: environment.keepPreviousForMs ?? DEFAULT_KEEP_PREVIOUS_FOR_MS,
       },
       deployment: pendingDeployment(),
+    };
+  }
+
+  /** The rollback plan (one setWeight 100), created the first time a rollback needs it. */
+  async function rollbackPlan() {
+    const existing = await deps.prisma.releasePlan.findFirst({ where: { name: ROLLBACK_PLAN }, orderBy: { version: 'desc' } });
+    if (existing) return existing;
+    const spec = { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] };
+    const compiled = validatePlan(spec);
+    if (!compiled.ok) throw new Error('the rollback plan does not validate');
+    try {
+      return await deps.audited(async (tx, audit) => {
+        const plan = await tx.releasePlan.create({
+          data: { id: randomUUID(), name: ROLLBACK_PLAN, version: 1, spec, compiled: compiled.plan as object, createdBy: 'system:rollback' },
+        });
+        await audit({
+          actor: { type: 'system', id: 'rollback' },
+          action: 'plan.created',
+          subject: { type: 'plan', id: plan.id },
+          after: { name: plan.name, spec },
+        });
+        return plan;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return deps.prisma.releasePlan.findFirstOrThrow({ where: { name: ROLLBACK_PLAN } });
+      throw error;
+    }
+  }
+
+  /**
+   * Rollback of a succeeded release that can no longer switch back at once (the previous version is
+   * not kept on the other slot any more, or the environment has no slots): a new release of the
+   * version that succeeded before it, with the rollback plan, naming the release it undoes.
+   */
+  async function rollForward(id: string, why: string, event: { reason?: string | null }, ctx: RequestContext, self: CreateService) {
+    const undone = await deps.prisma.release.findUniqueOrThrow({ where: { id }, include: { service: true, environment: true } });
+    const later = await deps.prisma.release.findFirst({
+      where: { environmentId: undone.environmentId, phase: 'succeeded', finishedAt: { gt: undone.finishedAt ?? new Date(0) } },
+      orderBy: { finishedAt: 'desc' },
+    });
+    if (later) throw new AppError('conflict', `a later release (${later.id}) succeeded in ${undone.environment.name} since: roll that one back instead`);
+    const previous = await deps.prisma.release.findFirst({
+      where: { environmentId: undone.environmentId, phase: 'succeeded', id: { not: id }, finishedAt: { lt: undone.finishedAt ?? new Date() } },
+      orderBy: { finishedAt: 'desc' },
+      include: { artifact: true },
+    });
+    if (!previous)
+      throw new AppError('conflict', `${why}; and no release succeeded in ${undone.environment.name} before this one, so there is no version to go back to`);
+    const plan = await rollbackPlan();
+    const reason = `rollback of ${id}${event.reason ? `: ${event.reason}` : ''} (${why})`;
+    const started = await self.create(
+      { service: undone.service.name, environment: undone.environment.name, version: previous.artifact.version, plan: plan.name, reason, undoes: id },
+      ctx,
+    );
+    await deps.audited(async (_tx, audit) => {
+      await audit({
+        actor: ctx.actor,
+        action: 'release.rollback-started',
+        subject: { type: 'release', id },
+        environmentId: undone.environmentId,
+        payload: { rollbackRelease: started.release.id, version: previous.artifact.version, digest: previous.artifact.digest },
+        reason,
+        requestId: ctx.requestId,
+      });
+    });
+    const auditEvents = await deps.prisma.auditEvent.findMany({
+      where: { requestId: ctx.requestId },
+      orderBy: { seq: 'asc' },
+      select: { seq: true, id: true, action: true },
+      take: 20,
+    });
+    return {
+      accepted: true,
+      release: await releaseReply(id),
+      requestId: ctx.requestId,
+      auditEvents: auditEvents.map((e) => ({ ...e, seq: e.seq.toString() })),
+      rollbackRelease: started.release,
     };
   }
 
@@ -200,7 +283,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     return { service, environment, artifact, plan, compiled: { ...compiled, steps } };
   }
 
-  return {
+  const service = {
     /** Returns `created: false` when an Idempotency-Key replays an earlier identical request. */
     async create(input: CreateReleaseInput, ctx: RequestContext, idempotencyKey?: string) {
       const requestHash = createHash('sha256')
@@ -240,6 +323,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
               reason: input.reason,
               idempotencyKey,
               requestHash,
+              undoesReleaseId: input.undoes ?? null,
             },
           });
           const inbox = await tx.releaseInbox.create({
@@ -360,6 +444,9 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       if (event.type === 'abort' && expected.phase === 'aborted')
         return { accepted: queued.length > 0, release: await releaseReply(id), requestId: ctx.requestId, auditEvents: [] };
       const check = transitionOrHalt(expected, event, now(), context);
+      // A succeeded release that cannot switch back at once is rolled back by deploying the version before it again.
+      if (!check.ok && event.type === 'rollback' && expected.phase === 'succeeded' && queued.length === 0)
+        return rollForward(id, check.reason, event, ctx, service);
       if (!check.ok) {
         const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';
         throw new AppError('conflict', `${check.reason}${pending}`, { phase: release.phase, expectedPhase: expected.phase });
@@ -400,7 +487,10 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       };
     },
   };
+  return service;
 }
+
+type CreateService = { create: (input: CreateReleaseInput, ctx: RequestContext) => Promise<{ release: { id: string } }> };
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');

@@ -39,6 +39,33 @@ const ReleaseProps = {
   breakGlass: Type.Union([Type.Object({ by: Type.String(), display: Type.String(), reason: Type.String(), at: Type.String() }), Type.Null()], {
     description: 'the release runs under break-glass: windows and freezes do not hold it, approvals are skipped',
   }),
+  slots: Type.Union(
+    [
+      Type.Object({
+        live: Type.String({ description: 'the slot that served traffic when the release was created; it keeps the previous version' }),
+        idle: Type.String({ description: 'the slot the release deploys to; live once it succeeds' }),
+        previousReleaseId: Type.Union([Type.String(), Type.Null()], { description: 'the release whose version is on the live slot' }),
+        keepPreviousUntil: Type.Union([Type.String(), Type.Null()], {
+          description: 'succeeded: until when rollback switches back to the previous version at once',
+        }),
+        deployment: Type.Union([
+          Type.Object({
+            status: Type.String({ description: 'pending, running, ready or failed' }),
+            attempt: Type.Integer(),
+            digest: Type.Union([Type.String(), Type.Null()], { description: 'what the deployer reports on the slot' }),
+            reason: Type.Union([Type.String(), Type.Null()]),
+          }),
+          Type.Null(),
+        ]),
+        switchedBack: Type.Union([Type.Object({ at: Type.String(), by: Type.String(), reason: Type.String() }), Type.Null()], {
+          description: 'the release succeeded, then all traffic went back to the previous version on the other slot',
+        }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'slots that alternate (an environment with a deployer); null otherwise' },
+  ),
+  undoes: Type.Union([Type.String(), Type.Null()], { description: 'the succeeded release this one rolls back, by deploying the version before it again' }),
   requestedBy: Type.String(),
   version: Type.Integer(),
   createdAt: Type.String(),
@@ -90,4 +117,10 @@ export const ControlReply = Type.Object({
   auditEvents: Type.Array(Type.Object({ seq: Type.String(), id: Type.String(), action: Type.String() }), {
     description: 'the audit events recorded so far for this control (none while it is only accepted)',
   }),
+  rollbackRelease: Type.Optional(
+    Type.Ref('Release', {
+      description:
+        'rollback of a succeeded release whose previous version is no longer kept on the other slot: the release that deploys that version again (its undoes names this one)',
+    }),
+  ),
 });

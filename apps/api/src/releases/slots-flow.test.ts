@@ -33,6 +33,7 @@ beforeAll(async () => {
     { name: 'broken', deployer: deployer('fail'), slots: ['b1', 'b2'] },
     { name: 'wrong', deployer: deployer('wrong'), slots: ['w1', 'w2'] },
     { name: 'slow', deployer: deployer('good', { SLOW_SECONDS: '6' }), slots: ['quick', 'slow'] },
+    { name: 'brief', deployer: deployer('good'), slots: ['s1', 's2'], keepPreviousFor: '1ms' },
   ];
   for (const [position, env] of envs.entries()) {
     const created = await reply(
@@ -137,7 +138,12 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     expect(rolled.status, JSON.stringify(rolled.body)).toBe(200);
     console.log(`switch back after success: traffic switched and recorded in ${ms.toFixed(0)} ms`);
     expect(ms).toBeLessThan(1000);
-    expect(rolled.body.release).toMatchObject({ phase: 'rolled-back', reason: 'checkout errors after 2.0.0' });
+    expect(rolled.body.release).toMatchObject({
+      phase: 'rolled-back',
+      reason: 'checkout errors after 2.0.0',
+      slots: { live: 'green', idle: 'blue', previousReleaseId: first.id, switchedBack: { reason: 'checkout errors after 2.0.0' } },
+      undoes: null,
+    });
     expect((await effects(second.id)).at(-1)).toEqual({ type: 'rollback', slots: { live: 'green', idle: 'blue' } });
     expect(await slotState(second.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
     const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: second.id } } })).data!.items;
@@ -151,6 +157,28 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     expect(firstBack.body.error!.message).toMatch(/first release/);
     // Nothing was deployed for any of it.
     expect(await host.runs()).toHaveLength(2);
+  });
+
+  it('after the keep window, rollback starts a release of the version before, which says which release it undoes', async () => {
+    const v1 = await start('brief', '1.0.0');
+    expect((await until(v1.id, ['succeeded', 'rolled-back', 'failed'])).phase).toBe('succeeded');
+    const v2 = await start('brief', '2.0.0');
+    expect((await until(v2.id, ['succeeded', 'rolled-back', 'failed'])).phase).toBe('succeeded');
+    const rolled = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: v2.id } }, body: { reason: 'too slow' } }));
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
+    const undo = rolled.body.rollbackRelease!;
+    expect(undo).toMatchObject({ undoes: v2.id, artifact: { version: '1.0.0' }, plan: { name: 'glidepath:rollback' } });
+    const created = (await api.GET('/api/v1/audit', { params: { query: { subjectId: undo.id } } })).data!.items.at(-1)!;
+    expect(created).toMatchObject({ action: 'release.created' });
+    expect(created.reason).toMatch(new RegExp(`rollback of ${v2.id}: too slow \\(the previous version was kept on slot s2 only until`));
+    const done = await until(undo.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    expect(done.undoes).toBe(v2.id);
+    // Deployed again on the idle slot, then all traffic at once.
+    expect(done.slots).toMatchObject({ live: 's1', idle: 's2', previousReleaseId: v2.id, deployment: { status: 'ready', digest: digest('a') } });
+    expect(await effects(undo.id)).toEqual([{ type: 'promote', slots: { live: 's1', idle: 's2' } }]);
+    const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: v2.id } } })).data!.items;
+    expect(audit[0]).toMatchObject({ action: 'release.rollback-started' });
   });
 
   it('a deployer that fails, or reports another digest, ends the release with the reason and moves no traffic', async () => {

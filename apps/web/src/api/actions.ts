@@ -15,7 +15,8 @@ export const CONTROL_PHASES: Record<Control, readonly Phase[]> = {
   resume: ['paused'],
   promote: ['progressing', 'paused'],
   abort: ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
-  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed'],
+  // Succeeded: back to the previous slot at once while it is kept, else a release of the version before.
+  rollback: ['queued', 'awaiting-approval', 'progressing', 'paused', 'failed', 'succeeded'],
   retry: ['failed', 'rolled-back', 'aborted'],
   approve: ['awaiting-approval'],
   reject: ['awaiting-approval'],

@@ -61,9 +61,11 @@ export function ReleaseControls({ release }: { release: Release }) {
         onSuccess: (result) =>
           setDone({
             result,
-            text: result.accepted
-              ? `${LABEL[c]}: accepted; the engine applies it in a moment.`
-              : `${LABEL[c]}: done — the release is now ${result.release.phase.replace('-', ' ')}.`,
+            text: result.rollbackRelease
+              ? `${LABEL[c]}: the previous version is no longer kept on the other slot, so release ${result.rollbackRelease.id} deploys version ${result.rollbackRelease.artifact.version} again.`
+              : result.accepted
+                ? `${LABEL[c]}: accepted; the engine applies it in a moment.`
+                : `${LABEL[c]}: done — the release is now ${result.release.phase.replace('-', ' ')}.`,
           }),
       },
     );

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import type { Release } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
@@ -39,6 +40,23 @@ export function ReleaseHeader({ release }: { release: Release }) {
         <p className="callout bad break-glass" role="alert" data-testid="break-glass">
           <strong>Break-glass</strong> by {release.breakGlass.display} at {release.breakGlass.at}: {release.breakGlass.reason}. Deploy windows, freezes and
           approvals do not hold this release.
+        </p>
+      )}
+      {release.undoes && (
+        <p className="callout info" data-testid="release-undoes">
+          Rolls back release <Link to={`/releases/${release.undoes}`}>{release.undoes}</Link> by deploying the version before it again.
+        </p>
+      )}
+      {release.slots && (
+        <p className="muted" data-testid="release-slots">
+          Slots: deploys to <code>{release.slots.idle}</code> (deploy {release.slots.deployment?.status ?? 'not needed'}), previous version on{' '}
+          <code>{release.slots.live}</code>
+          {release.slots.switchedBack
+            ? ` — switched back to it by ${release.slots.switchedBack.by} at ${release.slots.switchedBack.at}`
+            : release.phase === 'succeeded' && release.slots.keepPreviousUntil
+              ? `, kept for an instant rollback until ${formatDateTime(release.slots.keepPreviousUntil)}`
+              : ''}
+          .
         </p>
       )}
       {release.reason && (

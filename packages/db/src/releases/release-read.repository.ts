@@ -67,6 +67,15 @@ const RELEASE_FIELDS = `
   'breakGlass', CASE WHEN jsonb_typeof(rs.state -> 'breakGlass') = 'object' THEN json_build_object(
     'by', rs.state #> '{breakGlass,by}', 'display', rs.state #> '{breakGlass,display}',
     'reason', rs.state #> '{breakGlass,reason}', 'at', rs.state #> '{breakGlass,at}') END,
+  'slots', CASE WHEN jsonb_typeof(rs.state -> 'slots') = 'object' THEN json_build_object(
+    'live', rs.state #> '{slots,live}', 'idle', rs.state #> '{slots,idle}', 'previousReleaseId', rs.state #> '{slots,previousReleaseId}',
+    'keepPreviousUntil', rs.state #> '{slots,keepPreviousUntil}',
+    'deployment', CASE WHEN jsonb_typeof(rs.state -> 'deployment') = 'object' THEN json_build_object(
+      'status', rs.state #> '{deployment,status}', 'attempt', rs.state #> '{deployment,attempt}',
+      'digest', rs.state #> '{deployment,digest}', 'reason', rs.state #> '{deployment,reason}') END,
+    'switchedBack', CASE WHEN jsonb_typeof(rs.state -> 'switchedBack') = 'object' THEN json_build_object(
+      'at', rs.state #> '{switchedBack,at}', 'by', rs.state #> '{switchedBack,by}', 'reason', rs.state #> '{switchedBack,reason}') END) END,
+  'undoes', r.undoes_release_id,
   'requestedBy', r.requested_by,
   'version', r.version,
   'createdAt', ${isoUtc('r.created_at')},
