@@ -42,25 +42,38 @@ export interface KnownCredential {
   lastUsedAt: Date | null;
 }
 
+/** An identity now, or once its credential has been looked up. */
+export type Found<T> = T | Promise<T>;
+
 /**
  * Finds the identity a request carries, or none. A credential that is present but worth
- * nothing is refused with 401 saying why, never treated as anonymous.
+ * nothing is refused with 401 saying why, never treated as anonymous. A remembered credential
+ * (the cache) answers at once, without a promise: every read passes here.
  */
 export function createAuthenticator(deps: { prisma: PrismaClient; sessions: SessionLimits; cache: IdentityCache<KnownCredential> }) {
-  async function bearer(secret: string, request: FastifyRequest): Promise<RequestIdentity> {
+  function remembered(key: string): KnownCredential | undefined {
+    const known = deps.cache.get(key);
+    return known && !(known.expiresAt && known.expiresAt.getTime() <= Date.now()) ? known : undefined;
+  }
+
+  function bearer(secret: string, request: FastifyRequest): Found<RequestIdentity> {
     const key = `token:${secret}`;
-    let known = deps.cache.get(key);
-    if (!known || (known.expiresAt && known.expiresAt <= new Date())) {
-      const check = await checkApiToken(deps.prisma, secret);
+    const known = remembered(key);
+    if (known) return usedToken(known, request);
+    return checkApiToken(deps.prisma, secret).then((check) => {
       if (!check.ok) throw new AppError('unauthorized', `header.authorization: ${TOKEN_PROBLEMS[check.problem]}`);
       const { token } = check;
-      known = {
+      const fresh: KnownCredential = {
         identity: { kind: 'token', id: token.id, name: token.name, groups: [], grants: check.grants, via: 'bearer', ownerUserId: token.ownerUserId },
         expiresAt: token.expiresAt,
         lastUsedAt: token.lastUsedAt,
       };
-      deps.cache.set(key, known);
-    }
+      deps.cache.set(key, fresh);
+      return usedToken(fresh, request);
+    });
+  }
+
+  function usedToken(known: KnownCredential, request: FastifyRequest): RequestIdentity {
     if (!known.lastUsedAt || Date.now() - known.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       known.lastUsedAt = new Date();
       recordTokenUse(deps.prisma, known.identity.id).catch((error: Error) => request.log.warn({ err: error }, 'could not record token use'));
@@ -68,17 +81,17 @@ export function createAuthenticator(deps: { prisma: PrismaClient; sessions: Sess
     return known.identity;
   }
 
-  async function session(secret: string, request: FastifyRequest, reply: FastifyReply): Promise<RequestIdentity> {
+  function session(secret: string, request: FastifyRequest, reply: FastifyReply): Found<RequestIdentity> {
     const key = `session:${secret}`;
-    let known = deps.cache.get(key);
-    if (!known || (known.expiresAt && known.expiresAt <= new Date())) {
-      const check = await checkSession(deps.prisma, secret, deps.sessions);
+    const known = remembered(key);
+    if (known) return usedSession(known, request);
+    return checkSession(deps.prisma, secret, deps.sessions).then((check) => {
       if (!check.ok) {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         throw new AppError('unauthorized', `cookie.${SESSION_COOKIE}: ${SESSION_PROBLEMS[check.problem]}`, { signIn: '/login' });
       }
       const { session: row, user } = check;
-      known = {
+      const fresh: KnownCredential = {
         identity: {
           kind: 'user',
           id: user.id,
@@ -91,8 +104,12 @@ export function createAuthenticator(deps: { prisma: PrismaClient; sessions: Sess
         expiresAt: row.expiresAt,
         lastUsedAt: row.lastSeenAt,
       };
-      deps.cache.set(key, known);
-    }
+      deps.cache.set(key, fresh);
+      return usedSession(fresh, request);
+    });
+  }
+
+  function usedSession(known: KnownCredential, request: FastifyRequest): RequestIdentity {
     // Idle expiry counts from the last use; writing it at most once a minute (or a tenth of the idle time) keeps reads cheap.
     if (!known.lastUsedAt || Date.now() - known.lastUsedAt.getTime() > Math.min(LAST_USED_GRANULARITY_MS, deps.sessions.idleMs / 10)) {
       known.lastUsedAt = new Date();
@@ -101,7 +118,8 @@ export function createAuthenticator(deps: { prisma: PrismaClient; sessions: Sess
     return known.identity;
   }
 
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestIdentity | undefined> => {
+  /** Throws (401) for a credential that is malformed. */
+  return (request: FastifyRequest, reply: FastifyReply): Found<RequestIdentity | undefined> => {
     const header = request.headers.authorization;
     if (header !== undefined) {
       const secret = bearerSecret(header);

@@ -2,7 +2,7 @@ import { authorize, visibleScopes, type Permission } from '@glidepath/core';
 import type { PrismaClient, SessionLimits } from '@glidepath/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../http/app-error.ts';
-import { bearerSecret, createAuthenticator, sameSecret, type KnownCredential } from './authenticate.ts';
+import { bearerSecret, createAuthenticator, sameSecret, type Found, type KnownCredential } from './authenticate.ts';
 import type { IdentityCache } from './identity-cache.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import { resolveScope, type ScopeKind } from './scope-resolver.ts';
@@ -95,14 +95,8 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     });
   }
 
-  app.addHook('onRequest', async (request, reply) => {
-    const access = request.routeOptions.config.access;
-    if (access === undefined || access === 'public' || access === 'ingest-key') return;
-    if (access === 'metrics' && options.metricsToken) {
-      const bearer = bearerSecret(request.headers.authorization);
-      if (bearer && sameSecret(bearer, options.metricsToken)) return;
-    }
-    const identity = await authenticate(request, reply);
+  /** Who the request is and whether the route lets them in at all (throws the refusal). */
+  function admit(request: FastifyRequest, access: Exclude<RouteAccess, 'public' | 'ingest-key'>, identity: RequestIdentity | undefined): void {
     if (!identity) throw new AppError('unauthorized', 'sign in (session cookie), or send "Authorization: Bearer <token>"', { signIn: '/login' });
     request.identity = identity;
     if (identity.via === 'session') checkCookieRequest(request, identity);
@@ -119,19 +113,41 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const scope = needed.scope === 'global' ? ({ kind: 'global' } as const) : ({ kind: 'any' } as const);
     const decision = authorize(identity.grants, needed.permission, scope);
     if (!decision.allowed) throw forbidden(identity, needed.permission, null, decision.rolesThatWould);
+  }
+
+  // Callback hooks: a remembered credential is decided without a promise (every read passes here).
+  app.addHook('onRequest', (request, reply, done) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public' || access === 'ingest-key') return done();
+    if (access === 'metrics' && options.metricsToken) {
+      const bearer = bearerSecret(request.headers.authorization);
+      if (bearer && sameSecret(bearer, options.metricsToken)) return done();
+    }
+    let found: Found<RequestIdentity | undefined>;
+    try {
+      found = authenticate(request, reply);
+      if (!(found instanceof Promise)) admit(request, access, found);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (found instanceof Promise) found.then((identity) => admit(request, access, identity)).then(() => done(), done);
+    else done();
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const access = request.routeOptions.config.access;
     const identity = request.identity;
-    if (!identity || typeof access !== 'object' || access.scope === 'global' || access.scope === 'any') return;
-    if (access.permission === 'release:approve') return; // decided by the approvals service (core's mayApprove)
+    if (!identity || typeof access !== 'object' || access.scope === 'global' || access.scope === 'any') return done();
+    if (access.permission === 'release:approve') return done(); // decided by the approvals service (core's mayApprove)
     // A global grant covers every resource: no need to look up where this one lives (a missing one is the handler's 404).
-    if (authorize(identity.grants, access.permission, { kind: 'global' }).allowed) return;
-    const resolved = await resolveScope(options.prisma, access.scope, request);
-    if (!resolved) return; // no such resource: the handler answers 404 as it would for anyone allowed somewhere
-    const decision = authorize(identity.grants, access.permission, resolved.scope);
-    if (!decision.allowed) throw forbidden(identity, access.permission, resolved.label, decision.rolesThatWould);
+    if (authorize(identity.grants, access.permission, { kind: 'global' }).allowed) return done();
+    resolveScope(options.prisma, access.scope, request)
+      .then((resolved) => {
+        if (!resolved) return; // no such resource: the handler answers 404 as it would for anyone allowed somewhere
+        const decision = authorize(identity.grants, access.permission, resolved.scope);
+        if (!decision.allowed) throw forbidden(identity, access.permission, resolved.label, decision.rolesThatWould);
+      })
+      .then(() => done(), done);
   });
 }
 
