@@ -11986,6 +11986,8 @@ export interface components {
             intervalMs: number;
             maxDurationMs: number;
             metrics: {
+                /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                direction?: "higher-is-worse" | "lower-is-worse";
                 kind: "errors" | "latency" | "ratio";
                 name: string;
                 thresholdMs: number | null;
@@ -12150,6 +12152,8 @@ export interface components {
                 /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
+                    /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                    direction?: "higher-is-worse" | "lower-is-worse";
                     kind: "errors" | "latency" | "ratio";
                     name: string;
                     /** @description latency metrics only: the share of requests slower than this is compared */
@@ -12199,6 +12203,8 @@ export interface components {
                     /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
                     metrics?: {
+                        /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                        direction?: "higher-is-worse" | "lower-is-worse";
                         kind: "errors" | "latency" | "ratio";
                         name: string;
                         /** @description latency metrics only: the share of requests slower than this is compared */
@@ -12221,6 +12227,8 @@ export interface components {
                 /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
+                    /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                    direction?: "higher-is-worse" | "lower-is-worse";
                     kind: "errors" | "latency" | "ratio";
                     name: string;
                     /** @description latency metrics only: the share of requests slower than this is compared */
@@ -12275,6 +12283,8 @@ export interface components {
                     /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
                     metrics?: {
+                        /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                        direction?: "higher-is-worse" | "lower-is-worse";
                         kind: "errors" | "latency" | "ratio";
                         name: string;
                         /** @description latency metrics only: the share of requests slower than this is compared */
@@ -12298,6 +12308,8 @@ export interface components {
                 /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
                 maxDuration?: string | number;
                 metrics?: {
+                    /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                    direction?: "higher-is-worse" | "lower-is-worse";
                     kind: "errors" | "latency" | "ratio";
                     name: string;
                     /** @description latency metrics only: the share of requests slower than this is compared */
@@ -12352,6 +12364,8 @@ export interface components {
                     /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
                     interval?: string | number;
                     metrics?: {
+                        /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                        direction?: "higher-is-worse" | "lower-is-worse";
                         kind: "errors" | "latency" | "ratio";
                         name: string;
                         /** @description latency metrics only: the share of requests slower than this is compared */

@@ -12,6 +12,10 @@ const Duration = (range?: string) =>
   Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' }), Type.Number({ minimum: 0 })], {
     description: `"500ms", "30s", "10m", "2h", or seconds as a number${range ? `; ${range}` : ''}`,
   });
+const MetricDirection = Type.Union([Type.Literal('higher-is-worse'), Type.Literal('lower-is-worse')], {
+  description:
+    "ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy)",
+});
 const AnalysisMetric = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -20,6 +24,7 @@ const AnalysisMetric = Type.Object(
     thresholdMs: Type.Optional(
       Type.Number({ minimum: 1, maximum: 60_000, description: 'latency metrics only: the share of requests slower than this is compared' }),
     ),
+    direction: Type.Optional(MetricDirection),
   },
   { additionalProperties: false },
 );
@@ -189,7 +194,15 @@ export const CompiledStep = Type.Union(
       minDurationMs: Type.Number(),
       maxDurationMs: Type.Number(),
       alpha: Type.Number(),
-      metrics: Type.Array(Type.Object({ name: Type.String(), kind: MetricKind, tolerance: Type.Number(), thresholdMs: Nullable(Type.Number()) })),
+      metrics: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          kind: MetricKind,
+          tolerance: Type.Number(),
+          thresholdMs: Nullable(Type.Number()),
+          direction: Type.Optional(MetricDirection),
+        }),
+      ),
       onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
       watch: Type.Boolean(),
     }),

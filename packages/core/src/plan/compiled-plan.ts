@@ -1,4 +1,4 @@
-import type { InconclusiveOutcome } from './plan-spec.ts';
+import type { InconclusiveOutcome, MetricDirection } from './plan-spec.ts';
 
 /** Validated, normalised plan: durations in ms, defaults filled in, one flat list of steps. */
 export interface AnalysisMetric {
@@ -6,6 +6,8 @@ export interface AnalysisMetric {
   kind: 'errors' | 'latency' | 'ratio';
   tolerance: number;
   thresholdMs: number | null;
+  /** Ratio metrics only (always set on them; absent on other kinds and on plans stored before it existed: higher-is-worse). */
+  direction?: MetricDirection;
 }
 
 export interface SmokeCheck {

@@ -40,7 +40,15 @@ export interface AnalysisMetricSpec {
   tolerance?: number;
   /** For latency only, 1–60000: the canary's share of requests slower than this is compared with the baseline's. */
   thresholdMs?: number;
+  /**
+   * For ratio only (default higher-is-worse): which way the numerator ÷ denominator is a regression.
+   * higher-is-worse: fail when the canary's rate exceeds tolerance × the baseline's (declined payments, wrong predictions);
+   * lower-is-worse: fail when it falls below the baseline's ÷ tolerance (checkout conversion, accuracy).
+   */
+  direction?: MetricDirection;
 }
+
+export type MetricDirection = 'higher-is-worse' | 'lower-is-worse';
 
 export interface SmokeCheckSpec {
   /** Starts with "/", at most 2000 characters. */

@@ -253,4 +253,59 @@ describe('validatePlan', () => {
       expect(problems(spec)).toEqual([]);
     });
   });
+  describe('ratio metrics: a direction says which way is a regression', () => {
+    const plan = (metric: object) => ({
+      strategy: 'canary',
+      steps: [
+        { type: 'setWeight', weight: 10 },
+        { type: 'analysis', metrics: [metric] },
+      ],
+    });
+    const compiled = (metric: object) => {
+      const result = validatePlan(plan(metric));
+      return result.ok ? (result.plan.steps[1] as { metrics: unknown[] }).metrics[0] : result.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+
+    it.each([
+      [
+        'a ratio without a direction: higher is worse',
+        { name: 'declines', kind: 'ratio' },
+        { name: 'declines', kind: 'ratio', tolerance: 1.5, thresholdMs: null, direction: 'higher-is-worse' },
+      ],
+      [
+        'a ratio where higher is worse',
+        { name: 'wrong', kind: 'ratio', direction: 'higher-is-worse', tolerance: 1.2 },
+        { name: 'wrong', kind: 'ratio', tolerance: 1.2, thresholdMs: null, direction: 'higher-is-worse' },
+      ],
+      [
+        'a conversion where lower is worse',
+        { name: 'conversion', kind: 'ratio', direction: 'lower-is-worse' },
+        { name: 'conversion', kind: 'ratio', tolerance: 1.5, thresholdMs: null, direction: 'lower-is-worse' },
+      ],
+      ['an error metric: no direction stored', { name: 'e', kind: 'errors' }, { name: 'e', kind: 'errors', tolerance: 1.5, thresholdMs: null }],
+      [
+        'a latency metric: no direction stored',
+        { name: 'l', kind: 'latency', thresholdMs: 250 },
+        { name: 'l', kind: 'latency', tolerance: 1.5, thresholdMs: 250 },
+      ],
+      [
+        'a direction on errors',
+        { name: 'e', kind: 'errors', direction: 'lower-is-worse' },
+        ['steps[1].metrics[0].direction: applies to ratio metrics only (errors and slow requests are always worse when higher)'],
+      ],
+      [
+        'a direction on latency, even the default',
+        { name: 'l', kind: 'latency', direction: 'higher-is-worse' },
+        ['steps[1].metrics[0].direction: applies to ratio metrics only (errors and slow requests are always worse when higher)'],
+      ],
+      ['an unknown direction', { name: 'r', kind: 'ratio', direction: 'down' }, ['steps[1].metrics[0].direction: must be higher-is-worse or lower-is-worse']],
+      [
+        'a direction that is not a string',
+        { name: 'r', kind: 'ratio', direction: -1 },
+        ['steps[1].metrics[0].direction: must be higher-is-worse or lower-is-worse'],
+      ],
+    ])('%s', (_name, metric, expected) => {
+      expect(compiled(metric)).toEqual(expected);
+    });
+  });
 });

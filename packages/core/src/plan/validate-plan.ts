@@ -289,7 +289,7 @@ class Validator {
     if (!list) return undefined;
     const metrics = list.map((m, i) => {
       const p = `${path}[${i}]`;
-      const s = this.object(m, p, ['name', 'kind', 'tolerance', 'thresholdMs']);
+      const s = this.object(m, p, ['name', 'kind', 'tolerance', 'thresholdMs', 'direction']);
       if (!s) return undefined;
       const name = this.string(s.name, `${p}.name`, { maxLength: L.nameLength });
       if (s.kind !== 'errors' && s.kind !== 'latency' && s.kind !== 'ratio') this.fail(`${p}.kind`, 'must be errors, latency or ratio');
@@ -304,8 +304,18 @@ class Validator {
           : s.kind !== 'latency'
             ? this.fail(`${p}.thresholdMs`, 'applies to latency metrics only')
             : this.number(s.thresholdMs, `${p}.thresholdMs`, L.minLatencyThresholdMs, L.latencyThresholdMs);
-      if (!name || tolerance === undefined || thresholdMs === undefined) return undefined;
-      return { name, kind: s.kind as AnalysisMetric['kind'], tolerance, thresholdMs };
+      // Only a ratio has a direction to choose: errors and slow requests are always the bad side.
+      const direction =
+        s.direction === undefined
+          ? 'higher-is-worse'
+          : s.kind !== 'ratio'
+            ? this.fail(`${p}.direction`, 'applies to ratio metrics only (errors and slow requests are always worse when higher)')
+            : s.direction === 'higher-is-worse' || s.direction === 'lower-is-worse'
+              ? s.direction
+              : this.fail(`${p}.direction`, 'must be higher-is-worse or lower-is-worse');
+      if (!name || tolerance === undefined || thresholdMs === undefined || direction === undefined) return undefined;
+      const kind = s.kind as AnalysisMetric['kind'];
+      return kind === 'ratio' ? { name, kind, tolerance, thresholdMs, direction } : { name, kind, tolerance, thresholdMs };
     });
     const names = metrics.map((m) => m?.name);
     names.forEach((n, i) => {
