@@ -136,6 +136,25 @@ describe('haproxy router against a real HAProxy', () => {
     }
   });
 
+  it('with slots that alternate, takes the slot names as servers: the idle one gets the canary share, whichever it is', async () => {
+    const r = router(appConfig(haproxy.tcpApi));
+    const weight = async (server: string) =>
+      parseGetWeightReply(await runtimeApiCommand(haproxy.unixApi, `get weight app/${server}`, 1000, connectDirectly))!.current;
+    // The server configured as canary went live with the release before; this one deploys to the other.
+    const swapped = { ...target, slots: { live: 'canary', idle: 'stable' } };
+    await r.promote(target, ctx);
+    await r.setWeight(swapped, 20, ctx);
+    expect([await weight('stable'), await weight('canary')]).toEqual([20, 80]);
+    expect(await r.verifyWeight(swapped, 20)).toBe(true);
+    expect(Math.abs((await haproxy.observeCanaryShare(400)) - 80)).toBeLessThanOrEqual(1);
+    await r.promote(swapped, ctx);
+    expect([await weight('stable'), await weight('canary')]).toEqual([100, 0]);
+    // Switched back after success: all traffic to the slot the release started from.
+    await r.rollback(swapped, ctx);
+    expect([await weight('stable'), await weight('canary')]).toEqual([0, 100]);
+    await r.rollback(target, ctx);
+  });
+
   it('changes nothing when asked for the weights already in place', async () => {
     const r = router(appConfig(haproxy.tcpApi));
     await r.setWeight(target, 5, ctx);
