@@ -12033,6 +12033,8 @@ export interface components {
             hasIngestKey: boolean;
             id: string;
             keepPreviousFor: string | null;
+            /** @description the slot serving traffic now; the other one is idle */
+            liveSlot: string | null;
             metrics: {
                 config: {
                     [key: string]: unknown;
@@ -12419,20 +12421,6 @@ export interface components {
                 id: string;
                 name: string;
             };
-            startedAt: string | null;
-            stepIndex: number;
-            steps: {
-                approvals: {
-                    /** @description user:<id>, or token:<id> for a service account */
-                    actorId: string;
-                    at: string;
-                    /** @description what was approved */
-                    binding?: {
-                        digest: string;
-                        environmentId: string;
-                        evidenceHash: string;
-                        planVersion: number;
-                    };
             /** @description slots that alternate (an environment with a deployer); null otherwise */
             slots: {
                 deployment: {
@@ -12458,6 +12446,20 @@ export interface components {
                     reason: string;
                 } | null;
             } | null;
+            startedAt: string | null;
+            stepIndex: number;
+            steps: {
+                approvals: {
+                    /** @description user:<id>, or token:<id> for a service account */
+                    actorId: string;
+                    at: string;
+                    /** @description what was approved */
+                    binding?: {
+                        digest: string;
+                        environmentId: string;
+                        evidenceHash: string;
+                        planVersion: number;
+                    };
                     comment: string | null;
                     /** @description email or token name */
                     display?: string;
@@ -12473,6 +12475,8 @@ export interface components {
                 status: "pending" | "running" | "succeeded" | "failed" | "skipped";
                 wakeAt: string | null;
             }[];
+            /** @description the succeeded release this one rolls back, by deploying the version before it again */
+            undoes: string | null;
             updatedAt: string;
             version: number;
         };
@@ -12487,8 +12491,6 @@ export interface components {
                 at: string;
                 by: string;
                 display: string;
-            /** @description the succeeded release this one rolls back, by deploying the version before it again */
-            undoes: string | null;
                 reason: string;
             } | null;
             canaryWeight: number;
@@ -12539,20 +12541,6 @@ export interface components {
                 id: string;
                 name: string;
             };
-            startedAt: string | null;
-            stepIndex: number;
-            steps: {
-                approvals: {
-                    /** @description user:<id>, or token:<id> for a service account */
-                    actorId: string;
-                    at: string;
-                    /** @description what was approved */
-                    binding?: {
-                        digest: string;
-                        environmentId: string;
-                        evidenceHash: string;
-                        planVersion: number;
-                    };
             /** @description slots that alternate (an environment with a deployer); null otherwise */
             slots: {
                 deployment: {
@@ -12578,6 +12566,20 @@ export interface components {
                     reason: string;
                 } | null;
             } | null;
+            startedAt: string | null;
+            stepIndex: number;
+            steps: {
+                approvals: {
+                    /** @description user:<id>, or token:<id> for a service account */
+                    actorId: string;
+                    at: string;
+                    /** @description what was approved */
+                    binding?: {
+                        digest: string;
+                        environmentId: string;
+                        evidenceHash: string;
+                        planVersion: number;
+                    };
                     comment: string | null;
                     /** @description email or token name */
                     display?: string;
@@ -12593,6 +12595,8 @@ export interface components {
                 status: "pending" | "running" | "succeeded" | "failed" | "skipped";
                 wakeAt: string | null;
             }[];
+            /** @description the succeeded release this one rolls back, by deploying the version before it again */
+            undoes: string | null;
             updatedAt: string;
             version: number;
         };
@@ -12607,8 +12611,6 @@ export interface components {
             /** @description start, timer, gate-verdict, pause, resume, promote, abort, rollback, retry, approve, reject, break-glass */
             type: string;
         };
-            /** @description the succeeded release this one rolls back, by deploying the version before it again */
-            undoes: string | null;
         /** @description stream message "release.updated": the small form of a release after every change */
         ReleaseUpdate: {
             canaryWeight: number;

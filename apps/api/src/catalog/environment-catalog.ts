@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { formatDuration, parseDuration, validatePolicy } from '@glidepath/core';
-import { hashToken, Prisma, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import { hashToken, Prisma, readLiveSlots, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
 import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { createApiDeployers } from '../providers.ts';
 import { AppError } from '../http/app-error.ts';
@@ -46,7 +46,8 @@ export function redactSecrets(target: unknown): unknown {
 }
 
 type EnvironmentRow = Awaited<ReturnType<PrismaClient['environment']['findUniqueOrThrow']>> & { service?: { name: string } };
-export function environmentJson(e: EnvironmentRow) {
+/** `live`: the recorded live slot; before any release with a deployer, the first slot is live. */
+export function environmentJson(e: EnvironmentRow, live?: string) {
   return {
     id: e.id,
     serviceId: e.serviceId,
@@ -58,6 +59,7 @@ export function environmentJson(e: EnvironmentRow) {
     smokeBaseUrl: e.smokeBaseUrl,
     deployer: redactSecrets(e.deployer) ?? null,
     slots: e.slots,
+    liveSlot: e.slots.length ? (live && e.slots.includes(live) ? live : e.slots[0]!) : null,
     keepPreviousFor: e.keepPreviousForMs === null ? null : formatDuration(e.keepPreviousForMs),
     hasIngestKey: e.ingestKeyHash !== null,
     policy: e.policy,
@@ -210,13 +212,17 @@ export function createEnvironmentCatalog(deps: {
         where: { ...(filter.service ? { service: { name: filter.service } } : {}), ...(visible === 'all' ? {} : { id: { in: visible.environmentIds } }) },
         orderBy: [{ serviceId: 'asc' }, { position: 'asc' }],
       });
-      return rows.map(environmentJson);
+      const live = await readLiveSlots(
+        deps.prisma,
+        rows.filter((r) => r.slots.length).map((r) => r.id),
+      );
+      return rows.map((r) => environmentJson(r, live.get(r.id)));
     },
 
     async get(id: string) {
       const env = await deps.prisma.environment.findUnique({ where: { id } });
       if (!env) throw new AppError('not_found', `environment ${id} does not exist`);
-      return environmentJson(env);
+      return environmentJson(env, (await readLiveSlots(deps.prisma, [id])).get(id));
     },
 
     async update(
@@ -255,13 +261,14 @@ export function createEnvironmentCatalog(deps: {
             updatedAt: new Date(),
           },
         });
-        const after = environmentJson(updated);
+        const live = (await readLiveSlots(tx, [id])).get(id);
+        const after = environmentJson(updated, live);
         await audit({
           actor: ctx.actor,
           action: 'environment.updated',
           subject: { type: 'environment', id },
           environmentId: id,
-          before: environmentJson(current),
+          before: environmentJson(current, live),
           after,
           requestId: ctx.requestId,
           reason: ctx.reason,

@@ -95,6 +95,7 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const prod = envs.find((e) => e.name === 'prod')!;
     expect(prod).toMatchObject({
       slots: ['blue', 'green'],
+      liveSlot: 'blue',
       keepPreviousFor: '1h',
       deployer: { type: 'command', config: { env: { SLOTS: '***', MODE: '***' } } },
     });
@@ -111,6 +112,7 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
       { type: 'promote', slots },
     ]);
     expect(await slotState(first.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
+    expect((await api.GET('/api/v1/environments/{id}', { params: { path: { id: first.environment.id } } })).data).toMatchObject({ liveSlot: 'green' });
 
     second = await start('prod', '2.0.0');
     const next = await until(second.id, ['succeeded', 'rolled-back', 'failed']);

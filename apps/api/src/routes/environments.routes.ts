@@ -37,6 +37,7 @@ const Environment = Type.Object(
     smokeBaseUrl: Type.Union([Type.String(), Type.Null()]),
     deployer: Type.Union([ProviderSpec, Type.Null()], { description: 'what puts an artifact on a slot; null when CI deploys by itself' }),
     slots: Type.Array(Type.String(), { description: 'the two slots that alternate (empty without a deployer)' }),
+    liveSlot: Type.Union([Type.String(), Type.Null()], { description: 'the slot serving traffic now; the other one is idle' }),
     keepPreviousFor: Type.Union([Type.String(), Type.Null()]),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),

@@ -20,6 +20,14 @@ export async function readSlotState(tx: Tx, environmentId: string): Promise<Slot
   return row ?? null;
 }
 
+/** The live slot of each of these environments that has a recorded one. */
+export async function readLiveSlots(tx: Tx, environmentIds: readonly string[]): Promise<Map<string, string>> {
+  if (environmentIds.length === 0) return new Map();
+  const rows = await tx.$queryRaw<Array<{ id: string; live: string }>>`
+    SELECT environment_id::text AS id, live_slot AS live FROM environment_slot_state WHERE environment_id = ANY(${[...environmentIds]}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.live]));
+}
+
 /**
  * What a committed transition did to the slots, written in its transaction:
  * - `deploying`: a release deploys onto the idle slot, so the version kept there is gone;
