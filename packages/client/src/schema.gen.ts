@@ -2790,6 +2790,13 @@ export interface paths {
                                 /** @description ms; null for +Inf */
                                 le: number | null;
                             }[];
+                            /** @description counts for ratio metrics in this interval, by the plan's metric name (at most 64 characters): numerator ≤ denominator, e.g. { accuracy: { numerator: 91, denominator: 100 } } for correct predictions out of labelled ones */
+                            ratios?: {
+                                [key: string]: {
+                                    denominator: number;
+                                    numerator: number;
+                                };
+                            };
                             requests: number;
                             /** Format: date-time */
                             to: string;

@@ -32,7 +32,7 @@ import {
   type JobQueue,
   type PrismaClient,
 } from '@glidepath/db';
-import { prometheusReadsLatency } from '@glidepath/providers';
+import { prometheusMeasuresRatio, prometheusReadsLatency } from '@glidepath/providers';
 import canonicalize from 'canonicalize';
 import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
@@ -242,8 +242,16 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     }
 
     const compiled = plan.compiled as unknown as CompiledPlan;
-    const ratio = compiled.steps.find((s) => s.type === 'analysis' && s.metrics.some((m) => m.kind === 'ratio'));
-    if (ratio) throw new AppError('conflict', `plan "${plan.name}" uses a ratio metric, which no metrics source can measure yet; use errors or latency`);
+    // A ratio metric the environment's source has no numerator and denominator for would stay inconclusive
+    // until maxDuration, every time. Pushed metrics carry any named ratio; Prometheus needs ratios.<name> queries.
+    const unmeasured = compiled.steps
+      .flatMap((s) => (s.type === 'analysis' ? s.metrics : []))
+      .find((m) => m.kind === 'ratio' && environment.metrics && !ratioMeasured(environment.metrics, m.name));
+    if (unmeasured)
+      throw new AppError(
+        'conflict',
+        `plan "${plan.name}" judges the ratio metric "${unmeasured.name}", which environment ${environment.name} never measures: ${ratioMissing(environment.metrics, unmeasured.name)}`,
+      );
     // A latency metric against a source that never reads latency (Prometheus with an empty latencyBuckets
     // query, or HAProxy's own metrics, which have no histogram) would stay inconclusive until maxDuration,
     // every time: it can never be measured there.
@@ -501,4 +509,17 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       { field: 'querystring.cursor', problem: 'is not a cursor this API gave out' },
     ]);
   return { createdAt, id };
+}
+
+/** Whether an environment's metrics source ({ type, config }) has counts for the ratio metric so named. */
+function ratioMeasured(source: unknown, name: string): boolean {
+  const s = source as { type?: string; config?: unknown } | null;
+  return s?.type === 'pushed' || (s?.type === 'prometheus' && prometheusMeasuresRatio(s.config, name));
+}
+
+function ratioMissing(source: unknown, name: string): string {
+  const type = (source as { type?: string } | null)?.type;
+  return type === 'prometheus'
+    ? `its Prometheus source has no ratios.${JSON.stringify(name).slice(1, -1)} queries (a numerator and a denominator)`
+    : `its metrics source (${type}) reads no ratios; push them, or give Prometheus ratios.<name> queries`;
 }

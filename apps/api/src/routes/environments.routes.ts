@@ -75,6 +75,8 @@ const UpdateEnvironment = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** A bound no real interval reaches and JSON numbers hold exactly (sums over a day of samples stay below 2^53). */
+const MAX_RATIO_COUNT = 1_000_000_000_000;
 const Sample = Type.Object(
   {
     version: Type.String({ minLength: 1, maxLength: 128 }),
@@ -95,6 +97,20 @@ const Sample = Type.Object(
         },
       ),
     ),
+    ratios: Type.Optional(
+      Type.Record(
+        Type.String({ minLength: 1, maxLength: 64 }),
+        Type.Object(
+          { numerator: Type.Integer({ minimum: 0, maximum: MAX_RATIO_COUNT }), denominator: Type.Integer({ minimum: 0, maximum: MAX_RATIO_COUNT }) },
+          { additionalProperties: false },
+        ),
+        {
+          maxProperties: 10,
+          description:
+            "counts for ratio metrics in this interval, by the plan's metric name (at most 64 characters): numerator ≤ denominator, e.g. { accuracy: { numerator: 91, denominator: 100 } } for correct predictions out of labelled ones",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -102,13 +118,24 @@ const MetricsBody = Type.Object({ samples: Type.Array(Sample, { minItems: 1, max
 
 /** Checks what a schema cannot: counts that add up. Returns problems with their paths. */
 function sampleProblems(
-  samples: Array<{ from: string; to: string; requests: number; errors: number; latencyBuckets?: Array<{ le: number | null; count: number }> }>,
+  samples: Array<{
+    from: string;
+    to: string;
+    requests: number;
+    errors: number;
+    latencyBuckets?: Array<{ le: number | null; count: number }>;
+    ratios?: Record<string, { numerator: number; denominator: number }>;
+  }>,
 ) {
   const problems: Array<{ field: string; problem: string }> = [];
   samples.forEach((s, i) => {
     const at = `body.samples[${i}]`;
     if (Date.parse(s.to) <= Date.parse(s.from)) problems.push({ field: `${at}.to`, problem: 'must be after from' });
     if (s.errors > s.requests) problems.push({ field: `${at}.errors`, problem: 'must not exceed requests' });
+    for (const [name, r] of Object.entries(s.ratios ?? {})) {
+      if (name.length < 1 || name.length > 64) problems.push({ field: `${at}.ratios`, problem: 'a ratio name has 1 to 64 characters' });
+      if (r.numerator > r.denominator) problems.push({ field: `${at}.ratios.${name}.numerator`, problem: 'must not exceed denominator' });
+    }
     const buckets = s.latencyBuckets;
     if (!buckets) return;
     buckets.forEach((b, j) => {
@@ -225,6 +252,7 @@ export function environmentsRoutes(deps: {
             requests: BigInt(s.requests),
             errors: BigInt(s.errors),
             latencyBuckets: s.latencyBuckets,
+            ratios: s.ratios,
           })),
         });
         return reply.status(202).send({ accepted: request.body.samples.length });

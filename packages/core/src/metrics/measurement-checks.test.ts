@@ -176,3 +176,60 @@ describe('admitMeasurement: what one look may feed the judge', () => {
     expect(countsFromEvidence(evidence) !== null).toBe(found);
   });
 });
+
+describe('ratios: each a numerator within its denominator, there for every ratio metric, never going down', () => {
+  const withRatios = (ratios: Record<string, { numerator: number; denominator: number }>): SideMeasurement => ({ ...side(100, 1), ratios });
+  const r = (numerator: number, denominator: number) => ({ numerator, denominator });
+
+  it.each<[string, SideMeasurement, RegExp | null]>([
+    ['sane', withRatios({ accuracy: r(90, 100) }), null],
+    ['nothing labelled yet (0 / 0)', withRatios({ accuracy: r(0, 0) }), null],
+    ['missing: not read for this version', side(100, 1), /canary ratio "accuracy": no numerator and denominator read for it/],
+    ['another ratio, not the one the step judges', withRatios({ conversion: r(1, 2) }), /canary ratio "accuracy": no numerator/],
+    ['a NaN numerator', withRatios({ accuracy: r(Number.NaN, 100) }), /canary ratio "accuracy" numerator is NaN/],
+    ['an infinite denominator', withRatios({ accuracy: r(1, Infinity) }), /canary ratio "accuracy" denominator is Infinity/],
+    ['a negative numerator', withRatios({ accuracy: r(-1, 100) }), /numerator is -1: counts are whole numbers/],
+    ['a fractional denominator', withRatios({ accuracy: r(1, 10.5) }), /denominator is 10.5/],
+    ['numerator over denominator', withRatios({ accuracy: r(101, 100) }), /canary ratio "accuracy" has a numerator of 101 over a denominator of 100/],
+  ])('checkSide: %s', (_name, measured, reason) => {
+    const problem = checkSide('canary', measured, ['accuracy']);
+    if (reason === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(reason);
+  });
+
+  it('a ratio that went down since the last look is skipped with why; one new this look is not compared', () => {
+    const look = (canary: Record<string, ReturnType<typeof r>>, baseline: Record<string, ReturnType<typeof r>>) => ({
+      canary: withRatios(canary),
+      baseline: withRatios(baseline),
+      source: null,
+    });
+    const first = admitMeasurement(look({ accuracy: r(50, 60) }, { accuracy: r(500, 600) }), null, ['accuracy']);
+    expect(first.noDataReason).toBeNull();
+    expect(first.counts?.canary.ratios).toEqual({ accuracy: r(50, 60) });
+    const down = admitMeasurement(look({ accuracy: r(40, 70) }, { accuracy: r(520, 630) }), first.counts, ['accuracy']);
+    expect(down.usable).toBeNull();
+    expect(down.noDataReason).toMatch(/canary ratio "accuracy" numerator went down since the last look \(50 → 40\)/);
+    const denominator = admitMeasurement(look({ accuracy: r(50, 60) }, { accuracy: r(520, 590) }), first.counts, ['accuracy']);
+    expect(denominator.noDataReason).toMatch(/baseline ratio "accuracy" denominator went down since the last look \(600 → 590\)/);
+    const more = admitMeasurement(look({ accuracy: r(60, 80), conversion: r(1, 9) }, { accuracy: r(600, 700), conversion: r(0, 0) }), first.counts, [
+      'accuracy',
+      'conversion',
+    ]);
+    expect(more.noDataReason).toBeNull();
+    const missing = admitMeasurement(look({ accuracy: r(60, 80) }, {}), first.counts, ['accuracy']);
+    expect(missing.noDataReason).toMatch(/baseline ratio "accuracy": no numerator and denominator read/);
+  });
+
+  it('countsFromEvidence keeps stored ratios that are counts, and drops the rest', () => {
+    const stored = {
+      lastCounts: {
+        canary: { requests: 1, errors: 0, latencyTotal: null, ratios: { accuracy: r(3, 4), broken: { numerator: '3', denominator: 4 } } },
+        baseline: { requests: 9, errors: 1, latencyTotal: null },
+      },
+    };
+    expect(countsFromEvidence(stored)).toEqual({
+      canary: { requests: 1, errors: 0, latencyTotal: null, ratios: { accuracy: r(3, 4) } },
+      baseline: { requests: 9, errors: 1, latencyTotal: null },
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import type { Histogram, HistogramBucket } from '../judge/latency.ts';
-import { isNoData, type MeasureResult, type Measurement, type SideMeasurement } from '../ports/metric-provider.ts';
+import { isNoData, type MeasureResult, type Measurement, type RatioCounts, type SideMeasurement } from '../ports/metric-provider.ts';
 
 /**
  * What a metrics source answered, before anything is believed: one labelled value per series,
@@ -92,18 +92,33 @@ export function readLatencyBuckets(what: string, series: readonly LabelledValue[
   return { ok: true, value: { buckets } };
 }
 
-/** Every number of a side is a finite non-negative integer, and errors fit in requests. */
-export function checkSide(name: string, side: SideMeasurement): string | null {
+/**
+ * Every number of a side is a finite non-negative integer, errors fit in requests, and each
+ * ratio's numerator fits in its denominator; every ratio in `ratios` (the step's ratio metrics)
+ * is there: a ratio the source did not read cannot be judged this look.
+ */
+export function checkSide(name: string, side: SideMeasurement, ratios: readonly string[] = []): string | null {
+  for (const ratio of ratios)
+    if (!side.ratios || !Object.hasOwn(side.ratios, ratio))
+      return `${name} ratio "${ratio}": no numerator and denominator read for it (nothing pushed or scraped for this version in the window yet)`;
+  const ratioEntries = Object.entries(side.ratios ?? {});
   const numbers: Array<[string, number]> = [
     ['requests', side.requests],
     ['errors', side.errors],
     ...(side.latency?.buckets.map((b, i): [string, number] => [`latency bucket ${i}`, b.count]) ?? []),
+    ...ratioEntries.flatMap(([r, c]): Array<[string, number]> => [
+      [`ratio "${r}" numerator`, c?.numerator],
+      [`ratio "${r}" denominator`, c?.denominator],
+    ]),
   ];
   for (const [what, value] of numbers) {
     if (!Number.isFinite(value) || !Number.isInteger(value) || value < 0) return `${name} ${what} is ${value}: counts are whole numbers ≥ 0`;
   }
   if (side.errors > side.requests)
     return `${name} has ${side.errors} errors in ${side.requests} requests: the errors query counts something the requests query does not`;
+  for (const [r, c] of ratioEntries)
+    if (c.numerator > c.denominator)
+      return `${name} ratio "${r}" has a numerator of ${c.numerator} over a denominator of ${c.denominator}: the numerator counts something the denominator does not`;
   if (side.latency) {
     const b = side.latency.buckets;
     if (b.length === 0 || b.at(-1)!.le !== Infinity) return `${name} latency has no +Inf bucket`;
@@ -120,10 +135,19 @@ export interface CumulativeCounts {
   errors: number;
   /** The histogram's total, null when the look read no latency. */
   latencyTotal: number | null;
+  /** Each ratio's counts, when the look read ratios. */
+  ratios?: Record<string, RatioCounts>;
 }
 
 export function cumulativeCounts(side: SideMeasurement): CumulativeCounts {
-  return { requests: side.requests, errors: side.errors, latencyTotal: side.latency ? (side.latency.buckets.at(-1)?.count ?? 0) : null };
+  const counts: CumulativeCounts = {
+    requests: side.requests,
+    errors: side.errors,
+    latencyTotal: side.latency ? (side.latency.buckets.at(-1)?.count ?? 0) : null,
+  };
+  if (side.ratios && Object.keys(side.ratios).length > 0)
+    counts.ratios = Object.fromEntries(Object.entries(side.ratios).map(([r, c]) => [r, { numerator: c.numerator, denominator: c.denominator }]));
+  return counts;
 }
 
 /**
@@ -141,11 +165,21 @@ export function checkAgainstPrevious(current: LookCounts, previous: LookCounts |
       const now = current[name][field];
       const before = previous[name][field];
       if (now !== null && before !== null && now < before)
-        return `${name} ${field === 'latencyTotal' ? 'latency count' : field} went down since the last look (${before} → ${now}): a counter reset (a restart) the query does not absorb, series that changed, or increase() extrapolating less than on the last look; this look is skipped`;
+        return `${name} ${field === 'latencyTotal' ? 'latency count' : field} went down since the last look (${before} → ${now})${WENT_DOWN_WHY}`;
+    }
+    // A ratio read now and before (one absent on either look has nothing to compare).
+    for (const [ratio, now] of Object.entries(current[name].ratios ?? {})) {
+      const before = previous[name].ratios?.[ratio];
+      if (!before) continue;
+      for (const part of ['numerator', 'denominator'] as const)
+        if (now[part] < before[part]) return `${name} ratio "${ratio}" ${part} went down since the last look (${before[part]} → ${now[part]})${WENT_DOWN_WHY}`;
     }
   }
   return null;
 }
+
+const WENT_DOWN_WHY =
+  ': a counter reset (a restart) the query does not absorb, series that changed, or increase() extrapolating less than on the last look; this look is skipped';
 
 export type LookCounts = { canary: CumulativeCounts; baseline: CumulativeCounts };
 
@@ -160,10 +194,10 @@ export interface AdmittedLook {
   counts: LookCounts | null;
 }
 
-export function admitMeasurement(measured: MeasureResult | null, previous: LookCounts | null): AdmittedLook {
+export function admitMeasurement(measured: MeasureResult | null, previous: LookCounts | null, ratios: readonly string[] = []): AdmittedLook {
   if (!measured) return { usable: null, noDataReason: 'the metrics source has no data for this window yet', counts: null };
   if (isNoData(measured)) return { usable: null, noDataReason: measured.noData, counts: null };
-  const insane = checkSide('canary', measured.canary) ?? checkSide('baseline', measured.baseline);
+  const insane = checkSide('canary', measured.canary, ratios) ?? checkSide('baseline', measured.baseline, ratios);
   if (insane) return { usable: null, noDataReason: insane, counts: null };
   const counts = { canary: cumulativeCounts(measured.canary), baseline: cumulativeCounts(measured.baseline) };
   const wentDown = checkAgainstPrevious(counts, previous);
@@ -182,10 +216,16 @@ export function carriedCounts(admitted: AdmittedLook, previous: LookCounts | nul
 /** The counts a stored look carried (its evidence's `lastCounts`), when they are there and are numbers. */
 export function countsFromEvidence(evidence: unknown): LookCounts | null {
   const stored = (evidence as { lastCounts?: unknown } | null)?.lastCounts as Record<string, Record<string, unknown> | undefined> | null | undefined;
-  const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null =>
-    s && isCount(s.requests) && isCount(s.errors) && (s.latencyTotal === null || isCount(s.latencyTotal))
-      ? { requests: s.requests as number, errors: s.errors as number, latencyTotal: s.latencyTotal as number | null }
-      : null;
+  const side = (s: Record<string, unknown> | undefined): CumulativeCounts | null => {
+    if (!(s && isCount(s.requests) && isCount(s.errors) && (s.latencyTotal === null || isCount(s.latencyTotal)))) return null;
+    const counts: CumulativeCounts = { requests: s.requests as number, errors: s.errors as number, latencyTotal: s.latencyTotal as number | null };
+    // Ratios stored with the look; one that is not a pair of counts is left out (nothing to compare it with).
+    const ratios = Object.entries((s.ratios as Record<string, { numerator?: unknown; denominator?: unknown } | null> | undefined) ?? {}).filter(
+      ([, c]) => c && isCount(c.numerator) && isCount(c.denominator),
+    );
+    if (ratios.length > 0) counts.ratios = Object.fromEntries(ratios) as Record<string, RatioCounts>;
+    return counts;
+  };
   const canary = side(stored?.canary);
   const baseline = side(stored?.baseline);
   return canary && baseline ? { canary, baseline } : null;

@@ -7,6 +7,14 @@ export interface SideMeasurement {
   errors: number;
   /** Latency in ms, cumulative Prometheus-style buckets; null when the source has none. */
   latency: Histogram | null;
+  /** Per ratio metric of the step (by name): cumulative numerator and denominator counts over the window. */
+  ratios?: Record<string, RatioCounts>;
+}
+
+/** A ratio's counts, e.g. declined payments / payments, or correct predictions / labelled predictions. */
+export interface RatioCounts {
+  numerator: number;
+  denominator: number;
 }
 
 export interface MeasureRequest {
@@ -20,6 +28,8 @@ export interface MeasureRequest {
   canaryMetadata?: Record<string, unknown> | null;
   /** The environment's traffic router ({ type, config }): a source may read the router's own metrics. */
   target?: { type: string; config: unknown };
+  /** The ratio metrics the step judges: each side's `ratios` must carry every one, or the look has no data. */
+  ratios?: readonly string[];
   from: Date;
   to: Date;
 }
@@ -72,5 +82,7 @@ export interface MetricProviderFactory<C = unknown, D = unknown> {
   destinations?(config: C): ConfigDestination[];
   /** Whether a valid config ever reads latency: a plan judging latency there could never conclude. */
   readsLatency?(config: C): boolean;
+  /** Whether a valid config can measure the ratio metric so named (absent: never); a plan judging one it cannot would never conclude. */
+  measuresRatio?(config: C, name: string): boolean;
   create(config: C, deps: D): MetricProvider;
 }

@@ -242,3 +242,131 @@ describe('Prometheus source config: refused at registration naming the field', (
     expect(prometheusReadsLatency({ url: 'http://p', preset: 'haproxy', queries: { latencyBuckets: 'sum by (le) (x{server="{{server}}"})' } })).toBe(true);
   });
 });
+
+describe('Prometheus source: ratio metrics from their own numerator and denominator queries', () => {
+  const ratios = {
+    accuracy: {
+      numerator: 'sum(increase(predictions_correct_total{service="{{service}}",{{version}}}[{{window}}]))',
+      denominator: 'sum(increase(predictions_labelled_total{service="{{service}}",{{version}}}[{{window}}]))',
+    },
+  };
+  const ratioRequest = { ...request, ratios: ['accuracy'] };
+  const partOf = (q: string) => (q.includes('predictions_correct') ? 'numerator' : q.includes('predictions_labelled') ? 'denominator' : null);
+  const answering = (ratio: (side: string, part: string) => Answer) => (q: string) => {
+    const part = partOf(q);
+    return part ? ratio(sideOf(q), part) : { body: count('100') };
+  };
+
+  it('reads both sides, with the templated queries in the evidence', async () => {
+    answer = answering((side, part) => ({ body: count(side === 'canary' ? (part === 'numerator' ? '80' : '100') : part === 'numerator' ? '900.4' : '1000') }));
+    const measured = (await provider({ ratios, queries: { latencyBuckets: '' } }).measure(ratioRequest)) as Exclude<MeasureResult, { noData: string }>;
+    expect(measured.canary.ratios).toEqual({ accuracy: { numerator: 80, denominator: 100 } });
+    expect(measured.baseline.ratios).toEqual({ accuracy: { numerator: 900, denominator: 1000 } });
+    expect((measured.source as { ratioQueries: unknown }).ratioQueries).toEqual({
+      canary: {
+        accuracy: {
+          numerator: 'sum(increase(predictions_correct_total{service="checkout",version="1.2.0"}[95s]))',
+          denominator: 'sum(increase(predictions_labelled_total{service="checkout",version="1.2.0"}[95s]))',
+        },
+      },
+      baseline: {
+        accuracy: {
+          numerator: 'sum(increase(predictions_correct_total{service="checkout",version!="1.2.0"}[95s]))',
+          denominator: 'sum(increase(predictions_labelled_total{service="checkout",version!="1.2.0"}[95s]))',
+        },
+      },
+    });
+  });
+
+  it('a step without ratio metrics sends no ratio query', async () => {
+    answer = () => ({ body: count('5') });
+    seen.length = 0;
+    const measured = await provider({ ratios, queries: { latencyBuckets: '' } }).measure(request);
+    expect(seen.some((q) => partOf(q))).toBe(false);
+    expect((measured as { canary: object }).canary).not.toHaveProperty('ratios');
+  });
+
+  it('no numerator series yet is 0 (a counter appears with its first event)', async () => {
+    answer = answering((_side, part) => ({ body: part === 'numerator' ? vector() : count('10') }));
+    expect(await provider({ ratios, queries: { latencyBuckets: '' } }).measure(ratioRequest)).toMatchObject({
+      canary: { ratios: { accuracy: { numerator: 0, denominator: 10 } } },
+    });
+  });
+
+  it.each<[string, (side: string, part: string) => Answer, RegExp]>([
+    [
+      'no denominator series',
+      (side, part) => ({ body: part === 'denominator' && side === 'baseline' ? vector() : count('3') }),
+      /^baseline ratio "accuracy" denominator: no series matched/,
+    ],
+    [
+      'several numerator series',
+      (side, part) => ({ body: part === 'numerator' && side === 'canary' ? vector([{ pod: 'a' }, '1'], [{ pod: 'b' }, '2']) : count('3') }),
+      /^canary ratio "accuracy" numerator: 2 series where one is expected/,
+    ],
+    [
+      'a NaN denominator',
+      (side, part) => ({ body: part === 'denominator' && side === 'canary' ? count('NaN') : count('3') }),
+      /^canary ratio "accuracy" denominator is NaN/,
+    ],
+    [
+      'a refused query',
+      (side, part) => (part === 'numerator' && side === 'canary' ? { status: 400, body: { status: 'error', error: 'parse error' } } : { body: count('3') }),
+      /refused the canary ratio "accuracy" numerator query: parse error/,
+    ],
+  ])('%s: no data with why', async (_name, ratio, reason) => {
+    answer = answering(ratio);
+    const measured = await provider({ ratios, queries: { latencyBuckets: '' } }).measure(ratioRequest);
+    expect(measured).toMatchObject({ noData: expect.stringMatching(reason) });
+  });
+
+  it('a ratio the step judges but the config has no queries for: no data, no query sent', async () => {
+    seen.length = 0;
+    expect(await provider({ queries: { latencyBuckets: '' } }).measure(ratioRequest)).toMatchObject({
+      noData: 'ratio "accuracy": this source has no ratios.accuracy queries (numerator and denominator)',
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    [
+      'a bad numerator template',
+      { ratios: { accuracy: { numerator: 'sum(x{v="{{verison}}"})', denominator: 'sum(y)' } } },
+      'ratios.accuracy.numerator',
+      /unknown placeholder \{\{verison\}\}/,
+    ],
+    [
+      'a denominator with the identity under !=',
+      { ratios: { accuracy: { numerator: 'sum(x)', denominator: 'sum(y{v!="{{version}}"})' } } },
+      'ratios.accuracy.denominator',
+      /written for the canary/,
+    ],
+    [
+      'a name too long for a plan',
+      { ratios: { ['m'.repeat(65)]: { numerator: 'sum(x)', denominator: 'sum(y)' } } },
+      `ratios.${'m'.repeat(65)}`,
+      /1 to 64 characters/,
+    ],
+  ])('registration refuses %s naming the field', (_name, config, path, message) => {
+    const check = prometheusMetricProvider().validateConfig({ url: 'http://prometheus:9090', ...config });
+    expect(check.ok).toBe(false);
+    const problem = !check.ok ? check.problems.find((p) => p.path === path) : undefined;
+    expect(problem, JSON.stringify(check)).toBeDefined();
+    expect(problem!.message).toMatch(message);
+  });
+
+  it('registration refuses a ratio without its denominator, and {{server}} without HAProxy', () => {
+    const factory = prometheusMetricProvider();
+    const missing = factory.validateConfig({ url: 'http://p', ratios: { accuracy: { numerator: 'sum(x)' } } });
+    expect(missing.ok).toBe(false);
+    expect(JSON.stringify(missing)).toMatch(/ratios.*accuracy/);
+    const server = factory.validateConfig(
+      { url: 'http://p', ratios: { accuracy: { numerator: 'sum(x{s="{{server}}"})', denominator: 'sum(y)' } } },
+      { target: { type: 'webhook', config: {} } },
+    );
+    expect(server).toMatchObject({ ok: false, problems: [{ path: 'ratios.accuracy.numerator' }] });
+    expect(factory.measuresRatio!({ url: 'http://p', ratios }, 'accuracy')).toBe(true);
+    expect(factory.measuresRatio!({ url: 'http://p', ratios }, 'conversion')).toBe(false);
+    expect(factory.measuresRatio!({ url: 'http://p' }, 'accuracy')).toBe(false);
+  });
+});

@@ -81,6 +81,23 @@ const PrometheusConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    ratios: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            numerator: Query("the ratio's numerator of one side over the window (the counted events, e.g. declined payments): one series"),
+            denominator: Query("the ratio's denominator of one side over the window (e.g. payments): one series"),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          maxProperties: 10,
+          description:
+            "per ratio metric a plan judges (by the metric's name, at most 64 characters): its numerator and denominator queries, templated like the others; the direction is the plan's",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,6 +110,12 @@ const QUERY_NAMES: QueryName[] = ['requests', 'errors', 'latencyBuckets'];
 function effectiveQueries(config: PrometheusConfig): Record<QueryName, string> {
   const base = config.preset === 'haproxy' ? haproxyPresetQueries(config.matchers) : DEFAULT_QUERIES;
   return { ...base, ...config.queries };
+}
+
+/** Whether a config has queries for the ratio metric so named. */
+export function prometheusMeasuresRatio(config: unknown, name: string): boolean {
+  const ratios = (config as Partial<PrometheusConfig> | null)?.ratios;
+  return !!ratios && Object.hasOwn(ratios, name);
 }
 
 /** Whether a config ever reads latency (an empty latencyBuckets, or the HAProxy preset without one, never does). */
@@ -116,6 +139,8 @@ function validatePrometheusConfig(config: unknown, context?: MetricSourceContext
       if (!parsed.ok) problems.push({ path: 'matchers', message: parsed.problem });
     }
   }
+  for (const name of Object.keys(c.ratios ?? {}))
+    if (name.length < 1 || name.length > 64) problems.push({ path: `ratios.${name}`, message: 'a metric name has 1 to 64 characters, as in plans' });
   if (c.tracks && (c.tracks.canary ?? 'canary') === (c.tracks.baseline ?? 'stable'))
     problems.push({ path: 'tracks.baseline', message: 'must differ from the canary track, or both sides read the same series' });
   if (problems.length) return { ok: false, problems };
@@ -129,6 +154,13 @@ function validatePrometheusConfig(config: unknown, context?: MetricSourceContext
     if (!parsed.ok) problems.push({ path, message: parsed.problem });
     else if (parsed.template.placeholders.has('server') || parsed.template.placeholders.has('backend')) needsHaproxy.push(path);
   }
+  for (const [name, ratio] of Object.entries(c.ratios ?? {}))
+    for (const part of ['numerator', 'denominator'] as const) {
+      const path = `ratios.${name}.${part}`;
+      const parsed = parseQueryTemplate(ratio[part]);
+      if (!parsed.ok) problems.push({ path, message: parsed.problem });
+      else if (parsed.template.placeholders.has('server') || parsed.template.placeholders.has('backend')) needsHaproxy.push(path);
+    }
   // The backend and server names come from the environment's router: checked where registration knows it.
   const target = context?.target;
   if (target && target.type !== 'haproxy')
@@ -175,12 +207,20 @@ export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConf
     validateConfig: validatePrometheusConfig,
     destinations: (config) => [{ path: 'url', target: { kind: 'url', url: config.url } }],
     readsLatency: (config) => prometheusReadsLatency(config),
+    measuresRatio: (config, name) => prometheusMeasuresRatio(config, name),
     create(config, { egress }): MetricProvider {
       const templates = {} as Record<QueryName, QueryTemplate | null>;
       for (const [name, text] of Object.entries(effectiveQueries(config)) as Array<[QueryName, string]>) {
         const parsed = text ? parseQueryTemplate(text) : null;
         if (parsed && !parsed.ok) throw new Error(`invalid prometheus query ${name}: ${parsed.problem}`); // validateConfig refused it already
         templates[name] = parsed?.template ?? null;
+      }
+      const ratioTemplates = new Map<string, { numerator: QueryTemplate; denominator: QueryTemplate }>();
+      for (const [name, ratio] of Object.entries(config.ratios ?? {})) {
+        const numerator = parseQueryTemplate(ratio.numerator);
+        const denominator = parseQueryTemplate(ratio.denominator);
+        if (!numerator.ok || !denominator.ok) throw new Error(`invalid prometheus ratio query ${name}`); // validateConfig refused it already
+        ratioTemplates.set(name, { numerator: numerator.template, denominator: denominator.template });
       }
       const timeoutMs = config.timeoutMs ?? 5000;
       const tracks = { canary: config.tracks?.canary ?? 'canary', baseline: config.tracks?.baseline ?? 'stable' };
@@ -249,14 +289,37 @@ export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConf
               queries[side][name] = rendered.query;
             }
           }
+          // The step's ratio metrics: a numerator and a denominator query each, per side.
+          const ratioNames = request.ratios ?? [];
+          const ratioQueries: Record<'canary' | 'baseline', Record<string, { numerator: string; denominator: string }>> = { canary: {}, baseline: {} };
+          for (const name of ratioNames) {
+            const ratio = ratioTemplates.get(name);
+            if (!ratio) return { noData: `ratio "${name}": this source has no ratios.${name} queries (numerator and denominator)`, source };
+            for (const side of ['canary', 'baseline'] as const) {
+              const numerator = renderQuery(ratio.numerator, side, valuesFor(side));
+              const denominator = renderQuery(ratio.denominator, side, valuesFor(side));
+              const failure = !numerator.ok ? numerator : !denominator.ok ? denominator : null;
+              if (failure && !failure.ok) return { noData: `cannot write the ${side} ratio "${name}" query: ${failure.reason}`, source };
+              if (numerator.ok && denominator.ok) ratioQueries[side][name] = { numerator: numerator.query, denominator: denominator.query };
+            }
+          }
           source.queries = queries;
+          if (ratioNames.length > 0) source.ratioQueries = ratioQueries;
 
           const names = QUERY_NAMES.filter((n) => templates[n]);
-          const answers = await Promise.all(
-            (['canary', 'baseline'] as const).flatMap((side) => names.map((name) => instant(`the ${side} ${name} query`, queries[side][name]!, request.to))),
+          const ratioAsks = (['canary', 'baseline'] as const).flatMap((side) =>
+            ratioNames.flatMap((name) => (['numerator', 'denominator'] as const).map((part) => ({ side, name, part, query: ratioQueries[side][name]![part] }))),
           );
-          const failed = answers.find((a): a is string => typeof a === 'string');
+          const [answers, ratioAnswers] = await Promise.all([
+            Promise.all(
+              (['canary', 'baseline'] as const).flatMap((side) => names.map((name) => instant(`the ${side} ${name} query`, queries[side][name]!, request.to))),
+            ),
+            Promise.all(ratioAsks.map((a) => instant(`the ${a.side} ratio "${a.name}" ${a.part} query`, a.query, request.to))),
+          ]);
+          const failed = [...answers, ...ratioAnswers].find((a): a is string => typeof a === 'string');
           if (failed) return { noData: failed, source };
+          const ratioAnswer = (side: 'canary' | 'baseline', name: string, part: 'numerator' | 'denominator') =>
+            ratioAnswers[ratioAsks.findIndex((a) => a.side === side && a.name === name && a.part === part)] as LabelledValue[];
           const answer = (side: number, name: QueryName) => answers[side * names.length + names.indexOf(name)] as LabelledValue[];
 
           const sides: SideMeasurement[] = [];
@@ -271,7 +334,18 @@ export function prometheusMetricProvider(): MetricProviderFactory<PrometheusConf
               ? readLatencyBuckets(`${side} latency`, answer(i, 'latencyBuckets'))
               : ({ ok: true, value: null } as const);
             if (!latency.ok) return { noData: latency.reason, source };
-            sides.push({ requests: requests.value, errors: errors.value, latency: latency.value });
+            const ratios: Record<string, { numerator: number; denominator: number }> = {};
+            for (const name of ratioNames) {
+              const denominator = readCount(`${side} ratio "${name}" denominator`, ratioAnswer(side, name, 'denominator'));
+              if (!denominator.ok) return { noData: denominator.reason, source };
+              // Like errors: a counter's series appears with its first event, so none yet is 0 (the denominator must be there).
+              const numeratorSeries = ratioAnswer(side, name, 'numerator');
+              const numerator =
+                numeratorSeries.length === 0 ? ({ ok: true, value: 0 } as const) : readCount(`${side} ratio "${name}" numerator`, numeratorSeries);
+              if (!numerator.ok) return { noData: numerator.reason, source };
+              ratios[name] = { numerator: numerator.value, denominator: denominator.value };
+            }
+            sides.push({ requests: requests.value, errors: errors.value, latency: latency.value, ...(ratioNames.length > 0 ? { ratios } : {}) });
           }
           return { canary: sides[0]!, baseline: sides[1]!, source };
         },

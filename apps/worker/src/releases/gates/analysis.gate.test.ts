@@ -140,3 +140,75 @@ describe('an analysis look on garbage', () => {
     expect(results[7]).toMatchObject({ outcome: 'fail', summary: expect.stringMatching(/canary worse than baseline: errors/) });
   });
 });
+
+describe('an analysis look at a ratio metric', () => {
+  it("asks the source for the step's ratios, judges numerator over denominator, and names bad ratio data as no data", async () => {
+    const ratioPlan = validatePlan({
+      strategy: 'canary',
+      steps: [{ type: 'analysis', interval: '1s', maxDuration: '1m', metrics: [{ name: 'prediction_errors', kind: 'ratio', tolerance: 1 }] }],
+    });
+    if (!ratioPlan.ok) throw new Error(JSON.stringify(ratioPlan.problems));
+    const ratioStep = ratioPlan.plan.steps[0] as Extract<GateStep, { type: 'analysis' }>;
+    // Same errors and traffic on both sides throughout: only the quality ratio differs.
+    const withRatio = (canary: [number, number] | null, baseline: [number, number]): MeasureResult => ({
+      canary: { ...side(1000, 5), ...(canary ? { ratios: { prediction_errors: { numerator: canary[0], denominator: canary[1] } } } : {}) },
+      baseline: { ...side(9000, 45), ratios: { prediction_errors: { numerator: baseline[0], denominator: baseline[1] } } },
+      source: { type: 'scripted' },
+    });
+    const script: MeasureResult[] = [
+      withRatio([10, 100], [90, 900]),
+      withRatio(null, [100, 1000]), // nothing labelled pushed for the canary
+      withRatio([300, 200], [100, 1000]), // more wrong predictions than labelled ones
+      withRatio([5, 90], [100, 1000]), // went down
+      withRatio([400, 900], [300, 3000]), // the canary is wrong far more often
+    ];
+    const asked: Array<readonly string[] | undefined> = [];
+    let next = 0;
+    const source: MetricProvider = {
+      type: 'scripted',
+      measure: async (request) => {
+        asked.push(request.ratios);
+        return script[next++] ?? null;
+      },
+      close: async () => {},
+    };
+    const deps = {
+      prisma,
+      jobs: { runGate: async () => {} } as unknown as JobQueue,
+      metricSources: { providerFor: () => source } as unknown as MetricRegistry,
+      publish: async () => {},
+    };
+    const started = new Date(Date.now() - 60_000);
+    const look: AnalysisLook = {
+      releaseId,
+      stepIndex: 0,
+      attempt: 2,
+      stepStartedAt: started,
+      service: 'svc',
+      environment: { id: 'env', name: 'env', metrics: { type: 'scripted', config: {} } },
+      canaryVersion: '1.0.0',
+    };
+    const results = [];
+    for (let i = 0; i < script.length; i++) results.push(await lookAtAnalysis(deps, ratioStep, look, new Date(started.getTime() + (i + 1) * 1000)));
+
+    expect(asked).toEqual(script.map(() => ['prediction_errors']));
+    const rows = await prisma.analysisMeasurement.findMany({ where: { releaseId, attempt: 2 }, orderBy: { seq: 'asc' } });
+    expect(rows.map((r) => r.outcome)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'fail']);
+    const evidence = rows.map((r) => r.verdict as { noDataReason: string | null; metrics: Array<{ name: string; kind: string; tests: unknown[] }> });
+    expect(evidence.map((e) => e.noDataReason)).toEqual([
+      null,
+      expect.stringMatching(/canary ratio "prediction_errors": no numerator and denominator read/),
+      expect.stringMatching(/canary ratio "prediction_errors" has a numerator of 300 over a denominator of 200/),
+      expect.stringMatching(/canary ratio "prediction_errors" numerator went down since the last look \(10 → 5\)/),
+      null,
+    ]);
+    for (const row of rows.slice(1, 4)) expect(row.judgeState).toEqual(rows[0]!.judgeState);
+    expect(evidence[4]!.metrics[0]).toMatchObject({
+      name: 'prediction_errors',
+      kind: 'ratio',
+      outcome: 'fail',
+      tests: [{ canary: { total: 900, events: 400 }, baseline: { total: 3000, events: 300 } }],
+    });
+    expect(results[4]).toMatchObject({ outcome: 'fail', summary: expect.stringMatching(/canary worse than baseline: prediction_errors/) });
+  });
+});

@@ -57,6 +57,7 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
   if (!look.environment.metrics)
     return { outcome: 'fail', summary: `environment ${look.environment.name} has no metrics source for this analysis`, evidence: null };
 
+  const ratios = step.metrics.filter((m) => m.kind === 'ratio').map((m) => m.name);
   let measured: Awaited<ReturnType<MetricProvider['measure']>>;
   try {
     measured = await deps.metricSources.providerFor(look.environment.metrics).measure({
@@ -67,6 +68,7 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
       canaryDigest: look.canaryDigest,
       canaryMetadata: look.canaryMetadata,
       target: look.environment.target,
+      ...(ratios.length > 0 ? { ratios } : {}),
       from: look.stepStartedAt,
       to: now,
     });
@@ -78,7 +80,7 @@ export async function lookAtAnalysis(deps: AnalysisDeps, step: AnalysisStep, loo
   }
   // Garbage is no data with why: the judge is not fed, its state stays as the last look left it.
   const prior = countsFromEvidence(previous?.verdict);
-  const admitted = admitMeasurement(measured, prior);
+  const admitted = admitMeasurement(measured, prior, ratios);
   const { usable, noDataReason } = admitted;
   const lastCounts = carriedCounts(admitted, prior);
   const observations: MetricObservation[] = usable ? step.metrics.flatMap((m) => observe(m, usable.canary, usable.baseline)) : [];
@@ -128,8 +130,15 @@ function observe(metric: AnalysisStep['metrics'][number], canary: SideMeasuremen
   if (metric.kind === 'latency') {
     return canary.latency && baseline.latency ? [{ name: metric.name, kind: 'latency', canary: canary.latency, baseline: baseline.latency }] : [];
   }
-  // Ratio metrics need their own numerator and denominator queries, which no source offers yet: no observation, so inconclusive.
-  if (metric.kind === 'ratio') return [];
+  // A ratio's counts as the judge reads them: events = numerator, total = denominator; the judge
+  // applies the metric's direction (lower-is-worse tests the canary's rate being lower).
+  if (metric.kind === 'ratio') {
+    const c = canary.ratios?.[metric.name];
+    const b = baseline.ratios?.[metric.name];
+    return c && b
+      ? [{ name: metric.name, kind: 'ratio', canary: { total: c.denominator, events: c.numerator }, baseline: { total: b.denominator, events: b.numerator } }]
+      : [];
+  }
   return [
     {
       name: metric.name,
