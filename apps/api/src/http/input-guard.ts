@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from './app-error.ts';
 
 /** Deeper than any document Glidepath takes; a body nested thousands deep would exhaust the stack. */
@@ -40,26 +40,21 @@ function firstBadNumber(value: unknown, field: string, depth = 0): { field: stri
   return null;
 }
 
-/** Refuses input that would otherwise reach PostgreSQL and fail there with a 500. */
+/** The refusal for the first problem `find` sees in params, query string or body, if any. */
+function refusal(request: FastifyRequest, find: (value: unknown, field: string) => { field: string; problem: string } | null): AppError | undefined {
+  for (const [part, value] of [
+    ['params', request.params],
+    ['querystring', request.query],
+    ['body', request.body],
+  ] as const) {
+    const problem = find(value, part);
+    if (problem) return new AppError('validation_failed', `${problem.field}: ${problem.problem}`, [problem]);
+  }
+  return undefined;
+}
+
+/** Refuses input that would otherwise reach PostgreSQL and fail there with a 500. Callback hooks: every request runs them. */
 export function installInputGuard(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request) => {
-    for (const [part, value] of [
-      ['params', request.params],
-      ['querystring', request.query],
-      ['body', request.body],
-    ] as const) {
-      const problem = firstBadNumber(value, part);
-      if (problem) throw new AppError('validation_failed', `${problem.field}: ${problem.problem}`, [problem]);
-    }
-  });
-  app.addHook('preValidation', async (request) => {
-    for (const [part, value] of [
-      ['params', request.params],
-      ['querystring', request.query],
-      ['body', request.body],
-    ] as const) {
-      const problem = firstProblem(value, part);
-      if (problem) throw new AppError('validation_failed', `${problem.field}: ${problem.problem}`, [problem]);
-    }
-  });
+  app.addHook('preHandler', (request, _reply, done) => done(refusal(request, firstBadNumber)));
+  app.addHook('preValidation', (request, _reply, done) => done(refusal(request, firstProblem)));
 }
