@@ -118,6 +118,18 @@ describe('a release with a deployer deploys to the idle slot before any traffic 
     expect(state.phase).toBe('succeeded');
   });
 
+  it("retry of a release with slots that ended (rolled back, aborted) is refused: its slot may be another release's by now", () => {
+    const ended = run(slotted(), [
+      [{ type: 'start' }, sec(0)],
+      [{ type: 'deploy-verdict', attempt: 1, outcome: 'failed', reason: 'boom' }, sec(5)],
+    ]).state;
+    expect(ended.phase).toBe('rolled-back');
+    expect(transition(ended, { type: 'retry', fromStep: 0, ...alice }, sec(6))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/start a new release/),
+    });
+  });
+
   it('a deployer that never answers: asked again each lease with the same attempt, then failed at the deadline', () => {
     let state = run(slotted(), [[{ type: 'start' }, sec(0)]]).state;
     const lease = run(state, [[{ type: 'timer' }, sec(0) + DEPLOY_LEASE_MS]]);

@@ -399,6 +399,9 @@ class Machine {
 
   retry(fromStep: number, reason: string): string | undefined {
     if (this.state.switchedBack) return 'this release was switched back after it succeeded: start a new release instead';
+    // Once it ended, the environment was free: a later release may have deployed to its slot or swapped which one is live.
+    if (this.state.slots && this.state.phase !== 'failed')
+      return 'a release with slots that ended may have lost its slot to a later one: start a new release instead';
     const count = this.state.plan.steps.length;
     if (!Number.isInteger(fromStep) || fromStep < 0 || fromStep >= count) return `fromStep must be a step index 0–${count - 1}`;
     // Retrying past an approval step needs fresh approvals: that step runs again first, with the
