@@ -12394,6 +12394,14 @@ export interface components {
             artifact: {
                 digest: string;
                 id: string;
+                /** @description an ML model's release: from the artifact's metadata; null when it names no model */
+                model: {
+                    /** @description data set or training run reference */
+                    dataset: string | null;
+                    /** @description http(s) link to the model's card */
+                    modelCard: string | null;
+                    modelVersion: string | null;
+                } | null;
                 version: string;
             };
             /** @description the release runs under break-glass: windows and freezes do not hold it, approvals are skipped */
@@ -12491,6 +12499,14 @@ export interface components {
             artifact: {
                 digest: string;
                 id: string;
+                /** @description an ML model's release: from the artifact's metadata; null when it names no model */
+                model: {
+                    /** @description data set or training run reference */
+                    dataset: string | null;
+                    /** @description http(s) link to the model's card */
+                    modelCard: string | null;
+                    modelVersion: string | null;
+                } | null;
                 version: string;
             };
             /** @description the release runs under break-glass: windows and freezes do not hold it, approvals are skipped */

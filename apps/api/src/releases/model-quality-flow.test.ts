@@ -203,6 +203,9 @@ describe('an AI model release gated on quality', () => {
         canaryWeight: 0,
         reason: expect.stringMatching(/^automatic rollback: analysis failed: canary worse than baseline: prediction_errors$/),
       });
+      // The model, its data set and its card beside the verdicts, in the reply to the start and in the detail.
+      expect(r.body.artifact.model).toEqual(MODEL['2.0.0']);
+      expect(done.artifact).toMatchObject({ version: '2.0.0', model: MODEL['2.0.0'] });
       const step = (done.steps as Array<{ status: string; evidence: Evidence }>)[1]!;
       expect(step.status).toBe('failed');
       const byName = Object.fromEntries(step.evidence.metrics.map((m) => [m.name, m]));
@@ -234,6 +237,38 @@ describe('an AI model release gated on quality', () => {
       ]);
     } finally {
       stop();
+    }
+  });
+
+  it('shows only what metadata really names: strings, and a model card that is an http(s) link', async () => {
+    // Metadata stored before registration checked it (or written by hand): nothing else reaches the page.
+    const service = await t.prisma.service.findUniqueOrThrow({ where: { name: 'recommender' } });
+    await t.prisma.artifact.create({
+      data: {
+        id: crypto.randomUUID(),
+        serviceId: service.id,
+        version: '2.0.2',
+        digest: digest('d'),
+        metadata: { modelVersion: 'reco-x', dataset: 5, modelCard: 'javascript:alert(1)' },
+      },
+    });
+    await t.prisma.artifact.create({
+      data: { id: crypto.randomUUID(), serviceId: service.id, version: '2.0.3', digest: digest('e'), metadata: { team: 'ml' } },
+    });
+    await api.POST('/api/v1/plans', { body: { name: 'hold', spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 10 }, { type: 'pause' }] } } });
+    for (const [version, model] of [
+      ['2.0.2', { modelVersion: 'reco-x', dataset: null, modelCard: null }],
+      ['2.0.3', null],
+    ] as const) {
+      const r = await reply(api.POST('/api/v1/releases', { body: { service: 'recommender', environment: 'as-good-model', version, plan: 'hold' } }));
+      expect(r.status).toBe(201);
+      expect(r.body.artifact.model).toEqual(model);
+      const detail = (await api.GET('/api/v1/releases/{id}', { params: { path: { id: r.body.id } } })).data!;
+      expect(detail.artifact.model).toEqual(model);
+      const listed = (await api.GET('/api/v1/releases', { params: { query: { environment: 'as-good-model' } } })).data!.items.find((x) => x.id === r.body.id);
+      expect(listed?.artifact.model).toEqual(model);
+      await api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: r.body.id } }, body: { reason: 'test done' } });
+      await until(r.body.id, ['aborted', 'rolled-back', 'succeeded', 'failed']);
     }
   });
 });

@@ -4,9 +4,27 @@ import type { PrismaClient } from '@glidepath/db';
 type ReleaseRow = Awaited<ReturnType<PrismaClient['release']['findUniqueOrThrow']>> & {
   service: { name: string };
   environment: { name: string };
-  artifact: { version: string; digest: string };
+  artifact: { version: string; digest: string; metadata?: unknown };
   plan: { name: string; version: number };
 };
+
+/** The model card is a link people follow: http(s) with a host only, as artifacts' registration checks it. */
+const MODEL_CARD = /^https?:\/\/[^\s/?#]+([/?#]\S*)?$/;
+
+/**
+ * An ML artifact's model, from its free metadata: model version, data set (or training run) and
+ * model card; null when the metadata names none. A value that is not a non-empty string, or a
+ * model card that is not an http(s) link, is left out (null). release-read.repository.ts writes
+ * the same in SQL.
+ */
+export function modelOf(metadata: unknown): { modelVersion: string | null; dataset: string | null; modelCard: string | null } | null {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return null;
+  const m = metadata as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const card = text(m.modelCard);
+  const model = { modelVersion: text(m.modelVersion), dataset: text(m.dataset), modelCard: card !== null && MODEL_CARD.test(card) ? card : null };
+  return model.modelVersion !== null || model.dataset !== null || model.modelCard !== null ? model : null;
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -17,7 +35,7 @@ export function releaseJson(r: ReleaseRow) {
     id: r.id,
     service: { id: r.serviceId, name: r.service.name },
     environment: { id: r.environmentId, name: r.environment.name },
-    artifact: { id: r.artifactId, version: r.artifact.version, digest: r.artifact.digest },
+    artifact: { id: r.artifactId, version: r.artifact.version, digest: r.artifact.digest, model: modelOf(r.artifact.metadata) },
     plan: { id: r.planId, name: r.plan.name, version: r.plan.version, strategy: state.plan.strategy, automaticRollback: state.plan.rollback.automatic },
     phase: state.phase,
     stepIndex: state.stepIndex,

@@ -29,7 +29,22 @@ const ReleaseProps = {
   id: Type.String(),
   service: Type.Object({ id: Type.String(), name: Type.String() }),
   environment: Type.Object({ id: Type.String(), name: Type.String() }),
-  artifact: Type.Object({ id: Type.String(), version: Type.String(), digest: Type.String() }),
+  artifact: Type.Object({
+    id: Type.String(),
+    version: Type.String(),
+    digest: Type.String(),
+    model: Type.Union(
+      [
+        Type.Object({
+          modelVersion: Type.Union([Type.String(), Type.Null()]),
+          dataset: Type.Union([Type.String(), Type.Null()], { description: 'data set or training run reference' }),
+          modelCard: Type.Union([Type.String(), Type.Null()], { description: "http(s) link to the model's card" }),
+        }),
+        Type.Null(),
+      ],
+      { description: "an ML model's release: from the artifact's metadata; null when it names no model" },
+    ),
+  }),
   plan: Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer(), strategy: Type.String(), automaticRollback: Type.Boolean() }),
   phase: PhaseSchema,
   stepIndex: Type.Integer(),

@@ -51,12 +51,25 @@ const STEPS_JSON = `(SELECT coalesce(json_agg(json_build_object(
   FROM ROWS FROM (jsonb_array_elements(rs.state #> '{plan,steps}'), jsonb_array_elements(rs.state -> 'steps')) WITH ORDINALITY AS x(spec, st, i)
   WHERE x.spec IS NOT NULL)`;
 
+/** A metadata field that is a non-empty string, else null (modelOf in release-json.ts). */
+const metadataText = (key: string, also = '') =>
+  `CASE WHEN jsonb_typeof(a.metadata -> '${key}') = 'string' AND a.metadata ->> '${key}' <> ''${also} THEN a.metadata ->> '${key}' END`;
+const MODEL_FIELDS = [
+  metadataText('modelVersion'),
+  metadataText('dataset'),
+  // The model card is a link people follow: http(s) with a host only.
+  metadataText('modelCard', ` AND a.metadata ->> 'modelCard' ~ '^https?://[^\\s/?#]+([/?#]\\S*)?$'`),
+];
+/** The artifact's model (version, data set, model card) from its metadata; null when it names none. */
+const MODEL_JSON = `CASE WHEN jsonb_typeof(a.metadata) = 'object' AND coalesce(${MODEL_FIELDS.join(', ')}) IS NOT NULL
+  THEN json_build_object('modelVersion', ${MODEL_FIELDS[0]}, 'dataset', ${MODEL_FIELDS[1]}, 'modelCard', ${MODEL_FIELDS[2]}) END`;
+
 /** The fields of the Release schema, in its order (releaseJson). */
 const RELEASE_FIELDS = `
   'id', r.id,
   'service', json_build_object('id', r.service_id, 'name', s.name),
   'environment', json_build_object('id', r.environment_id, 'name', e.name),
-  'artifact', json_build_object('id', r.artifact_id, 'version', a.version, 'digest', a.digest),
+  'artifact', json_build_object('id', r.artifact_id, 'version', a.version, 'digest', a.digest, 'model', ${MODEL_JSON}),
   'plan', json_build_object('id', r.plan_id, 'name', p.name, 'version', p.version,
     'strategy', rs.state #> '{plan,strategy}', 'automaticRollback', rs.state #> '{plan,rollback,automatic}'),
   'phase', rs.state -> 'phase',
