@@ -12,6 +12,7 @@ import {
   type AnalysisRun,
 } from './analysis-series.ts';
 import { ErrorRateChart, StatisticChart } from './analysis-charts.tsx';
+import { ReleaseModel } from './release-model.tsx';
 import { VerdictEvidence } from './verdict-evidence.tsx';
 
 /** Charts and evidence of the canary judge, one analysis step (and attempt) at a time. */
@@ -19,7 +20,14 @@ export function ReleaseAnalysis({ release }: { release: ReleaseDetail }) {
   const runs = analysisRuns(release.measurements ?? []);
   const hasAnalysis = release.steps.some((step) => step.spec.type === 'analysis');
   const [selected, setSelected] = useState<string | null>(null);
-  if (!hasAnalysis && runs.length === 0) return null;
+  const model = release.artifact.model;
+  if (!hasAnalysis && runs.length === 0)
+    return model ? (
+      <section className="card">
+        <h2>Model</h2>
+        <ReleaseModel model={model} />
+      </section>
+    ) : null;
 
   // Follow the newest run until the user picks one.
   const run = runs.find((r) => r.key === selected) ?? runs.at(-1);
@@ -45,6 +53,7 @@ export function ReleaseAnalysis({ release }: { release: ReleaseDetail }) {
           </div>
         )}
       </div>
+      {model && <ReleaseModel model={model} />}
       {run ? <AnalysisRunView key={run.key} run={run} /> : <p className="muted">No measurements yet: the analysis has not looked at the canary.</p>}
     </section>
   );
