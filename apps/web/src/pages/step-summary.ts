@@ -28,7 +28,9 @@ export function summarizeStep(spec: StepSpec): { title: string; detail: string |
       return {
         title: spec.watch ? 'analysis (watch)' : 'analysis',
         detail: [
-          spec.metrics.map((m) => `${m.name} ≤ ${m.tolerance}× baseline`).join(', '),
+          spec.metrics
+            .map((m) => (m.direction === 'lower-is-worse' ? `${m.name} ≥ baseline ÷ ${m.tolerance}` : `${m.name} ≤ ${m.tolerance}× baseline`))
+            .join(', '),
           `every ${formatDuration(spec.intervalMs)}`,
           `${formatDuration(spec.minDurationMs)}–${formatDuration(spec.maxDurationMs)}`,
           `α ${spec.alpha}`,
