@@ -2393,6 +2393,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description null: CI deploys by itself again, and slots no longer alternate for new releases */
+                        deployer?: {
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            type: string;
+                        } | null;
                         /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
                         keepPreviousFor?: string;
                         metrics?: {
@@ -2404,6 +2411,8 @@ export interface paths {
                         policy?: components["schemas"]["EnvironmentPolicy"];
                         reason?: string;
                         requireUpstreamSuccess?: boolean;
+                        /** @description the two slots that alternate; default the HAProxy router's stableServer and canaryServer (live first), else blue and green */
+                        slots?: string[];
                         smokeBaseUrl?: string | null;
                         target?: {
                             config: {

@@ -81,7 +81,7 @@ export function createEnvironmentCatalog(deps: {
 
   /** The deployer, slots and keep time of a new or changed environment, checked; problems are pushed. */
   function checkSlots(
-    input: { deployer?: TargetSpec | null; slots?: string[]; keepPreviousFor?: string; target?: TargetSpec },
+    input: { deployer?: TargetSpec | null; hasDeployer?: boolean; slots?: string[]; keepPreviousFor?: string; target?: TargetSpec },
     problems: Array<{ path: string; message: string }>,
   ) {
     if (input.deployer) {
@@ -89,7 +89,8 @@ export function createEnvironmentCatalog(deps: {
       if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `deployer.${p.path}` })));
     }
     if (input.slots) {
-      if (!input.deployer) problems.push({ path: 'slots', message: 'slots alternate only with a deployer: name one (none when CI deploys to the idle slot)' });
+      if (!(input.deployer ?? input.hasDeployer))
+        problems.push({ path: 'slots', message: 'slots alternate only with a deployer: name one (none when CI deploys to the idle slot)' });
       else if (input.slots[0] === input.slots[1]) problems.push({ path: 'slots', message: 'must name two different slots' });
     }
     let keepPreviousForMs: number | undefined;
@@ -108,6 +109,7 @@ export function createEnvironmentCatalog(deps: {
     policy?: unknown;
     current?: { target: TargetSpec; metrics: TargetSpec | null };
     deployer?: TargetSpec | null;
+    hasDeployer?: boolean;
     slots?: string[];
     keepPreviousFor?: string;
   }) {
@@ -233,6 +235,8 @@ export function createEnvironmentCatalog(deps: {
         smokeBaseUrl?: string | null;
         policy?: unknown;
         requireUpstreamSuccess?: boolean;
+        deployer?: TargetSpec | null;
+        slots?: string[];
         keepPreviousFor?: string;
       },
       ctx: ChangeContext,
@@ -242,7 +246,20 @@ export function createEnvironmentCatalog(deps: {
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
+        const deployer = changes.deployer === undefined ? (current.deployer as unknown as TargetSpec | null) : changes.deployer;
+        const live = (await readLiveSlots(tx, [id])).get(id);
+        // Without a deployer nothing alternates; a deployer added keeps the slots named, or takes the router's.
+        const slots = !deployer
+          ? []
+          : (changes.slots ?? (current.slots.length ? current.slots : defaultSlots(changes.target ?? (current.target as unknown as TargetSpec))));
+        if (live && deployer && !slots.includes(live))
+          throw new AppError('conflict', `slot ${live} is live: the slots must keep it (a release moves traffic off it, not a rename)`, {
+            field: 'body.slots',
+          });
         const { policy, keepPreviousForMs } = checkDocuments({
+          deployer: changes.deployer,
+          hasDeployer: Boolean(deployer),
+          slots: changes.slots,
           keepPreviousFor: changes.keepPreviousFor,
           target: changes.target,
           metrics: changes.metrics,
@@ -258,10 +275,11 @@ export function createEnvironmentCatalog(deps: {
             requireUpstreamSuccess: changes.requireUpstreamSuccess,
             smokeBaseUrl: changes.smokeBaseUrl,
             keepPreviousForMs,
+            deployer: changes.deployer === undefined ? undefined : changes.deployer === null ? Prisma.DbNull : (changes.deployer as object),
+            slots,
             updatedAt: new Date(),
           },
         });
-        const live = (await readLiveSlots(tx, [id])).get(id);
         const after = environmentJson(updated, live);
         await audit({
           actor: ctx.actor,

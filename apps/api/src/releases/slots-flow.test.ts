@@ -101,6 +101,25 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     });
   });
 
+  it('an environment takes a deployer later, and gives it up; slots only with one', async () => {
+    const created = await reply(
+      api.POST('/api/v1/environments', {
+        body: { service: 'shop', name: 'later', position: 9, requireUpstreamSuccess: false, target: { type: 'recording', config: {} } },
+      }),
+    );
+    expect(created.body).toMatchObject({ deployer: null, slots: [], liveSlot: null });
+    const id = created.body.id;
+    const bare = await reply(api.PATCH('/api/v1/environments/{id}', { params: { path: { id } }, body: { slots: ['x', 'y'] } }));
+    expect(bare.status).toBe(422);
+    expect(bare.body.error!.message).toMatch(/slots alternate only with a deployer/);
+    const added = await reply(
+      api.PATCH('/api/v1/environments/{id}', { params: { path: { id } }, body: { deployer: { type: 'none', config: {} }, slots: ['x', 'y'] } }),
+    );
+    expect(added.body).toMatchObject({ deployer: { type: 'none' }, slots: ['x', 'y'], liveSlot: 'x' });
+    const removed = await reply(api.PATCH('/api/v1/environments/{id}', { params: { path: { id } }, body: { deployer: null } }));
+    expect(removed.body).toMatchObject({ deployer: null, slots: [], liveSlot: null });
+  });
+
   it('deploys to the idle slot, shifts traffic to it, and makes it live; the next release goes to the other one', async () => {
     first = await start('prod', '1.0.0');
     const done = await until(first.id, ['succeeded', 'rolled-back', 'failed']);
@@ -113,6 +132,11 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     ]);
     expect(await slotState(first.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
     expect((await api.GET('/api/v1/environments/{id}', { params: { path: { id: first.environment.id } } })).data).toMatchObject({ liveSlot: 'green' });
+    // The live slot cannot be renamed away.
+    const renamed = await reply(
+      api.PATCH('/api/v1/environments/{id}', { params: { path: { id: first.environment.id } }, body: { slots: ['blue', 'purple'] } }),
+    );
+    expect(renamed.status).toBe(409);
 
     second = await start('prod', '2.0.0');
     const next = await until(second.id, ['succeeded', 'rolled-back', 'failed']);

@@ -68,6 +68,10 @@ const UpdateEnvironment = Type.Object(
     target: Type.Optional(ProviderSpec),
     metrics: Type.Optional(Type.Union([ProviderSpec, Type.Null()])),
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
+    deployer: Type.Optional(
+      Type.Union([ProviderSpec, Type.Null()], { description: 'null: CI deploys by itself again, and slots no longer alternate for new releases' }),
+    ),
+    slots: Type.Optional(Slots),
     keepPreviousFor: Type.Optional(KeepPreviousFor),
     policy: Type.Optional(documentedAs('EnvironmentPolicy')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
