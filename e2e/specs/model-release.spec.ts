@@ -74,12 +74,16 @@ test('the release page shows the model, its data set and card beside the quality
   await expect(card).toHaveAttribute('href', 'https://models.example.com/reco/2026-11');
   await expect(card).toHaveAttribute('rel', 'noopener noreferrer');
 
+  // The charts open on the test that failed, not on error rate.
+  await expect(page.getByTestId('release-analysis').getByRole('combobox')).toHaveValue('prediction_errors · ratio');
   const evidence = page.getByTestId('verdict-evidence');
   await expect(evidence).toContainText('canary worse than baseline: prediction_errors');
   const rows = evidence.getByTestId('evidence-row');
-  await expect(rows).toHaveCount(2);
+  await expect(rows).toHaveCount(3);
   await expect(rows.nth(1)).toContainText('prediction_errors');
   await expect(rows.nth(1)).toContainText('fail');
+  // Lower is worse: the tolerance reads as a division of the baseline's rate.
+  for (const text of ['click_through', 'ratio (lower is worse)', '3.00%', '1.00×', '÷1.5']) await expect(rows.nth(2)).toContainText(text);
   expect(errors).toEqual([]);
   await page.screenshot({ path: screenshot, fullPage: true });
 });
@@ -112,6 +116,17 @@ function look(seq: number, count: number) {
     1.2 * seq,
     last ? 'fail' : 'inconclusive',
   );
+  const clicks = {
+    ...test(
+      'ratio (lower is worse)',
+      side(100 * elapsedSeconds, 3 * elapsedSeconds),
+      side(900 * elapsedSeconds, 27 * elapsedSeconds),
+      -0.05 * seq,
+      'inconclusive',
+    ),
+    tolerance: 1.5,
+    direction: 'lower-is-worse',
+  };
   const outcome = last ? 'fail' : 'inconclusive';
   const reason = last ? 'canary worse than baseline: prediction_errors' : 'not enough evidence yet: error-rate, prediction_errors';
   return {
@@ -137,6 +152,7 @@ function look(seq: number, count: number) {
           alpha: 0.005,
           tests: [qualityTest],
         },
+        { name: 'click_through', kind: 'ratio', outcome: 'inconclusive', reason: 'not enough evidence yet', alpha: 0.005, tests: [clicks] },
       ],
       source: { type: 'pushed', from: new Date(Date.UTC(2026, 0, 1, 12)).toISOString(), to: at },
       noData: false,

@@ -11910,6 +11910,11 @@ export interface components {
                         rate: number | null;
                         total: number;
                     };
+                    /**
+                     * @description a ratio where lower is worse: the test fails when rateRatio falls below 1 / tolerance
+                     * @constant
+                     */
+                    direction?: "lower-is-worse";
                     label: string;
                     logEValue: number | null;
                     logThreshold: number | null;
@@ -12129,6 +12134,11 @@ export interface components {
                     rate: number | null;
                     total: number;
                 };
+                /**
+                 * @description a ratio where lower is worse: the test fails when rateRatio falls below 1 / tolerance
+                 * @constant
+                 */
+                direction?: "lower-is-worse";
                 label: string;
                 logEValue: number | null;
                 logThreshold: number | null;
@@ -12730,6 +12740,11 @@ export interface components {
                         rate: number | null;
                         total: number;
                     };
+                    /**
+                     * @description a ratio where lower is worse: the test fails when rateRatio falls below 1 / tolerance
+                     * @constant
+                     */
+                    direction?: "lower-is-worse";
                     label: string;
                     logEValue: number | null;
                     logThreshold: number | null;

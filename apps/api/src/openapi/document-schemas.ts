@@ -236,6 +236,9 @@ const MetricVerdict = Type.Object(
           baseline: SideCounts,
           rateRatio: Nullable(Type.Number()),
           tolerance: Type.Number(),
+          direction: Type.Optional(
+            Type.Literal('lower-is-worse', { description: 'a ratio where lower is worse: the test fails when rateRatio falls below 1 / tolerance' }),
+          ),
           alpha: Type.Number(),
           logEValue: Nullable(Type.Number({ description: 'ln of the e-value now (null: infinite)' })),
           maxLogEValue: Nullable(Type.Number({ description: 'its running maximum: the test fails once it reaches logThreshold' })),

@@ -41,8 +41,12 @@ export function testsOf(run: AnalysisRun): TestRef[] {
   return [...refs.values()];
 }
 
-/** The error-rate test, which is what a release manager watches first. */
+/** The test that failed, if one did (a quality metric of a model, say); else the error-rate test, which is what a release manager watches first. */
 export function defaultTest(run: AnalysisRun, tests: TestRef[]): TestRef | undefined {
+  const failed = run.measurements
+    .at(-1)
+    ?.verdict.metrics?.flatMap((metric) => metric.tests.filter((t) => t.outcome === 'fail').map((t) => ({ metric: metric.name, label: t.label })))[0];
+  if (failed && tests.some((t) => testKey(t) === testKey(failed))) return tests.find((t) => testKey(t) === testKey(failed));
   const errors = run.measurements.flatMap((m) => m.verdict.metrics ?? []).find((metric) => metric.kind === 'errors');
   return (errors && tests.find((t) => t.metric === errors.name)) ?? tests[0];
 }

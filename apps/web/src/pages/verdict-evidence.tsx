@@ -62,7 +62,9 @@ function MetricName({ metric, label }: { metric: MetricVerdict; label?: string }
 }
 
 function TestRow({ metric, test }: { metric: MetricVerdict; test: TestEvidence }) {
-  const ratioOver = test.rateRatio !== null && test.rateRatio > test.tolerance;
+  // A lower-is-worse ratio (conversion, accuracy) is out of bounds below 1 / tolerance.
+  const lower = test.direction === 'lower-is-worse';
+  const ratioOver = test.rateRatio !== null && (lower ? test.rateRatio < 1 / test.tolerance : test.rateRatio > test.tolerance);
   return (
     <tr data-testid="evidence-row">
       <td>
@@ -77,7 +79,9 @@ function TestRow({ metric, test }: { metric: MetricVerdict; test: TestEvidence }
       <td className="num">{formatRate(test.canary.rate)}</td>
       <td className="num">{formatRate(test.baseline.rate)}</td>
       <td className={`num${ratioOver ? ' error' : ''}`}>{test.rateRatio === null ? '—' : `${test.rateRatio.toFixed(2)}×`}</td>
-      <td className="num">{test.tolerance}×</td>
+      <td className="num" title={lower ? 'lower is worse: fails below the baseline ÷ tolerance' : undefined}>
+        {lower ? `÷${test.tolerance}` : `${test.tolerance}×`}
+      </td>
       <td className="num">{formatNumber(test.alpha, 4)}</td>
       <td>
         <EValueMeter test={test} />
