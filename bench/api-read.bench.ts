@@ -1,65 +1,96 @@
-// Read throughput and latency of `GET /api/v1/audit?limit=20` on a seeded audit log, next to a
-// bare Fastify hello world measured in the same run, and the ratio between the two.
+// The API's hot reads next to the database's own limit, side by side in one run: for the audit
+// page, the release list, the release detail and the approvals inbox, the real API (with a
+// token) against a bare Fastify server running the same single SQL statement through pg and
+// answering the same JSON (bench/raw-read-server.ts), and the ratio. Then what identity costs at
+// most: the audit page with a token and with a session cookie, against the same baseline.
 //
 //   node_modules/.bin/tsx bench/api-read.bench.ts      (or: pnpm bench:api)
 //
 // How it measures, and why:
-// - The machine has 2 cores, shared by the load generator, the server under test and (for the
-//   API) PostgreSQL. Running autocannon and the server on one event loop would make them take
-//   turns, so neither number would mean much. Both servers therefore run in a child process of
-//   their own (`node --import tsx ...`) and autocannon runs here, in the parent, so each gets its
-//   own thread and the OS scheduler shares the cores. Both targets are measured the same way, one
-//   after the other (never at once), each in a fresh process.
+// - 2 cores, shared by the load generator, the servers and PostgreSQL. Each server runs in a
+//   child process of its own (`node --import tsx ...`) and autocannon runs here, so each gets its
+//   own thread and the OS shares the cores. Only one target is loaded at a time.
 // - The API child is the real entry point, apps/api/src/server.ts, configured through its
 //   environment (LOG_LEVEL=silent, its own database). The bench may not import an app (the
-//   eslint import-direction rule covers bench/**), and starting the production entry point also
-//   measures exactly what ships. It cannot report a port chosen by the OS without logging every
-//   request, so the bench asks the OS for a free loopback port first and hands it over.
-// - The database is created and migrated here (not cloned from the shared test template, which
-//   preparing would drop under any test run going on at the same time), seeded through
-//   appendAuditEvent so the rows and hash chain are real, and dropped at the end.
-// - autocannon's histogram keeps whole milliseconds, too coarse for a hello world, so p50/p99 are
-//   computed from the per-response timings it emits (hrtime, sub-millisecond).
-// - Everything is on 127.0.0.1; a watchdog ends the run if it ever takes longer than 58 s.
+//   eslint import-direction rule covers bench/**); the baseline imports packages/db's read
+//   repositories, so "the same SQL" is the same code, not a copy.
+// - Both servers stay up for the whole run and each read is measured in short alternating
+//   rounds (API, baseline, API, baseline, …). The ratio is the median of each API round over the
+//   baseline round next to it: a machine whose load drifts (this one is shared) moves both alike.
+// - The same ratio in CPU: what a request costs the server process and its PostgreSQL backends
+//   (user+sys from /proc, backends told apart by application_name). When the cores are the limit,
+//   throughput follows it, and it hardly moves with whatever else the machine is doing.
+// - Before measuring, the bench checks that both servers answer each read with the same JSON.
+// - The database is created and migrated here (not cloned from the shared test template),
+//   seeded with a history the real state machine would have left (packages/db/testing
+//   seedHistory: releases driven by core's transition(), with transitions, measurements,
+//   approvals and a hash-chained audit log), and dropped at the end.
+// - autocannon's histogram keeps whole milliseconds, so p50/p99 come from per-response hrtime.
+// - A watchdog ends the run after 150 s.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { appendAuditEvent, createPrismaClient, migrate, MIGRATIONS_DIR, type PrismaClient } from '@glidepath/db';
-import { createEmptyDatabase } from '@glidepath/db/testing';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  createPrismaClient,
+  createSession,
+  createSqlPool,
+  hashToken,
+  insertRoleBinding,
+  migrate,
+  MIGRATIONS_DIR,
+  upsertUserFromSignIn,
+  type PrismaClient,
+} from '@glidepath/db';
+import { createEmptyDatabase, seedHistory } from '@glidepath/db/testing';
 import autocannon, { type Result } from 'autocannon';
 
-// Every read needs an identity: both targets get the same header (the hello world ignores it),
-// so the API's figures include looking the token and its role bindings up.
-const BENCH_TOKEN = randomBytes(32).toString('hex');
-const AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
+type Pool = ReturnType<typeof createSqlPool>;
 
-// Seeding goes through appendAuditEvent (lock + read of the chain head + insert, ~2.5 ms per
-// event here), so 10,000 events would take ~25 s of the 60 s budget. The measured query is a
-// backward scan of the primary key with LIMIT 21, whose cost does not grow with the table.
-const SEED_EVENTS = 5_000;
-const EVENTS_PER_TRANSACTION = 250;
-const CONNECTIONS = [10];
+const SEED = { services: 40, releasesPerEnvironment: 8, awaitingApproval: 30, auditEvents: 10_000 };
+const CONNECTIONS = 10;
 const WARMUP_SECONDS = 2;
-const MEASURE_SECONDS = 8;
-const WATCHDOG_MS = 58_000;
-const API_PATH = '/api/v1/audit?limit=20';
+const ROUND_SECONDS = 1;
+const ROUNDS = 7;
+const WATCHDOG_MS = 150_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const API_ENTRY = fileURLToPath(new URL('../apps/api/src/server.ts', import.meta.url));
-const HELLO_ENTRY = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
+const RAW_ENTRY = fileURLToPath(new URL('./raw-read-server.ts', import.meta.url));
+
+interface Read {
+  name: string;
+  /** One path, or several that each connection cycles through (release details). */
+  paths: string[];
+}
 
 interface Measurement {
-  target: string;
-  connections: number;
+  read: string;
+  target: 'api' | 'raw' | 'api-session';
   reqPerSec: number;
   p50: number;
   p99: number;
-  errors: number;
-  non2xx: number;
-  total: number;
+  requests: number;
+  failed: number;
+  /** CPU of the server process per request, ms. */
+  cpuMsPerRequest: number;
+  /** CPU of its PostgreSQL backends per request, ms. */
+  pgCpuMsPerRequest: number;
+  /** api ÷ raw: median over paired rounds (raw: undefined). */
+  ratio?: number;
+}
+
+interface Target {
+  name: Measurement['target'];
+  base: string;
+  headers: Record<string, string>;
+  child: Child;
+  /** The application_name its PostgreSQL connections carry. */
+  pgName: string;
 }
 
 const children = new Set<ChildProcess>();
@@ -74,114 +105,192 @@ async function main(): Promise<void> {
   // The API child compiles and starts (a few seconds, nothing measured) while the seed runs.
   const apiPort = await freeLoopbackPort();
   const api = startChild('api', API_ENTRY, {
-    DATABASE_URL: db.url,
+    DATABASE_URL: withAppName(db.url, 'gp-bench-api'),
     REDIS_URL,
     GLIDEPATH_HOST: '127.0.0.1',
     GLIDEPATH_PORT: String(apiPort),
     GLIDEPATH_CREATE_DATABASE: 'false',
     GLIDEPATH_WEB_DIST: '',
-    GLIDEPATH_BOOTSTRAP_TOKEN: BENCH_TOKEN,
     LOG_LEVEL: 'silent',
   });
+  const raw = startChild('raw', RAW_ENTRY, { DATABASE_URL: withAppName(db.url, 'gp-bench-raw') });
+  const rawPort = await reportedPort(raw);
 
   const prisma = createPrismaClient(db.url);
   const seedStarted = Date.now();
+  let seeded: Awaited<ReturnType<typeof seedHistory>>;
+  let credentials: Awaited<ReturnType<typeof createCredentials>>;
   try {
-    await seed(prisma, () => api.failure);
-    await prisma.$executeRawUnsafe('VACUUM ANALYZE audit_event');
+    seeded = await seedHistory(prisma, SEED);
+    credentials = await createCredentials(prisma);
+    await prisma.$executeRawUnsafe('VACUUM ANALYZE');
   } finally {
     await prisma.$disconnect();
   }
   const seedSeconds = (Date.now() - seedStarted) / 1000;
 
+  // Details of releases across the list (newest first, so the ones people open), each with its history.
+  const details = seeded.releaseIds
+    .slice()
+    .reverse()
+    .filter((_, i) => i % 40 === 0)
+    .slice(0, 20);
+  const reads: Read[] = [
+    { name: 'audit page      GET /api/v1/audit?limit=50', paths: ['/api/v1/audit?limit=50'] },
+    { name: 'release list    GET /api/v1/releases?limit=50', paths: ['/api/v1/releases?limit=50'] },
+    { name: 'release detail  GET /api/v1/releases/:id', paths: details.map((id) => `/api/v1/releases/${id}`) },
+    { name: 'approvals inbox GET /api/v1/approvals', paths: ['/api/v1/approvals'] },
+  ];
+  const apiTarget: Target = {
+    name: 'api',
+    base: `http://127.0.0.1:${apiPort}`,
+    headers: { authorization: `Bearer ${credentials.token}` },
+    child: api,
+    pgName: 'gp-bench-api',
+  };
+  const sessionTarget: Target = { ...apiTarget, name: 'api-session', headers: { cookie: `glidepath_session=${credentials.session}` } };
+  // The baseline gets the same header bytes; it reads none of them.
+  const rawTarget: Target = { name: 'raw', base: `http://127.0.0.1:${rawPort}`, headers: apiTarget.headers, child: raw, pgName: 'gp-bench-raw' };
+
+  await waitUntilServing(api, `${apiTarget.base}/api/v1/audit?limit=1`, apiTarget.headers);
+  await waitUntilServing(raw, `${rawTarget.base}/hello`, {});
+  for (const read of reads) for (const path of read.paths) await sameJson(read.name, path, apiTarget, rawTarget);
+  const inbox = (await (await fetch(`${apiTarget.base}/api/v1/approvals`, { headers: apiTarget.headers })).json()) as { items: unknown[] };
+  if (inbox.items.length !== seeded.awaitingApprovalIds.length)
+    throw new Error(`the inbox shows ${inbox.items.length} of ${seeded.awaitingApprovalIds.length} waiting releases`);
+
+  const monitor = createSqlPool(db.url, 1);
   const results: Measurement[] = [];
-  const apiUrl = `http://127.0.0.1:${apiPort}${API_PATH}`;
-  await waitUntilServing(api, apiUrl);
-  await checkApiResponse(apiUrl);
-  for (const connections of CONNECTIONS) results.push(await measure(`api   GET ${API_PATH}`, apiUrl, connections));
+  try {
+    // The audit page also with a person's session cookie: what identity costs, token or session.
+    for (const read of reads)
+      results.push(...(await alternate(monitor, read, read === reads[0] ? [apiTarget, sessionTarget, rawTarget] : [apiTarget, rawTarget])));
+  } finally {
+    await monitor.end();
+  }
+
   await stopChild(api);
-
-  const hello = startChild('hello', HELLO_ENTRY, {});
-  const helloPort = await reportedPort(hello);
-  const helloUrl = `http://127.0.0.1:${helloPort}/`;
-  await waitUntilServing(hello, helloUrl);
-  for (const connections of CONNECTIONS) results.push(await measure('hello GET / (bare Fastify)', helloUrl, connections));
-  await stopChild(hello);
-
+  await stopChild(raw);
   await db.drop();
   dropDatabase = undefined;
 
-  printReport(results, seedSeconds, (Date.now() - started) / 1000);
-  const failed = results.filter((r) => r.errors > 0 || r.non2xx > 0);
+  printReport(results, reads, seeded, seedSeconds, (Date.now() - started) / 1000);
+  const failed = results.filter((r) => r.failed > 0);
   if (failed.length > 0) {
-    console.error(`\nFAILED: errors or non-2xx responses in ${failed.map((r) => `${r.target} (${r.connections} conns)`).join(', ')}`);
+    console.error(`\nFAILED: errors or non-2xx responses in ${failed.map((r) => `${r.target} ${r.read}`).join(', ')}`);
     process.exitCode = 1;
   }
 }
 
-/** Real audit events through the real append path, a few hundred per transaction. */
-async function seed(prisma: PrismaClient, apiFailure: () => Error | undefined): Promise<void> {
-  const actions = ['service.created', 'service.updated', 'release.planned', 'release.started', 'release.promoted', 'release.completed'];
-  const environments = ['env-dev', 'env-staging', 'env-prod'];
-  for (let done = 0; done < SEED_EVENTS; done += EVENTS_PER_TRANSACTION) {
-    const failure = apiFailure(); // the API child starting meanwhile has already died: stop early
-    if (failure) throw failure;
-    const count = Math.min(EVENTS_PER_TRANSACTION, SEED_EVENTS - done);
-    await prisma.$transaction(
-      async (tx) => {
-        for (let i = done; i < done + count; i++) {
-          const service = `svc-${i % 97}`;
-          await appendAuditEvent(tx, {
-            actor: i % 5 === 0 ? { type: 'system', id: 'worker' } : { type: 'user', id: `user-${i % 13}` },
-            action: actions[i % actions.length]!,
-            subject: { type: 'service', id: service },
-            environmentId: i % 4 === 0 ? null : environments[i % environments.length]!,
-            before: i % 3 === 0 ? null : { name: service, owners: ['team-a'], replicas: i % 7 },
-            after: { name: service, owners: ['team-a', 'team-b'], replicas: (i % 7) + 1 },
-            payload: { version: `1.${i % 50}.${i % 10}`, note: 'seeded by bench/api-read.bench.ts' },
-            reason: i % 2 === 0 ? 'scheduled rollout' : null,
-            requestId: `bench-${i}`,
-          });
-        }
-      },
-      { timeout: 30_000, maxWait: 10_000 },
-    );
-  }
+/** A service-account token and a person's session, both with the approver role everywhere (read, audit:read, approve). */
+async function createCredentials(prisma: PrismaClient): Promise<{ token: string; session: string }> {
+  const token = `gp_${randomBytes(32).toString('hex')}`;
+  const session = await prisma.$transaction(async (tx) => {
+    const row = await tx.apiToken.create({ data: { id: randomUUID(), name: 'bench-approver', tokenHash: hashToken(token), createdBy: 'bench' } });
+    await insertRoleBinding(tx, { subjectType: 'token', subjectId: row.id, role: 'approver', serviceId: null, environmentId: null }, 'bench');
+    const { user } = await upsertUserFromSignIn(tx, { issuer: 'bench', subject: 'approver', email: 'approver@bench.test', name: 'Bench Approver', groups: [] });
+    await insertRoleBinding(tx, { subjectType: 'user', subjectId: user.id, role: 'approver', serviceId: null, environmentId: null }, 'bench');
+    return (await createSession(tx, { userId: user.id, authTime: new Date(), absoluteMs: 3_600_000 })).secret;
+  });
+  return { token, session };
 }
 
-async function measure(target: string, url: string, connections: number): Promise<Measurement> {
-  process.stdout.write(`measuring ${target.padEnd(32)} ${connections} conns, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s ... `);
+/** Both servers must give the same JSON (values and key order; PostgreSQL's spacing aside). */
+async function sameJson(read: string, path: string, a: Target, b: Target): Promise<void> {
+  const [x, y] = await Promise.all(
+    [a, b].map(async (t) => {
+      const res = await fetch(`${t.base}${path}`, { headers: t.headers });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${t.name} ${path}: ${res.status} ${text.slice(0, 300)}`);
+      return JSON.parse(text) as unknown;
+    }),
+  );
+  if (!isDeepStrictEqual(x, y) || JSON.stringify(x) !== JSON.stringify(y))
+    throw new Error(`${read}: the API and the baseline answer ${path} differently:\n${JSON.stringify(x).slice(0, 400)}\n${JSON.stringify(y).slice(0, 400)}`);
+}
+
+/** Warm each target up, then load them in turn, ROUNDS times; one measurement per target over its rounds. */
+async function alternate(monitor: Pool, read: Read, targets: Target[]): Promise<Measurement[]> {
+  process.stdout.write(`measuring ${read.name.padEnd(48)} `);
+  for (const target of targets) await load(monitor, read, target, WARMUP_SECONDS);
+  const rounds = new Map<Target, Array<Awaited<ReturnType<typeof load>>>>(targets.map((t) => [t, []]));
+  for (let round = 0; round < ROUNDS; round++) for (const target of targets) rounds.get(target)!.push(await load(monitor, read, target, ROUND_SECONDS));
+  const raw = rounds.get(targets.find((t) => t.name === 'raw')!)!;
+  const measurements = targets.map((target) => {
+    const runs = rounds.get(target)!;
+    const latencies = Float64Array.from(runs.flatMap((r) => r.latencies)).sort();
+    const requests = runs.reduce((n, r) => n + r.requests, 0);
+    const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+    const paired = runs.map((r, i) => r.requests / r.seconds / (raw[i]!.requests / raw[i]!.seconds)).sort((x, y) => x - y);
+    return {
+      read: read.name,
+      target: target.name,
+      reqPerSec: requests / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      requests,
+      failed: runs.reduce((n, r) => n + r.failed, 0),
+      cpuMsPerRequest: runs.reduce((n, r) => n + r.cpuMs, 0) / requests,
+      pgCpuMsPerRequest: runs.reduce((n, r) => n + r.pgCpuMs, 0) / requests,
+      ratio: target.name === 'raw' ? undefined : paired[Math.floor(paired.length / 2)],
+    };
+  });
+  console.log(measurements.map((m) => `${m.target} ${fmt(m.reqPerSec, 0)} req/s`).join(', '));
+  return measurements;
+}
+
+async function load(monitor: Pool, read: Read, target: Target, seconds: number) {
   const latencies: number[] = [];
+  const cpuBefore = processCpuMs(target.child.process.pid!);
+  const pgBefore = await backendCpuMs(monitor, target.pgName);
   const instance = autocannon({
-    url,
-    headers: AUTH,
-    connections,
-    duration: MEASURE_SECONDS,
-    warmup: { connections, duration: WARMUP_SECONDS },
+    url: target.base,
+    requests: read.paths.map((path) => ({ method: 'GET', path })),
+    headers: target.headers,
+    connections: CONNECTIONS,
+    duration: seconds,
     timeout: 5,
     renderProgressBar: false,
     renderResultsTable: false,
     renderLatencyTable: false,
   });
-  // Only the measured phase: the warm-up runs on a tracker of its own.
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
   });
   const result: Result = await instance;
-  const warm = result.warmup;
-  const sorted = Float64Array.from(latencies).sort();
-  const m: Measurement = {
-    target,
-    connections,
-    reqPerSec: result.requests.mean,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    errors: result.errors + (warm?.errors ?? 0),
-    non2xx: result.non2xx + (warm?.non2xx ?? 0),
-    total: result['2xx'] + result.non2xx,
-  };
-  console.log(`${fmt(m.reqPerSec, 0)} req/s`);
-  return m;
+  const cpuMs = processCpuMs(target.child.process.pid!) - cpuBefore;
+  const pgAfter = await backendCpuMs(monitor, target.pgName);
+  // Backends that started during the round count from zero; one that ended is missed (pools keep theirs).
+  const pgCpuMs = [...pgAfter].reduce((sum, [pid, ms]) => sum + ms - (pgBefore.get(pid) ?? 0), 0);
+  if (target.child.failure) throw target.child.failure;
+  return { latencies, requests: result['2xx'], seconds: result.duration, failed: result.errors + result.non2xx, cpuMs, pgCpuMs };
+}
+
+/** CPU so far of each PostgreSQL backend whose connection carries this application_name, by pid. */
+async function backendCpuMs(monitor: Pool, applicationName: string): Promise<Map<number, number>> {
+  const { rows } = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, processCpuMs(pid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return cpu;
+}
+
+function withAppName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
+/** user + system CPU of a process so far, in ms (Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -189,49 +298,71 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function printReport(results: Measurement[], seedSeconds: number, totalSeconds: number): void {
+function printReport(
+  results: Measurement[],
+  reads: Read[],
+  seeded: { releaseIds: string[]; awaitingApprovalIds: string[] },
+  seedSeconds: number,
+  totalSeconds: number,
+): void {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const [load1] = os.loadavg();
   console.log('');
   console.log(`Glidepath API read benchmark — ${new Date().toISOString()}`);
-  console.log(`${os.cpus().length} cores (${cpu}), Node ${process.version}, ${os.platform()} ${os.release()}`);
-  console.log(`${fmt(SEED_EVENTS, 0)} audit events seeded in ${seedSeconds.toFixed(1)} s; each server in its own child process, autocannon in the parent`);
-  console.log(`${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per row, loopback 127.0.0.1; latency from per-response hrtime`);
+  console.log(`${os.cpus().length} cores (${cpu}), Node ${process.version}, ${os.platform()} ${os.release()}, load average ${load1!.toFixed(2)} at the end`);
+  console.log(
+    `seeded in ${seedSeconds.toFixed(1)} s: ${SEED.services} services × 3 environments, ${fmt(seeded.releaseIds.length, 0)} releases with their transitions and measurements, ` +
+      `${seeded.awaitingApprovalIds.length} waiting for approval, ${fmt(SEED.auditEvents, 0)} audit events`,
+  );
+  console.log(
+    `${CONNECTIONS} connections; per read ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s per target. ` +
+      'api = apps/api/src/server.ts with a token; raw = bare Fastify + the same statement through pg (bench/raw-read-server.ts)',
+  );
   console.log('');
-  const header = ['target', 'conns', 'req/s (mean)', 'p50 ms', 'p99 ms', 'requests', 'errors', 'non-2xx'];
-  const rows = results.map((r) => [
-    r.target,
-    String(r.connections),
-    fmt(r.reqPerSec, 0),
-    fmt(r.p50, 2),
-    fmt(r.p99, 2),
-    fmt(r.total, 0),
-    String(r.errors),
-    String(r.non2xx),
-  ]);
-  for (const connections of CONNECTIONS) {
-    const api = results.find((r) => r.connections === connections && r.target.startsWith('api'));
-    const hello = results.find((r) => r.connections === connections && r.target.startsWith('hello'));
-    if (!api || !hello) continue;
-    rows.push([
-      'ratio api ÷ hello',
-      String(connections),
-      `${(api.reqPerSec / hello.reqPerSec).toFixed(3)}×`,
-      `${(api.p50 / hello.p50).toFixed(1)}×`,
-      `${(api.p99 / hello.p99).toFixed(1)}×`,
-      '',
-      '',
-      '',
-    ]);
+  const header = ['read', 'target', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'requests', 'failed', 'req/s ÷ raw', 'CPU: raw ÷ api'];
+  const rows: string[][] = [];
+  const byRead = new Map<string, Measurement[]>();
+  for (const r of results) byRead.set(r.read, [...(byRead.get(r.read) ?? []), r]);
+  const cost = (m: Measurement) => m.cpuMsPerRequest + m.pgCpuMsPerRequest;
+  for (const [read, ms] of byRead) {
+    const rawM = ms.find((m) => m.target === 'raw')!;
+    for (const m of ms)
+      rows.push([
+        m === ms[0] ? read : '',
+        m.target,
+        fmt(m.reqPerSec, 0),
+        fmt(m.p50, 2),
+        fmt(m.p99, 2),
+        fmt(m.cpuMsPerRequest, 3),
+        fmt(m.pgCpuMsPerRequest, 3),
+        fmt(m.requests, 0),
+        String(m.failed),
+        m.ratio === undefined ? '' : `${m.ratio.toFixed(2)}×`,
+        m.target === 'raw' ? '' : `${(cost(rawM) / cost(m)).toFixed(2)}×`,
+      ]);
+    rows.push([]);
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) {
-    if (row[0]!.startsWith('ratio')) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    console.log(line(row));
-  }
+  for (const row of rows.slice(0, -1)) console.log(row.length ? line(row) : '');
   console.log('');
+  const hot = reads.map((read) => byRead.get(read.name)!);
+  const ratios = hot.map((ms) => ms.find((m) => m.target === 'api')!.ratio!);
+  const costRatios = hot.map((ms) => cost(ms.find((m) => m.target === 'raw')!) / cost(ms.find((m) => m.target === 'api')!));
+  const list = (xs: number[]) => xs.map((r) => `${r.toFixed(2)}×`).join(', ');
+  console.log(`hot reads (audit, list, detail, inbox), api ÷ raw: req/s ${list(ratios)}; CPU ${list(costRatios)}`);
+  console.log(
+    `goal ≥ 0.90× each: ${ratios.every((r) => r >= 0.9) ? 'met' : 'NOT met'} by req/s, ${costRatios.every((r) => r >= 0.9) ? 'met' : 'NOT met'} by CPU`,
+  );
+  const identity = byRead.get(reads[0]!.name)!;
+  const [token, session, rawI] = ['api', 'api-session', 'raw'].map((t) => identity.find((m) => m.target === t)!);
+  const share = (m: Measurement) => `${(100 * (1 - m.ratio!)).toFixed(1)}% by req/s, ${(100 * (1 - cost(rawI!) / cost(m))).toFixed(1)}% by CPU`;
+  console.log(
+    `identity, on the audit page: at most everything the API adds to the statement (identity, access checks, hooks) — with a token: ${share(token!)}; ` +
+      `with a session cookie: ${share(session!)} (goal < 10%)`,
+  );
   console.log(`total run ${totalSeconds.toFixed(1)} s`);
 }
 
@@ -280,12 +411,12 @@ function reportedPort(child: Child): Promise<number> {
 }
 
 /** Polls until the server answers 200 (tsx compiles the app on start: a few seconds). */
-async function waitUntilServing(child: Child, url: string, timeoutMs = 20_000): Promise<void> {
+async function waitUntilServing(child: Child, url: string, headers: Record<string, string>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.failure) throw child.failure;
     try {
-      const res = await fetch(url, { headers: AUTH });
+      const res = await fetch(url, { headers });
       await res.arrayBuffer();
       if (res.ok) return;
     } catch {
@@ -293,14 +424,6 @@ async function waitUntilServing(child: Child, url: string, timeoutMs = 20_000): 
     }
     if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function checkApiResponse(url: string): Promise<void> {
-  const res = await fetch(url, { headers: AUTH });
-  const body = (await res.json()) as { items?: unknown[]; nextCursor?: string | null };
-  if (res.status !== 200 || body.items?.length !== 20 || typeof body.nextCursor !== 'string') {
-    throw new Error(`unexpected answer from ${url}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
 }
 

@@ -9,6 +9,8 @@ declare module 'autocannon' {
     pipelining?: number;
     timeout?: number;
     headers?: Record<string, string>;
+    /** Request shapes each connection cycles through, in order (a path per entry here). */
+    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string> }>;
     warmup?: { connections?: number; duration?: number };
     renderProgressBar?: boolean;
     renderResultsTable?: boolean;
