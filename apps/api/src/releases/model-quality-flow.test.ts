@@ -22,6 +22,7 @@ const MODEL = {
   '1.0.0': { modelVersion: 'reco-2026-10', dataset: 's3://ml/reco/labelled-2026-10', modelCard: 'https://models.example.com/reco/2026-10' },
   '2.0.0': { modelVersion: 'reco-2026-11', dataset: 's3://ml/reco/labelled-2026-11', modelCard: 'https://models.example.com/reco/2026-11' },
   '2.0.1': { modelVersion: 'reco-2026-11b', dataset: 's3://ml/reco/labelled-2026-11', modelCard: 'https://models.example.com/reco/2026-11b' },
+  '2.1.0': { modelVersion: 'reco-2026-12', dataset: 's3://ml/reco/labelled-2026-12', modelCard: 'https://models.example.com/reco/2026-12' },
 } as const;
 
 beforeAll(async () => {
@@ -29,7 +30,7 @@ beforeAll(async () => {
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
   await api.POST('/api/v1/services', { body: { name: 'recommender' } });
-  for (const [position, name] of ['worse-model', 'as-good-model'].entries()) {
+  for (const [position, name] of ['worse-model', 'as-good-model', 'fewer-clicks'].entries()) {
     const env = await reply(
       api.POST('/api/v1/environments', {
         body: {
@@ -51,7 +52,7 @@ beforeAll(async () => {
       body: {
         service: 'recommender',
         name: 'prometheus-without-ratios',
-        position: 2,
+        position: 3,
         requireUpstreamSuccess: false,
         target: { type: 'recording', config: {} },
         metrics: { type: 'prometheus', config: { url: 'http://127.0.0.1:9' } },
@@ -70,12 +71,14 @@ beforeAll(async () => {
             {
               type: 'analysis',
               interval: '1s',
-              minDuration: '3s',
+              minDuration: '10s', // enough looks that a 3× drop in click-through is evidence before anything may pass
               maxDuration: '60s',
               metrics: [
                 { name: 'error-rate', kind: 'errors' },
                 { name: 'slow-requests', kind: 'latency', thresholdMs: 100 },
                 { name: 'prediction_errors', kind: 'ratio', direction: 'higher-is-worse', tolerance: 1.2 },
+                // A business outcome: a drop in click-through on the recommendations is the regression.
+                { name: 'click_through', kind: 'ratio', direction: 'lower-is-worse' },
               ],
             },
             { type: 'setWeight', weight: 100 },
@@ -86,7 +89,7 @@ beforeAll(async () => {
   );
   expect(plan.status).toBe(201);
   for (const [i, [version, metadata]] of Object.entries(MODEL).entries())
-    expect((await reply(api.POST('/api/v1/artifacts', { body: { service: 'recommender', version, digest: digest('abc'[i]!), metadata } }))).status).toBe(201);
+    expect((await reply(api.POST('/api/v1/artifacts', { body: { service: 'recommender', version, digest: digest('abcf'[i]!), metadata } }))).status).toBe(201);
 });
 afterAll(async () => {
   await worker.stop();
@@ -95,11 +98,12 @@ afterAll(async () => {
 
 /**
  * The sample app's agent, every 250 ms: 90/10 traffic, 1% errors and 80% of requests under 100 ms
- * on both versions; half the requests get a label, and the stable model is wrong on 5% of them.
+ * on both versions; half the requests get a label, the stable model is wrong on 5% of them, and
+ * 3% of its recommendations are clicked.
  */
-function startAgent(env: string, canaryVersion: string, canaryWrong: number) {
+function startAgent(env: string, canaryVersion: string, canaryWrong: number, canaryClicks = 0.03) {
   let last = Date.now();
-  const sample = (version: string, requests: number, wrongShare: number, from: string, to: string) => {
+  const sample = (version: string, requests: number, wrongShare: number, clickShare: number, from: string, to: string) => {
     const labelled = requests / 2;
     const wrong = Math.round(labelled * wrongShare);
     return {
@@ -112,7 +116,11 @@ function startAgent(env: string, canaryVersion: string, canaryWrong: number) {
         { le: 100, count: requests * 0.8 },
         { le: null, count: requests },
       ],
-      ratios: { prediction_errors: { numerator: wrong, denominator: labelled }, accuracy: { numerator: labelled - wrong, denominator: labelled } },
+      ratios: {
+        prediction_errors: { numerator: wrong, denominator: labelled },
+        accuracy: { numerator: labelled - wrong, denominator: labelled },
+        click_through: { numerator: Math.round(requests * clickShare), denominator: requests },
+      },
     };
   };
   const timer = setInterval(async () => {
@@ -122,7 +130,7 @@ function startAgent(env: string, canaryVersion: string, canaryWrong: number) {
     await t.app.inject({
       method: 'POST',
       url: `/api/v1/environments/${envIds[env]}/metrics`,
-      payload: { samples: [sample('1.0.0', 900, 0.05, from, to), sample(canaryVersion, 100, canaryWrong, from, to)] },
+      payload: { samples: [sample('1.0.0', 900, 0.05, 0.03, from, to), sample(canaryVersion, 100, canaryWrong, canaryClicks, from, to)] },
       headers: { 'x-glidepath-ingest-key': keys[env]! },
     });
   }, 250);
@@ -148,7 +156,7 @@ async function until(id: string, phases: string[]) {
 
 type Evidence = {
   outcome: string;
-  metrics: Array<{ name: string; kind: string; outcome: string; tests: Array<{ rateRatio: number | null; canary: { total: number } }> }>;
+  metrics: Array<{ name: string; kind: string; outcome: string; tests: Array<{ label: string; rateRatio: number | null; canary: { total: number } }> }>;
 };
 
 describe('an AI model release gated on quality', () => {
@@ -234,7 +242,32 @@ describe('an AI model release gated on quality', () => {
         ['error-rate', 'pass'],
         ['slow-requests', 'pass'],
         ['prediction_errors', 'pass'],
+        ['click_through', 'pass'],
       ]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('rolls back a model as accurate as stable whose recommendations are clicked a third as often (lower is worse)', { timeout: 120_000 }, async () => {
+    const stop = startAgent('fewer-clicks', '2.1.0', 0.05, 0.01);
+    try {
+      const r = await reply(
+        api.POST('/api/v1/releases', { body: { service: 'recommender', environment: 'fewer-clicks', version: '2.1.0', plan: 'model-quality' } }),
+      );
+      expect(r.status).toBe(201);
+      const done = await until(r.body.id, ['succeeded', 'rolled-back', 'paused']);
+      expect(done).toMatchObject({
+        phase: 'rolled-back',
+        reason: expect.stringMatching(/^automatic rollback: analysis failed: canary worse than baseline: click_through$/),
+        artifact: { model: MODEL['2.1.0'] },
+      });
+      const step = (done.steps as Array<{ status: string; evidence: Evidence }>)[1]!;
+      const byName = Object.fromEntries(step.evidence.metrics.map((m) => [m.name, m]));
+      expect(byName.click_through).toMatchObject({ kind: 'ratio', outcome: 'fail', tests: [{ label: 'ratio (lower is worse)' }] });
+      // Shown as they are: the canary's click-through is the lower one.
+      expect(byName.click_through!.tests[0]!.rateRatio).toBeLessThan(0.5);
+      expect(byName.prediction_errors!.outcome).not.toBe('fail');
     } finally {
       stop();
     }

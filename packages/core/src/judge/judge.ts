@@ -92,13 +92,33 @@ function judgeMetric(
     ? prior
     : observation.kind === 'latency'
       ? foldLatency(mc, observation.canary, observation.baseline, prior, s, tolerance)
-      : foldCounts(observation.canary, observation.baseline, prior, s, tolerance);
+      : lowerIsWorse(mc)
+        ? foldCounts(observation.baseline, observation.canary, prior, s, tolerance)
+        : foldCounts(observation.canary, observation.baseline, prior, s, tolerance);
   if (folded === undefined || typeof folded === 'string') {
     const reason = folded ?? 'no observation for this metric';
     return { state: prior, verdict: { name: mc.name, kind: mc.kind, outcome: 'inconclusive', reason, alpha, tests: [] } };
   }
   return { state: folded, verdict: evaluate(mc, folded, s, alpha, elapsedSeconds, tolerance) };
 }
+
+/**
+ * A lower-is-worse ratio (conversion, accuracy) regresses when the canary's rate falls below the
+ * baseline's ÷ tolerance, that is when the baseline's rate exceeds tolerance × the canary's. The
+ * conditional count test is symmetric in its arms (given an interval's events, either arm's share
+ * is binomial), so that question is the same test with the arms exchanged: H0 is
+ * baseline rate ≤ tolerance × canary rate, each interval's factor has mean ≤ 1 under it, and
+ * the guarantee (a false alarm with probability ≤ α however often one looks) is unchanged.
+ * The state holds the exchanged arms; evaluate() shows them as they are.
+ *
+ * Not the complement (denominator − numerator as the bad events, judged higher-is-worse): a
+ * tolerance on it means nothing a person would set (conversion 3% → 2% moves the complement
+ * from 97% to 98%; no tolerance ≥ 1 would ever fail it), and events that are not rare are where
+ * a count test is weakest. The flip side: this test sees relative drops, so a rate near 1
+ * (accuracy 95% → 84%, only ×0.88) is slow to catch, while its complement rises ×3.2 (5% → 16%
+ * wrong): such a metric is better judged on its error side (wrong predictions, higher-is-worse).
+ */
+const lowerIsWorse = (mc: MetricConfig) => mc.kind === 'ratio' && mc.direction === 'lower-is-worse';
 
 function foldCounts(canary: Counts, baseline: Counts, prior: MetricState | undefined, s: Settings, tolerance: number): MetricState {
   const test = prior?.tests[0] ?? startCountTest(s.mixture);
@@ -160,21 +180,27 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
   const { tests, thresholds } = state;
   const alphaTest = alpha / tests.length;
   const logThreshold = Math.log(1 / alphaTest);
-  const canaryTotal = tests[0]!.canary.total;
+  // Lower-is-worse ratios hold the arms exchanged (see lowerIsWorse); the evidence names them as they are.
+  const swapped = lowerIsWorse(mc);
+  const arms = (t: (typeof tests)[number]) => (swapped ? { canary: t.baseline, baseline: t.canary } : { canary: t.canary, baseline: t.baseline });
+  const canaryTotal = arms(tests[0]!).canary.total;
   const enough = canaryTotal >= s.minCanaryRequests && elapsedSeconds >= s.minDurationSeconds;
   const evidence = tests.map((t, i): TestEvidence => {
-    // Crossed with too few canary events: not a failure yet, and certainly not a pass.
+    // Crossed with too few events on the tested arm (the canary's; the baseline's numerator for a
+    // lower-is-worse ratio, whose excess is the evidence): not a failure yet, and certainly not a pass.
     const crossed = t.maxLogE >= logThreshold;
     const failed = crossed && t.canary.events >= s.minCanaryEventsToFail;
     const th = thresholds?.[i];
+    const { canary, baseline } = arms(t);
     return {
       test: 'conditional-binomial-mixture-sprt',
-      label: th ? `slower than ${th.ms} ms (${th.basis})` : mc.kind,
+      label: th ? `slower than ${th.ms} ms (${th.basis})` : swapped ? 'ratio (lower is worse)' : mc.kind,
       thresholdMs: th?.ms ?? null,
-      canary: { ...t.canary, rate: rate(t.canary) },
-      baseline: { ...t.baseline, rate: rate(t.baseline) },
-      rateRatio: ratioOf(t.canary, t.baseline),
+      canary: { ...canary, rate: rate(canary) },
+      baseline: { ...baseline, rate: rate(baseline) },
+      rateRatio: ratioOf(canary, baseline),
       tolerance,
+      ...(swapped ? { direction: 'lower-is-worse' as const } : {}),
       alpha: alphaTest,
       logEValue: mixtureLogE(t.logLr, s.mixture),
       maxLogEValue: t.maxLogE,
@@ -188,9 +214,11 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
     outcome === 'fail'
       ? failing.map((e) => `${e.label}: canary ${pct(e.canary.rate)} vs baseline ${pct(e.baseline.rate)}, e-value ≥ 1/${num(alphaTest)}`).join('; ')
       : outcome === 'pass'
-        ? `not worse than ${tolerance}× the baseline after ${canaryTotal} canary requests`
+        ? swapped
+          ? `not below the baseline ÷ ${tolerance} after ${canaryTotal} canary requests`
+          : `not worse than ${tolerance}× the baseline after ${canaryTotal} canary requests`
         : enough
-          ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} canary events before failing`
+          ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} ${swapped ? 'baseline' : 'canary'} events before failing`
           : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
   return { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence };
 }

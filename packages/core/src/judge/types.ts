@@ -7,7 +7,7 @@ export type Outcome = 'pass' | 'fail' | 'inconclusive';
 /**
  * Cumulative counts since the analysis started, for canary and baseline over the same window.
  * errors: total = requests, events = errors. ratio: total = denominator, events = numerator
- * (events are the "bad" side, e.g. declined payments / payments). latency: histograms in ms.
+ * (events are the "bad" side, e.g. declined payments / payments; the good side, e.g. conversions, when the metric's direction is lower-is-worse). latency: histograms in ms.
  */
 export type MetricObservation =
   | { readonly name: string; readonly kind: 'errors' | 'ratio'; readonly canary: Counts; readonly baseline: Counts }
@@ -29,6 +29,8 @@ export interface MetricConfig {
   readonly tolerance?: number;
   /** Latency: test only the share slower than this (ms) instead of the warm-up median and p95. */
   readonly thresholdMs?: number | null;
+  /** Ratio: lower-is-worse fails when the canary's rate is below the baseline's ÷ tolerance. Default higher-is-worse. */
+  readonly direction?: 'higher-is-worse' | 'lower-is-worse';
 }
 
 export interface JudgeConfig {
@@ -58,6 +60,8 @@ export interface TestEvidence {
   /** canary rate ÷ baseline rate, null when a rate is undefined. */
   readonly rateRatio: number | null;
   readonly tolerance: number;
+  /** Only on a lower-is-worse ratio: it fails when rateRatio falls below 1 / tolerance. */
+  readonly direction?: 'lower-is-worse';
   readonly alpha: number;
   /** ln of the e-value now, and its running maximum: the test fails once the maximum reaches the threshold. */
   readonly logEValue: number;
