@@ -71,7 +71,9 @@ beforeAll(async () => {
             {
               type: 'analysis',
               interval: '1s',
-              minDuration: '10s', // enough looks that a 3× drop in click-through is evidence before anything may pass
+              // Enough looks that a 3× drop in click-through is evidence before anything may pass: the judge counts each
+              // event as half until two minutes have measured how much the rates fluctuate (fails at ~12 s, at ~6 s before).
+              minDuration: '20s',
               maxDuration: '60s',
               metrics: [
                 { name: 'error-rate', kind: 'errors' },

@@ -1,7 +1,11 @@
-import { advanceCountTest, startCountTest, type Counts } from './count-test.ts';
+import { advanceCountTest, startCountTest, startDispersion, type CountTestState, type Counts, type DispersionClock } from './count-test.ts';
+import { allowedDispersion, DISPERSION_DEFAULTS, temperedMixtureLogE } from './dispersion.ts';
+import { DETECTION_TARGET, expectedDetectionSeconds } from './expected-detection.ts';
 import { boundaryAtOrAbove, chooseLatencyThresholds, countAbove, histogramTotal, type Histogram } from './latency.ts';
 import { checkMixture, DEFAULT_MIXTURE, mixtureLogE } from './mixture.ts';
 import type {
+  DispersionEvidence,
+  ExpectedDetection,
   JudgeConfig,
   JudgeInput,
   JudgeResult,
@@ -22,9 +26,14 @@ export const JUDGE_DEFAULTS = {
   minDurationSeconds: 0,
   minCanaryEventsToFail: 3,
   latencyWarmupRequests: 1000,
+  dispersion: { blockSeconds: DISPERSION_DEFAULTS.blockSeconds },
 } as const;
 
 type Settings = Required<Omit<JudgeConfig, 'metrics'>> & { tolerance: number };
+
+/** Where the judge stands on the analysis clock for the over-dispersion allowance (none when it is off). */
+const clockOf = (s: Settings, elapsedSeconds: number): DispersionClock | undefined =>
+  s.dispersion ? { elapsedSeconds, blockSeconds: s.dispersion.blockSeconds } : undefined;
 
 /**
  * One look of the canary judge. Pure: the caller passes the cumulative counts, the config and
@@ -91,10 +100,10 @@ function judgeMetric(
   const folded = !observation
     ? prior
     : observation.kind === 'latency'
-      ? foldLatency(mc, observation.canary, observation.baseline, prior, s, tolerance)
+      ? foldLatency(mc, observation.canary, observation.baseline, prior, s, tolerance, elapsedSeconds)
       : lowerIsWorse(mc)
-        ? foldCounts(observation.baseline, observation.canary, prior, s, tolerance)
-        : foldCounts(observation.canary, observation.baseline, prior, s, tolerance);
+        ? foldCounts(observation.baseline, observation.canary, prior, s, tolerance, elapsedSeconds)
+        : foldCounts(observation.canary, observation.baseline, prior, s, tolerance, elapsedSeconds);
   if (folded === undefined || typeof folded === 'string') {
     const reason = folded ?? 'no observation for this metric';
     return { state: prior, verdict: { name: mc.name, kind: mc.kind, outcome: 'inconclusive', reason, alpha, tests: [] } };
@@ -120,9 +129,22 @@ function judgeMetric(
  */
 const lowerIsWorse = (mc: MetricConfig) => mc.kind === 'ratio' && mc.direction === 'lower-is-worse';
 
-function foldCounts(canary: Counts, baseline: Counts, prior: MetricState | undefined, s: Settings, tolerance: number): MetricState {
-  const test = prior?.tests[0] ?? startCountTest(s.mixture);
-  return { thresholds: null, tests: [advanceCountTest(test, canary, baseline, tolerance, s.mixture)] };
+/** Cumulative counts run from the analysis start, so a count test's clock starts at 0. */
+function foldCounts(canary: Counts, baseline: Counts, prior: MetricState | undefined, s: Settings, tolerance: number, elapsedSeconds: number): MetricState {
+  const test = prior?.tests[0] ?? startCountTest(s.mixture, undefined, clockOf(s, 0));
+  return { thresholds: null, tests: [advance(test, canary, baseline, tolerance, s, elapsedSeconds)] };
+}
+
+/**
+ * One fold. A test stored before the over-dispersion allowance existed folds this look as it
+ * did, and allows for over-dispersion from here on (its earlier evidence then counts under the
+ * prior until blocks complete).
+ */
+function advance(test: CountTestState, canary: Counts, baseline: Counts, tolerance: number, s: Settings, elapsedSeconds: number): CountTestState {
+  const clock = clockOf(s, elapsedSeconds);
+  if (clock && test.dispersion === undefined)
+    return { ...advanceCountTest(test, canary, baseline, tolerance, s.mixture), dispersion: startDispersion(s.mixture, clock) };
+  return advanceCountTest(test, canary, baseline, tolerance, s.mixture, clock ? elapsedSeconds : undefined);
 }
 
 /** Latency: fix the thresholds (configured, or from the warm-up), then fold the counts above each. Returns why not, if it cannot. */
@@ -133,6 +155,7 @@ function foldLatency(
   prior: MetricState | undefined,
   s: Settings,
   tolerance: number,
+  elapsedSeconds: number,
 ): MetricState | string {
   const above = (h: Histogram, ms: number): Counts | null => {
     const events = countAbove(h, ms);
@@ -148,7 +171,7 @@ function foldLatency(
     if (starts.some((x) => !x.canary || !x.baseline)) return 'canary and baseline histograms do not share bucket boundaries';
     // A configured threshold counts from the start; a warm-up threshold only what comes after the warm-up.
     const warm = thresholds[0]!.basis !== 'configured';
-    tests = starts.map((x) => startCountTest(s.mixture, warm ? (x as { canary: Counts; baseline: Counts }) : undefined));
+    tests = starts.map((x) => startCountTest(s.mixture, warm ? (x as { canary: Counts; baseline: Counts }) : undefined, clockOf(s, warm ? elapsedSeconds : 0)));
   }
   const fixed = thresholds;
   return {
@@ -156,7 +179,7 @@ function foldLatency(
     tests: tests.map((t, i) => {
       const c = above(canary, fixed[i]!.ms);
       const b = above(baseline, fixed[i]!.ms);
-      return c && b ? advanceCountTest(t, c, b, tolerance, s.mixture) : t;
+      return c && b ? advance(t, c, b, tolerance, s, elapsedSeconds) : t;
     }),
   };
 }
@@ -192,6 +215,7 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
     const failed = crossed && t.canary.events >= s.minCanaryEventsToFail;
     const th = thresholds?.[i];
     const { canary, baseline } = arms(t);
+    const dispersion = dispersionEvidence(t, s);
     return {
       test: 'conditional-binomial-mixture-sprt',
       label: th ? `slower than ${th.ms} ms (${th.basis})` : swapped ? 'ratio (lower is worse)' : mc.kind,
@@ -202,10 +226,12 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
       tolerance,
       ...(swapped ? { direction: 'lower-is-worse' as const } : {}),
       alpha: alphaTest,
-      logEValue: mixtureLogE(t.logLr, s.mixture),
+      logEValue: t.dispersion && s.dispersion ? temperedMixtureLogE(t.logLr, t.dispersion.tempering, s.mixture) : mixtureLogE(t.logLr, s.mixture),
       maxLogEValue: t.maxLogE,
       logThreshold,
       outcome: failed ? 'fail' : enough && !crossed ? 'pass' : 'inconclusive',
+      dispersion,
+      expectedDetection: detectionEvidence(t, swapped, elapsedSeconds, tolerance, alphaTest, dispersion?.varianceFactor ?? 1),
     };
   });
   const failing = evidence.filter((e) => e.outcome === 'fail');
@@ -221,6 +247,69 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
           ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} ${swapped ? 'baseline' : 'canary'} events before failing`
           : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
   return { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence };
+}
+
+/** What the test measured of over-dispersion and how much it discounted its evidence for it (null: the Poisson test). */
+function dispersionEvidence(t: CountTestState, s: Settings): DispersionEvidence | null {
+  const d = t.dispersion;
+  if (!d || !s.dispersion) return null;
+  const estimate = allowedDispersion(d.sums);
+  // The component the mixture weighs most (2× the tolerated rate by default) says how much less an event counts.
+  const central = s.mixture.reduce((best, c, j) => (c.weight > s.mixture[best]!.weight ? j : best), 0);
+  return {
+    blockSeconds: d.blockSeconds,
+    blocks: d.sums.blocks,
+    basis: estimate.measured === null ? 'prior' : 'measured',
+    measuredCv: estimate.measured === null ? null : Math.sqrt(estimate.measured),
+    allowedCv: Math.sqrt(estimate.allowed),
+    varianceFactor: 1 / d.tempering[central]!,
+    poissonLogEValue: mixtureLogE(t.logLr, s.mixture),
+  };
+}
+
+/** The expected time to detect a regression of DETECTION_TARGET × the tolerance, at the traffic this test has measured. */
+function detectionEvidence(
+  t: CountTestState,
+  swapped: boolean,
+  elapsedSeconds: number,
+  tolerance: number,
+  alpha: number,
+  varianceFactor: number,
+): ExpectedDetection {
+  // Traffic per second over what the allowance has counted (everything, unless a stored state started it late).
+  const d = t.dispersion;
+  const seconds = elapsedSeconds - (d?.startedAt ?? 0);
+  const counted = (arm: 'canary' | 'baseline') => (d ? d.sums[arm].total + d.block[arm].total : t[arm].total);
+  const perSecond = (arm: 'canary' | 'baseline') => (seconds > 0 ? counted(arm) / seconds : null);
+  // The test's own arms (exchanged for a lower-is-worse ratio) give the figure; the rates are shown as they are.
+  const tested = { canary: perSecond('canary'), baseline: perSecond('baseline'), rate: rate(t.baseline) };
+  const figure =
+    tested.canary !== null && tested.baseline !== null && tested.rate !== null
+      ? expectedDetectionSeconds({
+          canaryRequestsPerSecond: tested.canary,
+          baselineRequestsPerSecond: tested.baseline,
+          baselineEventRate: tested.rate,
+          tolerance,
+          alpha,
+          varianceFactor,
+        })
+      : null;
+  const why =
+    figure !== null
+      ? null
+      : !(t.canary.total > 0) || !(t.baseline.total > 0)
+        ? 'no traffic measured yet on both versions'
+        : !(t.baseline.events > 0)
+          ? `no ${swapped ? 'canary' : 'baseline'} events yet: the rate a regression is measured against is unknown`
+          : 'the measured rate leaves no room for a regression of this size';
+  return {
+    rateRatio: DETECTION_TARGET * tolerance,
+    seconds: figure,
+    canaryRequestsPerSecond: swapped ? tested.baseline : tested.canary,
+    baselineRequestsPerSecond: swapped ? tested.canary : tested.baseline,
+    baselineEventRate: swapped ? rate(t.canary) : tested.rate,
+    reason: why,
+  };
 }
 
 const rate = (c: Counts) => (c.total > 0 ? c.events / c.total : null);

@@ -47,6 +47,45 @@ export interface JudgeConfig {
   readonly latencyWarmupRequests?: number;
   /** The alternatives of the mixture test; see mixture.ts. */
   readonly mixture?: readonly MixtureComponent[];
+  /**
+   * The over-dispersion allowance (dispersion.ts): rates may fluctuate from block to block of
+   * `blockSeconds` (default 60). false: the Poisson test (every request independent), as the judge
+   * was before it; for comparison only, it rolls back good canaries whose rates fluctuate.
+   */
+  readonly dispersion?: { readonly blockSeconds: number } | false;
+}
+
+/**
+ * Over-dispersion seen by one test, and how much it widened the verdict (dispersion.ts). The test
+ * assumes rates fluctuate independently from one block to the next, both versions alike, and no
+ * more than measured: the guarantee holds while that is so.
+ */
+export interface DispersionEvidence {
+  readonly blockSeconds: number;
+  /** Completed blocks the measurement rests on. */
+  readonly blocks: number;
+  /** prior: fewer than two blocks, a coefficient of variation of 50% is assumed. measured: from the blocks. */
+  readonly basis: 'prior' | 'measured';
+  /** The coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events (null: not yet). */
+  readonly measuredCv: number | null;
+  /** The coefficient of variation the test allows for: the measurement's upper bound (or the prior). */
+  readonly allowedCv: number;
+  /** ≥ 1: how many Poisson events one observed event is worth less than (the central alternative's 1 / tempering). */
+  readonly varianceFactor: number;
+  /** ln of the e-value now if the counts were Poisson: the verdict without the allowance. */
+  readonly poissonLogEValue: number;
+}
+
+/** Time to a decision, said in advance (expected-detection.ts). */
+export interface ExpectedDetection {
+  /** The regression the figure is for: the canary's rate at this multiple of the baseline's (2 × tolerance). */
+  readonly rateRatio: number;
+  /** Expected seconds to detect it at the traffic measured so far (JUDGE.md's bound × the variance factor); null with a reason. */
+  readonly seconds: number | null;
+  readonly canaryRequestsPerSecond: number | null;
+  readonly baselineRequestsPerSecond: number | null;
+  readonly baselineEventRate: number | null;
+  readonly reason: string | null;
 }
 
 /** The evidence of one count test, plain data. */
@@ -63,12 +102,15 @@ export interface TestEvidence {
   /** Only on a lower-is-worse ratio: it fails when rateRatio falls below 1 / tolerance. */
   readonly direction?: 'lower-is-worse';
   readonly alpha: number;
-  /** ln of the e-value now, and its running maximum: the test fails once the maximum reaches the threshold. */
+  /** ln of the e-value now (with the over-dispersion allowance), and its running maximum: the test fails once the maximum reaches the threshold. */
   readonly logEValue: number;
   readonly maxLogEValue: number;
   /** ln(1/alpha). */
   readonly logThreshold: number;
   readonly outcome: Outcome;
+  /** The over-dispersion allowance (null: off). */
+  readonly dispersion: DispersionEvidence | null;
+  readonly expectedDetection: ExpectedDetection;
 }
 
 export interface MetricVerdict {
