@@ -11915,6 +11915,30 @@ export interface components {
                      * @constant
                      */
                     direction?: "lower-is-worse";
+                    dispersion?: {
+                        /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
+                        allowedCv: number;
+                        /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                        basis: "prior" | "measured";
+                        /** @description completed blocks the measurement rests on */
+                        blocks: number;
+                        /** @description rates may fluctuate independently from one block of this many seconds to the next */
+                        blockSeconds: number;
+                        measuredCv: number | null;
+                        poissonLogEValue: number | null;
+                        /** @description ≥ 1: how much less an observed event counts than under Poisson (the widening of the verdict) */
+                        varianceFactor: number;
+                    } | null;
+                    /** @description the expected time to detect a regression of the size the plan is written for */
+                    expectedDetection?: {
+                        baselineEventRate: number | null;
+                        baselineRequestsPerSecond: number | null;
+                        canaryRequestsPerSecond: number | null;
+                        /** @description the regression the figure is for: the canary's rate at this multiple of the baseline's (2 × tolerance) */
+                        rateRatio: number;
+                        reason: string | null;
+                        seconds: number | null;
+                    };
                     label: string;
                     logEValue: number | null;
                     logThreshold: number | null;
@@ -12139,6 +12163,30 @@ export interface components {
                  * @constant
                  */
                 direction?: "lower-is-worse";
+                dispersion?: {
+                    /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
+                    allowedCv: number;
+                    /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                    basis: "prior" | "measured";
+                    /** @description completed blocks the measurement rests on */
+                    blocks: number;
+                    /** @description rates may fluctuate independently from one block of this many seconds to the next */
+                    blockSeconds: number;
+                    measuredCv: number | null;
+                    poissonLogEValue: number | null;
+                    /** @description ≥ 1: how much less an observed event counts than under Poisson (the widening of the verdict) */
+                    varianceFactor: number;
+                } | null;
+                /** @description the expected time to detect a regression of the size the plan is written for */
+                expectedDetection?: {
+                    baselineEventRate: number | null;
+                    baselineRequestsPerSecond: number | null;
+                    canaryRequestsPerSecond: number | null;
+                    /** @description the regression the figure is for: the canary's rate at this multiple of the baseline's (2 × tolerance) */
+                    rateRatio: number;
+                    reason: string | null;
+                    seconds: number | null;
+                };
                 label: string;
                 logEValue: number | null;
                 logThreshold: number | null;
@@ -12745,6 +12793,30 @@ export interface components {
                      * @constant
                      */
                     direction?: "lower-is-worse";
+                    dispersion?: {
+                        /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
+                        allowedCv: number;
+                        /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                        basis: "prior" | "measured";
+                        /** @description completed blocks the measurement rests on */
+                        blocks: number;
+                        /** @description rates may fluctuate independently from one block of this many seconds to the next */
+                        blockSeconds: number;
+                        measuredCv: number | null;
+                        poissonLogEValue: number | null;
+                        /** @description ≥ 1: how much less an observed event counts than under Poisson (the widening of the verdict) */
+                        varianceFactor: number;
+                    } | null;
+                    /** @description the expected time to detect a regression of the size the plan is written for */
+                    expectedDetection?: {
+                        baselineEventRate: number | null;
+                        baselineRequestsPerSecond: number | null;
+                        canaryRequestsPerSecond: number | null;
+                        /** @description the regression the figure is for: the canary's rate at this multiple of the baseline's (2 × tolerance) */
+                        rateRatio: number;
+                        reason: string | null;
+                        seconds: number | null;
+                    };
                     label: string;
                     logEValue: number | null;
                     logThreshold: number | null;

@@ -218,6 +218,36 @@ export const CompiledStep = Type.Union(
   { $id: 'CompiledStep' },
 );
 
+/** The judge's over-dispersion allowance (packages/core/src/judge/dispersion.ts); null when it is off. Absent on verdicts stored before it. */
+const DispersionEvidence = Type.Object(
+  {
+    blockSeconds: Type.Number({ description: 'rates may fluctuate independently from one block of this many seconds to the next' }),
+    blocks: Type.Integer({ description: 'completed blocks the measurement rests on' }),
+    basis: Type.Union([Type.Literal('prior'), Type.Literal('measured')], {
+      description: 'prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks',
+    }),
+    measuredCv: Nullable(Type.Number({ description: "coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events" })),
+    allowedCv: Type.Number({ description: 'the coefficient of variation the test allows for: the upper bound of the measurement, or the prior' }),
+    varianceFactor: Type.Number({ description: '≥ 1: how much less an observed event counts than under Poisson (the widening of the verdict)' }),
+    poissonLogEValue: Nullable(Type.Number({ description: 'ln of the e-value now if the counts were Poisson: the verdict without the allowance' })),
+  },
+  { description: 'over-dispersion seen by the test and how much it widened the verdict' },
+);
+/** Time to a decision, said in advance (packages/core/src/judge/expected-detection.ts). Absent on verdicts stored before it. */
+const ExpectedDetection = Type.Object(
+  {
+    rateRatio: Type.Number({ description: "the regression the figure is for: the canary's rate at this multiple of the baseline's (2 × tolerance)" }),
+    seconds: Nullable(
+      Type.Number({ description: "expected seconds to detect it at the traffic measured so far: JUDGE.md's bound × the variance factor (null: see reason)" }),
+    ),
+    canaryRequestsPerSecond: Nullable(Type.Number()),
+    baselineRequestsPerSecond: Nullable(Type.Number()),
+    baselineEventRate: Nullable(Type.Number()),
+    reason: Nullable(Type.String({ description: 'why there is no figure yet' })),
+  },
+  { description: 'the expected time to detect a regression of the size the plan is written for' },
+);
+
 /** Counts since the analysis step started; a rate is null while its total is 0. */
 const SideCounts = Type.Object({ total: Type.Number(), events: Type.Number(), rate: Nullable(Type.Number()) });
 const MetricVerdict = Type.Object(
@@ -244,6 +274,8 @@ const MetricVerdict = Type.Object(
           maxLogEValue: Nullable(Type.Number({ description: 'its running maximum: the test fails once it reaches logThreshold' })),
           logThreshold: Nullable(Type.Number({ description: 'ln(1/alpha)' })),
           outcome: Outcome,
+          dispersion: Type.Optional(Nullable(DispersionEvidence)),
+          expectedDetection: Type.Optional(ExpectedDetection),
         },
         { description: 'one sequential test of the canary judge' },
       ),
