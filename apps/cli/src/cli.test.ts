@@ -224,6 +224,15 @@ describe('glidepath plan apply', () => {
     expect((await api('GET', '/plans/blue')).version).toBe(1);
     expect((await glidepathAsAdmin(['plan', 'apply', file])).stdout).toContain('saved plan blue v2');
 
+    // A plan that states its traffic hears when an analysis cannot reach a verdict at it; it is saved all the same.
+    writeFileSync(
+      file,
+      'name: blue\nspec:\n  strategy: canary\n  traffic:\n    requestsPerSecond: 1\n  steps:\n    - type: setWeight\n      weight: 25\n    - type: analysis\n    - type: setWeight\n      weight: 100\n',
+    );
+    const warned = await glidepathAsAdmin(['plan', 'apply', file]);
+    expect(warned.stdout).toContain('saved plan blue v3');
+    expect(warned.stdout).toMatch(/\nwarning: steps\[1\]\.maxDuration: 10 min is too short for a verdict/);
+
     writeFileSync(file, 'name: blue\nspec:\n  strategy: canary\n  steps:\n    - type: setWeight\n      weight: 250\n');
     const invalid = await glidepathAsAdmin(['plan', 'apply', file]);
     expect(invalid.code).toBe(EXIT.refused);

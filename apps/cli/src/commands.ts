@@ -126,16 +126,21 @@ const commands: Record<string, Command> = {
     const diff = changed
       ? createTwoFilesPatch(stored ? `${name} v${stored.version}` : '(none)', `${name} (${file})`, before, after, '', '', { context: 3 })
       : '';
+    // Warnings (an analysis too short for the traffic the plan states) never stop a save: they are said after it.
+    const { warnings } = check;
+    const warned = warnings.map((w) => `\nwarning: ${w.path}: ${w.message}`).join('');
     if (!changed || ctx.flags['dry-run']) {
       ctx.out(
-        ctx.json ? JSON.stringify({ name, changed, stored: stored?.version ?? null, diff }) : changed ? diff : `plan ${name} v${stored!.version}: no change`,
+        ctx.json
+          ? JSON.stringify({ name, changed, stored: stored?.version ?? null, diff, warnings })
+          : (changed ? diff : `plan ${name} v${stored!.version}: no change`) + warned,
       );
       return EXIT.ok;
     }
     const saved = stored
       ? await must(ctx.api.PUT('/api/v1/plans/{name}', { params: { path: { name } }, body: { spec: spec as PlanSpec } }), `save plan ${name}`)
       : await must(ctx.api.POST('/api/v1/plans', { body: { name, spec: spec as PlanSpec } }), `create plan ${name}`);
-    ctx.out(ctx.json ? JSON.stringify({ name, changed, stored: saved.version, diff }) : `${diff}saved plan ${name} v${saved.version}`);
+    ctx.out(ctx.json ? JSON.stringify({ name, changed, stored: saved.version, diff, warnings }) : `${diff}saved plan ${name} v${saved.version}${warned}`);
     return EXIT.ok;
   },
 

@@ -12206,6 +12206,11 @@ export interface components {
             name: string;
             spec: components["schemas"]["PlanSpec"];
             version: number;
+            /** @description only in the reply to a save, when there are any: what will run but cannot do what it is for, e.g. an analysis whose maxDuration is too short for a verdict at the traffic the plan expects */
+            warnings?: {
+                message: string;
+                path: string;
+            }[];
         };
         /** @description a release plan: every strategy compiles to steps the state machine runs */
         PlanSpec: {
@@ -12273,6 +12278,13 @@ export interface components {
             })[];
             /** @constant */
             strategy: "canary";
+            /** @description the traffic the plan expects (where it runs in several environments, the least of them): only validation reads it, to warn when an analysis' maxDuration is too short for a verdict at that traffic */
+            traffic?: {
+                /** @description the share of its requests that fail; default 0.01 */
+                errorRate?: number;
+                /** @description what the service serves, both versions together */
+                requestsPerSecond: number;
+            };
             watch?: {
                 analysis?: {
                     alpha?: number;
@@ -12353,6 +12365,13 @@ export interface components {
             };
             /** @constant */
             strategy: "blue-green";
+            /** @description the traffic the plan expects (where it runs in several environments, the least of them): only validation reads it, to warn when an analysis' maxDuration is too short for a verdict at that traffic */
+            traffic?: {
+                /** @description the share of its requests that fail; default 0.01 */
+                errorRate?: number;
+                /** @description what the service serves, both versions together */
+                requestsPerSecond: number;
+            };
             watch?: {
                 analysis?: {
                     alpha?: number;
@@ -12434,6 +12453,13 @@ export interface components {
             };
             /** @constant */
             strategy: "rolling";
+            /** @description the traffic the plan expects (where it runs in several environments, the least of them): only validation reads it, to warn when an analysis' maxDuration is too short for a verdict at that traffic */
+            traffic?: {
+                /** @description the share of its requests that fail; default 0.01 */
+                errorRate?: number;
+                /** @description what the service serves, both versions together */
+                requestsPerSecond: number;
+            };
             watch?: {
                 analysis?: {
                     alpha?: number;

@@ -3,6 +3,7 @@ export * from './plan/plan-spec.ts';
 export * from './plan/compiled-plan.ts';
 export * from './plan/validate-plan.ts';
 export * from './plan/plan-limits.ts';
+export * from './plan/plan-warnings.ts';
 export * from './release/release-state.ts';
 export * from './release/transition.ts';
 export * from './ports/traffic-router.ts';

@@ -56,7 +56,8 @@ export function createPlanCatalog(deps: { prisma: PrismaClient; audited: Audited
             requestId: ctx.requestId,
             reason: ctx.reason,
           });
-          return after;
+          // Warnings (an analysis too short for the traffic the plan expects) come with the reply, not the stored plan.
+          return result.warnings.length ? { ...after, warnings: result.warnings } : after;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('conflict', `plan "${name}" was changed at the same moment; retry`);

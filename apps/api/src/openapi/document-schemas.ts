@@ -96,6 +96,19 @@ const Common = {
   windows: Type.Optional(
     Type.Object({ onClose: Type.Optional(Type.Union([Type.Literal('hold'), Type.Literal('continue')])) }, { additionalProperties: false }),
   ),
+  traffic: Type.Optional(
+    Type.Object(
+      {
+        requestsPerSecond: Type.Number({ minimum: 0.001, maximum: 10_000_000, description: 'what the service serves, both versions together' }),
+        errorRate: Type.Optional(Type.Number({ minimum: 0.000001, maximum: 0.999, description: 'the share of its requests that fail; default 0.01' })),
+      },
+      {
+        additionalProperties: false,
+        description:
+          "the traffic the plan expects (where it runs in several environments, the least of them): only validation reads it, to warn when an analysis' maxDuration is too short for a verdict at that traffic",
+      },
+    ),
+  ),
   watch: Type.Optional(
     Type.Object(
       {

@@ -18,6 +18,12 @@ const Plan = Type.Object(
     compiled: Type.Unknown({ description: 'the plan as the state machine runs it: every strategy as steps, defaults filled in' }),
     createdBy: Type.String(),
     createdAt: Type.String(),
+    warnings: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+        description:
+          'only in the reply to a save, when there are any: what will run but cannot do what it is for, e.g. an analysis whose maxDuration is too short for a verdict at the traffic the plan expects',
+      }),
+    ),
   },
   { $id: 'Plan' },
 );

@@ -74,6 +74,12 @@ interface PlanCommon {
   windows?: { onClose?: 'hold' | 'continue' };
   /** After full promotion, keep judging for this long (1s–24h, at least the interval); a failing verdict still rolls back. */
   watch?: { duration: Duration; analysis?: Omit<Extract<GateStepSpec, { type: 'analysis' }>, 'type'> };
+  /**
+   * The traffic the service serves (both versions; where the plan runs in several environments, the least of them):
+   * requestsPerSecond 0.001–10,000,000, errorRate 0.000001–0.999 (default 0.01). Only validation reads it, to warn
+   * when an analysis' maxDuration is too short for a verdict at that traffic.
+   */
+  traffic?: { requestsPerSecond: number; errorRate?: number };
 }
 
 export type PlanSpec =

@@ -1,13 +1,15 @@
 import type { AnalysisMetric, CompiledPlan, GateStep, SmokeCheck, Step } from './compiled-plan.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { gateRunMs, PLAN_LIMITS as L } from './plan-limits.ts';
+import { analysisWarnings, DEFAULT_EXPECTED_ERROR_RATE, type ExpectedTraffic, type PlanWarning } from './plan-warnings.ts';
 
 export interface PlanProblem {
   path: string;
   message: string;
 }
 
-export type PlanValidation = { ok: true; plan: CompiledPlan } | { ok: false; problems: PlanProblem[] };
+/** warnings: what will run but cannot do what it is for (plan-warnings.ts); never a reason to refuse the plan. */
+export type PlanValidation = { ok: true; plan: CompiledPlan; warnings: PlanWarning[] } | { ok: false; problems: PlanProblem[] };
 
 const DEFAULTS = { analysisIntervalMs: 10_000, analysisMaxMs: 10 * 60_000, alpha: 0.01, tolerance: 1.5, webhookTimeoutMs: 10_000, smokeRetryDelayMs: 2_000 };
 const DEFAULT_METRICS: AnalysisMetric[] = [{ name: 'error-rate', kind: 'errors', tolerance: DEFAULTS.tolerance, thresholdMs: null }];
@@ -19,13 +21,16 @@ const DEFAULT_METRICS: AnalysisMetric[] = [{ name: 'error-rate', kind: 'errors',
 export function validatePlan(spec: unknown): PlanValidation {
   const v = new Validator();
   const plan = v.plan(spec);
-  return v.problems.length || !plan ? { ok: false, problems: v.problems } : { ok: true, plan };
+  if (v.problems.length || !plan) return { ok: false, problems: v.problems };
+  return { ok: true, plan, warnings: v.traffic ? analysisWarnings(plan, v.traffic) : [] };
 }
 
 type Obj = Record<string, unknown>;
 
 class Validator {
   problems: PlanProblem[] = [];
+  /** The traffic the plan expects (`traffic`), for the warnings only. */
+  traffic: ExpectedTraffic | undefined;
 
   fail(path: string, message: string): undefined {
     this.problems.push({ path: path || '(plan)', message });
@@ -91,7 +96,7 @@ class Validator {
   plan(spec: unknown): CompiledPlan | undefined {
     if (typeof spec !== 'object' || spec === null) return this.fail('', 'must be an object with a strategy');
     const strategy = (spec as Obj).strategy;
-    const common = ['strategy', 'rollback', 'watch', 'windows'];
+    const common = ['strategy', 'rollback', 'watch', 'windows', 'traffic'];
     let steps: Step[] | undefined;
     if (strategy === 'canary') {
       const s = this.object(spec, '', [...common, 'steps']);
@@ -112,6 +117,7 @@ class Validator {
     const windows = s.windows === undefined ? {} : this.object(s.windows, 'windows', ['onClose']);
     if (windows?.onClose !== undefined && windows.onClose !== 'hold' && windows.onClose !== 'continue')
       this.fail('windows.onClose', 'must be hold or continue');
+    if (s.traffic !== undefined) this.expectedTraffic(s.traffic);
     if (!steps || !rollback || !windows) return undefined;
     return {
       strategy,
@@ -119,6 +125,15 @@ class Validator {
       rollback: { automatic: rollback.automatic !== false },
       ...(windows.onClose === 'continue' ? { onWindowClose: 'continue' as const } : {}),
     };
+  }
+
+  /** What the service serves (both versions) and its error rate: only the warnings read it. */
+  expectedTraffic(value: unknown): void {
+    const t = this.object(value, 'traffic', ['requestsPerSecond', 'errorRate']);
+    if (!t) return;
+    const requestsPerSecond = this.number(t.requestsPerSecond, 'traffic.requestsPerSecond', 0.001, 10_000_000);
+    const errorRate = this.number(t.errorRate, 'traffic.errorRate', 0.000001, 0.999, { fallback: DEFAULT_EXPECTED_ERROR_RATE });
+    if (requestsPerSecond !== undefined && errorRate !== undefined) this.traffic = { requestsPerSecond, errorRate };
   }
 
   canarySteps(value: unknown): Step[] | undefined {
