@@ -55,5 +55,13 @@ export function rows(byKey: ReadonlyMap<string, Scenario>): Row[] {
   add('diurnal traffic, 2×', 0.05, 'errors', 'diurnal-good@5%', 'diurnal-2x@5%');
   add('split 5.5%→10% ≠ 5%, 2×', 0.05, 'errors', 'split-drift-good@5%', 'split-drift-2x@5%');
   add('  same, pooled split (stateless)', 0.05, 'pooled', 'split-drift-good@5%', 'split-drift-2x@5%');
+  add('over-dispersed, cv 10% a minute, 2×', 0.05, 'errors', 'cv10-good@5%', 'cv10-2x@5%');
+  add('over-dispersed, cv 25% a minute, 2×', 0.05, 'errors', 'cv25-good@5%', 'cv25-2x@5%');
+  add('over-dispersed, cv 50% a minute, 2×', 0.05, 'errors', 'cv50-good@5%', 'cv50-2x@5%');
+  add('  same, minutes offset from the blocks', 0.05, 'errors', 'cv50-offset-good@5%', 'cv50-offset-2x@5%');
+  add('  same (cv 50%), at 1%', 0.01, 'errors', 'cv50-good@1%', 'cv50-2x@1%');
+  add('  same (cv 50%), at 25%', 0.25, 'errors', 'cv50-good@25%', 'cv50-2x@25%');
+  add('daily cycle (24 h, steepest hour), 2×', 0.05, 'errors', 'daily-good@5%', 'daily-2x@5%');
+  add('daily cycle + cv 50% a minute, 2×', 0.05, 'errors', 'daily-cv50-good@5%', 'daily-cv50-2x@5%');
   return list;
 }

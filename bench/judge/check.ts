@@ -1,11 +1,12 @@
 /**
  * Keeps the fast path honest: replays a few runs second by second through the real judge()
- * (carrying its state, as the worker does) and asserts it fails at the same second as the
- * benchmark's fast path. "pooled" is judge() called without its state, on cumulative counts.
+ * (carrying its state, as the worker does), with its over-dispersion allowance (ours) and
+ * without it (poisson), and asserts each fails at the same second as the benchmark's fast path.
+ * "pooled" is judge() called without its state, on cumulative counts (Poisson only).
  */
-import { judge, type JudgeConfig, type JudgeState, type MetricObservation } from '@glidepath/core';
+import { judge as judge_, type JudgeConfig, type JudgeState, type MetricObservation } from '@glidepath/core';
 import { ALPHA, type Scenario, type SetName } from './model.ts';
-import { simulateRun, slotsOf, SLOT_WIDTH, type Snapshot } from './simulate.ts';
+import { judgesOf, simulateRun, slotsOf, SLOT_WIDTH, type JudgeName, type Snapshot } from './simulate.ts';
 
 const errors = { name: 'errors', kind: 'errors' } as const;
 const latency = { name: 'latency', kind: 'latency' } as const;
@@ -16,8 +17,9 @@ const CONFIGS: Record<SetName, JudgeConfig> = {
   errorsA005: { alpha: ALPHA / 2, metrics: [errors] },
   latency: { alpha: ALPHA, metrics: [latency] },
   multi: { alpha: ALPHA, metrics: [errors, latency, ratio] },
-  pooled: { alpha: ALPHA, metrics: [errors] },
+  pooled: { alpha: ALPHA, metrics: [errors], dispersion: false },
 };
+const configOf = (set: SetName, judge: JudgeName): JudgeConfig => (judge === 'poisson' ? { ...CONFIGS[set], dispersion: false } : CONFIGS[set]);
 
 function observations(snap: Snapshot): MetricObservation[] {
   return [{ ...errors, ...snap.errors }, ...(snap.latency ? [{ ...latency, ...snap.latency }] : []), ...(snap.ratio ? [{ ...ratio, ...snap.ratio }] : [])];
@@ -25,22 +27,26 @@ function observations(snap: Snapshot): MetricObservation[] {
 
 /** Returns the mismatches as text (empty when judge() and the fast path agree). */
 export function checkRun(s: Scenario, run: number): string[] {
-  const sets = s.sets;
-  const states = new Map<SetName, JudgeState | undefined>();
-  const failAt = new Map<SetName, number>(sets.map((set) => [set, -1]));
+  const pairs = s.sets.flatMap((set) =>
+    judgesOf(set)
+      .filter((j) => j === 'ours' || j === 'poisson')
+      .map((judge) => ({ set, judge, key: `${set}/${judge}` })),
+  );
+  const states = new Map<string, JudgeState | undefined>();
+  const failAt = new Map<string, number>(pairs.map((p) => [p.key, -1]));
   const fast = simulateRun(s, run, (snap) => {
     const input = { elapsedSeconds: snap.t, metrics: observations(snap) };
-    for (const set of sets) {
-      if (failAt.get(set)! > 0) continue;
-      const { verdict, state } = judge(input, CONFIGS[set], set === 'pooled' ? undefined : states.get(set));
-      states.set(set, state);
-      if (verdict.outcome === 'fail') failAt.set(set, snap.t);
+    for (const { set, judge, key } of pairs) {
+      if (failAt.get(key)! > 0) continue;
+      const { verdict, state } = judge_(input, configOf(set, judge), set === 'pooled' ? undefined : states.get(key));
+      states.set(key, state);
+      if (verdict.outcome === 'fail') failAt.set(key, snap.t);
     }
   });
   const slots = slotsOf(s);
-  return sets.flatMap((set) => {
-    const i = slots.findIndex((x) => x.set === set && x.judge === 'ours');
+  return pairs.flatMap(({ set, judge, key }) => {
+    const i = slots.findIndex((x) => x.set === set && x.judge === judge);
     const t = fast[i * SLOT_WIDTH]!;
-    return t === failAt.get(set) ? [] : [`${s.key} run ${run} ${set}: fast path ${t}, judge() ${failAt.get(set)}`];
+    return t === failAt.get(key) ? [] : [`${s.key} run ${run} ${key}: fast path ${t}, judge() ${failAt.get(key)}`];
   });
 }

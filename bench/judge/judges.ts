@@ -1,23 +1,55 @@
 /**
- * The three judges of the benchmark, as per-second observers.
+ * The judges of the benchmark, as per-second observers.
  * - ours: the project's count test (packages/core/src/judge), driven through its exported
- *   interval update (`addIntervalLogLr`, `mixtureLogE`): the same arithmetic judge() runs,
- *   without its per-look objects. check.ts replays runs through judge() itself and asserts
- *   that both fail at the same second.
+ *   interval update (`addIntervalLogLr`) and over-dispersion allowance (`addBlock`,
+ *   `temperingFromBlocks`, `temperedMixtureLogE`): the same arithmetic judge() runs, without its
+ *   per-look objects. check.ts replays runs through judge() itself and asserts that both fail at
+ *   the same second.
+ * - poisson: the same test without the allowance (judge() with `dispersion: false`), i.e. the
+ *   judge as it was before it: every request independent. It shares ours' likelihood ratios.
  * - naive: "canary rate > 2× baseline rate at the 60 s checkpoint".
  * - kayenta-like: Mann-Whitney U on per-minute aggregates, at 98% confidence, looked at every
  *   5 minutes with no correction for the repeated looks.
  */
-import { addIntervalLogLr, JUDGE_DEFAULTS, mixtureLogE, type MixtureComponent } from '@glidepath/core';
+import {
+  addBlock,
+  addIntervalLogLr,
+  JUDGE_DEFAULTS,
+  mixtureLogE,
+  NO_BLOCKS,
+  temperedMixtureLogE,
+  temperingFromBlocks,
+  type DispersionSums,
+  type MixtureComponent,
+} from '@glidepath/core';
 import { BOUNDS } from './model.ts';
 
-/** One count test of ours; `crossed[i]` is the first second its running max reached `levels[i]` (0 = never). */
+const BLOCK: number = JUDGE_DEFAULTS.dispersion.blockSeconds;
+
+/**
+ * One count test, with and without the over-dispersion allowance. `crossed[i]` (Poisson) and
+ * `crossedT[i]` (with the allowance) are the first seconds their running maxima reached
+ * `levels[i]` (0 = never). Mirrors advanceCountTest: blocks of the analysis clock, closed at
+ * the first fold at or after their end; the tempering changes at a block's close and, before
+ * the first close, when an interval brings events.
+ */
 export class FastTest {
   readonly logLr: Float64Array;
   readonly crossed: Int32Array;
+  readonly crossedT: Int32Array;
   maxLogE = 0;
+  maxLogET = 0;
   canaryEvents = 0;
   private held = [0, 0, 0, 0];
+  private startedAt = 0;
+  private blockEnd: number = BLOCK;
+  // the block under way: canary requests and events, baseline requests and events
+  private bnc = 0;
+  private bxc = 0;
+  private bnb = 0;
+  private bxb = 0;
+  private sums: DispersionSums = NO_BLOCKS;
+  private tempering: number[];
 
   constructor(
     private readonly mixture: readonly MixtureComponent[],
@@ -26,6 +58,14 @@ export class FastTest {
   ) {
     this.logLr = new Float64Array(mixture.length);
     this.crossed = new Int32Array(levels.length);
+    this.crossedT = new Int32Array(levels.length);
+    this.tempering = mixture.map(() => 1);
+  }
+
+  /** A test that starts counting after second t (a latency warm-up's end). */
+  start(t: number): void {
+    this.startedAt = t;
+    this.blockEnd = (Math.floor(t / BLOCK) + 1) * BLOCK;
   }
 
   /** True while an interval is held back (events on a side with no requests: never in the simulation). */
@@ -33,7 +73,13 @@ export class FastTest {
     return this.held[1]! + this.held[3]! > 0;
   }
 
-  /** One interval; returns true when a level was crossed for the first time. Mirrors advanceCountTest. */
+  /** Lazy mode: error-free requests of earlier quiet seconds of the block under way, drawn now. */
+  addRequests(nc: number, nb: number): void {
+    this.bnc += nc;
+    this.bnb += nb;
+  }
+
+  /** One interval (second t); returns true when a level was crossed for the first time. */
   add(t: number, nc: number, xc: number, nb: number, xb: number): boolean {
     const h = this.held;
     if (h[0]! + h[1]! + h[2]! + h[3]! > 0) {
@@ -43,24 +89,67 @@ export class FastTest {
       xb += h[3]!;
       this.held = [0, 0, 0, 0];
     }
-    if (xc + xb === 0) return false;
     if ((xc > 0 && nc <= 0) || (xb > 0 && nb <= 0)) {
       this.held = [nc, xc, nb, xb];
       return false;
     }
-    addIntervalLogLr(this.logLr, this.mixture, this.tolerance, nc, xc, nb, xb);
-    this.canaryEvents += xc;
-    // The mixture's log e-value is ≤ max_j logLr_j (weights sum to 1): skip it when it cannot set a new maximum.
-    let top = -Infinity;
-    for (let j = 0; j < this.logLr.length; j++) top = Math.max(top, this.logLr[j]!);
-    if (top > this.maxLogE) this.maxLogE = Math.max(this.maxLogE, mixtureLogE(this.logLr, this.mixture));
+    this.bnc += nc;
+    this.bxc += xc;
+    this.bnb += nb;
+    this.bxb += xb;
+    const events = xc + xb > 0;
+    if (events) {
+      addIntervalLogLr(this.logLr, this.mixture, this.tolerance, nc, xc, nb, xb);
+      this.canaryEvents += xc;
+    }
+    let tempered = false;
+    if (t >= this.blockEnd) {
+      this.close(t);
+      tempered = true;
+    } else if (this.sums.blocks === 0 && events && t > this.startedAt) {
+      const block = { canary: { total: this.bnc, events: this.bxc }, baseline: { total: this.bnb, events: this.bxb } };
+      this.tempering = temperingFromBlocks(this.sums, { block, fraction: (t - this.startedAt) / BLOCK }, this.tolerance, this.mixture).tempering;
+      tempered = true;
+    }
+    return events || tempered ? this.evaluate(t, events) : false;
+  }
+
+  /** A second with nothing to fold (lazy mode's quiet seconds): only a block's end can change the e-value. */
+  tick(t: number): boolean {
+    if (t < this.blockEnd || this.holding) return false;
+    this.close(t);
+    return this.evaluate(t, false);
+  }
+
+  private close(t: number): void {
+    this.sums = addBlock(this.sums, this.bnc, this.bxc, this.bnb, this.bxb);
+    this.bnc = this.bxc = this.bnb = this.bxb = 0;
+    this.blockEnd = (Math.floor(t / BLOCK) + 1) * BLOCK;
+    this.tempering = temperingFromBlocks(this.sums, null, this.tolerance, this.mixture).tempering;
+  }
+
+  private evaluate(t: number, logLrChanged: boolean): boolean {
+    // A mixture's log e-value is ≤ max_j (its component's log value) (weights sum to 1): skip it when it cannot set a new maximum.
+    if (logLrChanged) {
+      let top = -Infinity;
+      for (let j = 0; j < this.logLr.length; j++) top = Math.max(top, this.logLr[j]!);
+      if (top > this.maxLogE) this.maxLogE = Math.max(this.maxLogE, mixtureLogE(this.logLr, this.mixture));
+    }
+    let topT = -Infinity;
+    for (let j = 0; j < this.logLr.length; j++) topT = Math.max(topT, this.tempering[j]! * this.logLr[j]!);
+    if (topT > this.maxLogET) this.maxLogET = Math.max(this.maxLogET, temperedMixtureLogE(this.logLr, this.tempering, this.mixture));
     if (this.canaryEvents < JUDGE_DEFAULTS.minCanaryEventsToFail) return false;
     let fired = false;
-    for (let i = 0; i < this.levels.length; i++)
+    for (let i = 0; i < this.levels.length; i++) {
       if (this.crossed[i] === 0 && this.maxLogE >= this.levels[i]!) {
         this.crossed[i] = t;
         fired = true;
       }
+      if (this.crossedT[i] === 0 && this.maxLogET >= this.levels[i]!) {
+        this.crossedT[i] = t;
+        fired = true;
+      }
+    }
     return fired;
   }
 }

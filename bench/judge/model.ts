@@ -67,7 +67,14 @@ export interface Scenario {
   /** Simulate latency histograms (and the ratio metric when `ratio`). */
   readonly heavy: boolean;
   readonly ratio: boolean;
-  readonly traffic: 'flat' | 'diurnal';
+  /** diurnal: a whole day's cycle squeezed into the hour (40–160 req/s); daily: a 24-hour cycle, the hour of its steepest rise. */
+  readonly traffic: 'flat' | 'diurnal' | 'daily';
+  /**
+   * Over-dispersion: each minute, each version's error rate is multiplied by its own ε ~ Gamma(mean 1, cv²), independent
+   * between versions and minutes. aligned: the minutes start with the analysis (JUDGE.md's "per interval"); offset: at a
+   * random second of the judge's blocks, so every block straddles two of them.
+   */
+  readonly dispersion: { readonly cv: number; readonly minutes: 'aligned' | 'offset' } | null;
   /** exact: the router gives the configured weight. drift: 5.5% (configured 5%), 10% after 30 min while both error rates triple. */
   readonly split: 'exact' | 'drift';
   readonly bursts: 'none' | 'common' | 'independent';
@@ -82,9 +89,11 @@ export const BURST_MEAN_MULT = 1 + (BURST.start / (BURST.start + BURST.stop)) * 
 
 /** Per-second rates of a scenario at second t (1-based), before bursts. */
 export function ratesAt(s: Scenario, t: number): { lc: number; lb: number; pb: number } {
-  const total = s.traffic === 'diurnal' ? TOTAL_RATE * (1 + 0.6 * Math.sin((2 * Math.PI * t) / HORIZON)) : TOTAL_RATE;
-  // Diurnal: errors rise with load (shared by both versions), as they do on a busy dependency.
-  let pb = s.traffic === 'diurnal' ? (P0 * total) / TOTAL_RATE : P0;
+  const cycle =
+    s.traffic === 'diurnal' ? 1 + 0.6 * Math.sin((2 * Math.PI * t) / HORIZON) : s.traffic === 'daily' ? 1 + 0.6 * Math.sin((2 * Math.PI * t) / 86_400) : 1;
+  const total = TOTAL_RATE * cycle;
+  // Diurnal and daily: errors rise with load (shared by both versions), as they do on a busy dependency.
+  let pb = P0 * cycle;
   let w = s.weight;
   if (s.split === 'drift') {
     w = t <= HORIZON / 2 ? s.weight * 1.1 : s.weight * 2;
@@ -95,10 +104,23 @@ export function ratesAt(s: Scenario, t: number): { lc: number; lb: number; pb: n
 
 const GOOD = 2000;
 const BAD = 1000;
+const HELD_GOOD = 6000;
 
 function scenario(o: Partial<Scenario> & Pick<Scenario, 'key' | 'weight' | 'sets'>): Scenario {
   const bad = o.bad ?? false;
-  return { errorMult: 1, latency: 'same', heavy: false, ratio: false, traffic: 'flat', split: 'exact', bursts: 'none', runs: bad ? BAD : GOOD, ...o, bad };
+  return {
+    errorMult: 1,
+    latency: 'same',
+    heavy: false,
+    ratio: false,
+    traffic: 'flat',
+    split: 'exact',
+    bursts: 'none',
+    dispersion: null,
+    runs: bad ? BAD : GOOD,
+    ...o,
+    bad,
+  };
 }
 
 export const WEIGHTS = [0.01, 0.05, 0.25];
@@ -128,10 +150,27 @@ export function scenarios(): Scenario[] {
     ['bursty-indep', { bursts: 'independent' }, ['errors']],
     ['diurnal', { traffic: 'diurnal' }, ['errors']],
     ['split-drift', { split: 'drift' }, ['errors', 'pooled']],
+    ['cv10', { dispersion: { cv: 0.1, minutes: 'aligned' } }, ['errors']],
+    ['cv25', { dispersion: { cv: 0.25, minutes: 'aligned' } }, ['errors']],
+    ['cv50', { dispersion: { cv: 0.5, minutes: 'aligned' } }, ['errors']],
+    ['cv50-offset', { dispersion: { cv: 0.5, minutes: 'offset' } }, ['errors']],
+    ['daily', { traffic: 'daily' }, ['errors']],
+    ['daily-cv50', { traffic: 'daily', dispersion: { cv: 0.5, minutes: 'aligned' } }, ['errors']],
   ];
   for (const [name, o, sets] of conditions) {
-    list.push(scenario({ key: `${name}-good@5%`, weight: 0.05, sets, ...o }));
+    // The cases issue 13 holds to ≤ 1% false rollbacks get 6,000 good canaries: an α = 1% test realises 0.4–0.7%, and with
+    // 2,000 runs the 95% upper bound of 0.7% is 1.2%, so 2,000 could not tell whether the target is met.
+    // The minutes offset from the blocks come closest (≈ 0.75%): 10,000 to tell it from 1%.
+    const held = o.dispersion !== undefined || o.traffic === 'daily';
+    const runs = o.dispersion?.minutes === 'offset' ? 2 * HELD_GOOD - 2000 : HELD_GOOD;
+    list.push(scenario({ key: `${name}-good@5%`, weight: 0.05, sets, ...o, ...(held ? { runs } : {}) }));
     list.push(scenario({ key: `${name}-2x@5%`, weight: 0.05, bad: true, errorMult: 2, sets, ...o }));
+  }
+  // Over-dispersion at the other weights: the harm grows with the errors per minute (25%: 30 a minute, 7.5 of them the canary's).
+  for (const w of [0.01, 0.25]) {
+    const dispersion = { cv: 0.5, minutes: 'aligned' } as const;
+    list.push(scenario({ key: `cv50-good@${w * 100}%`, weight: w, sets: ['errors'], dispersion }));
+    list.push(scenario({ key: `cv50-2x@${w * 100}%`, weight: w, bad: true, errorMult: 2, sets: ['errors'], dispersion }));
   }
   return list;
 }

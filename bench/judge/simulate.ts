@@ -15,7 +15,8 @@ import { binQuantile, FastTest, mannWhitneyFails, naiveFails, PooledTest } from 
 import { ALPHA, binProbabilities, BOUNDS, BURST, HORIZON, NBINS, RATIO_P, RATIO_SHARE, ratesAt, type Scenario, type SetName } from './model.ts';
 import { binomialSampler, geometric, poissonSampler, type BinomialSampler, type PoissonSampler, Rng } from './random.ts';
 
-export type JudgeName = 'ours' | 'naive' | 'kayenta';
+/** ours: the judge with its over-dispersion allowance; poisson: the same without it (the judge before the allowance). */
+export type JudgeName = 'ours' | 'poisson' | 'naive' | 'kayenta';
 export interface Slot {
   readonly set: SetName;
   readonly judge: JudgeName;
@@ -24,11 +25,14 @@ export interface Slot {
 /** Variants of our judge: naive and Kayenta-like do not change with them. */
 export const OURS_ONLY: readonly SetName[] = ['errorsK15', 'errorsA005', 'pooled'];
 
+/** The judges reported for a set: pooled (the stateless call) only as the Poisson test, for contrast. */
+export function judgesOf(set: SetName): readonly JudgeName[] {
+  return set === 'pooled' ? ['poisson'] : OURS_ONLY.includes(set) ? ['ours', 'poisson'] : ['ours', 'poisson', 'naive', 'kayenta'];
+}
+
 /** The (set, judge) pairs a scenario reports; each takes SLOT_WIDTH numbers per run. */
 export function slotsOf(s: Scenario): Slot[] {
-  return s.sets.flatMap((set): Slot[] =>
-    OURS_ONLY.includes(set) ? [{ set, judge: 'ours' }] : (['ours', 'naive', 'kayenta'] as const).map((judge) => ({ set, judge })),
-  );
+  return s.sets.flatMap((set): Slot[] => judgesOf(set).map((judge) => ({ set, judge })));
 }
 /** [second of detection (-1 = never), canary requests by then, bad events served by then]. */
 export const SLOT_WIDTH = 3;
@@ -165,6 +169,10 @@ class Run {
   pendB = 0;
   burstC = false;
   burstB = false;
+  /** Over-dispersion: this minute's multipliers of each version's error rate, and the second the minutes start at (1–60). */
+  epsC = 1;
+  epsB = 1;
+  readonly minuteStart: number;
   /** Next second at which each version's burst state flips (geometric waiting times, same law as a per-second coin). */
   flipC = 0;
   flipB = 0;
@@ -208,7 +216,7 @@ class Run {
     const slots = slotsOf(s);
     this.slot = Object.fromEntries(
       (['errors', 'errorsK15', 'errorsA005', 'latency', 'multi', 'pooled'] as const).flatMap((set) =>
-        (['ours', 'naive', 'kayenta'] as const).map((judge) => [`${set}/${judge}`, slots.findIndex((x) => x.set === set && x.judge === judge)]),
+        (['ours', 'poisson', 'naive', 'kayenta'] as const).map((judge) => [`${set}/${judge}`, slots.findIndex((x) => x.set === set && x.judge === judge)]),
       ),
     ) as Run['slot'];
     this.out = new Float64Array(slots.length * SLOT_WIDTH);
@@ -228,6 +236,15 @@ class Run {
       this.flipC = geometric(this.rng, BURST.start);
       this.flipB = s.bursts === 'common' ? this.flipC : geometric(this.rng, BURST.start);
     }
+    this.minuteStart = s.dispersion?.minutes === 'offset' ? 2 + Math.floor(this.rng.next() * 58) : 1;
+    if (s.dispersion) this.drawEps();
+  }
+
+  /** A new minute of over-dispersion: each version's own multiplier, Gamma(mean 1, cv²). */
+  drawEps(): void {
+    const shape = 1 / this.s.dispersion!.cv ** 2;
+    this.epsC = this.rng.gammaMeanOne(shape);
+    this.epsB = this.rng.gammaMeanOne(shape);
   }
 
   record(i: number, t: number, served: number): void {
@@ -246,6 +263,8 @@ class Run {
     this.mnC += c;
     this.mnB += b;
     this.pendC = this.pendB = 0;
+    this.E.addRequests(c, b);
+    this.E15?.addRequests(c, b);
   }
 
   second(t: number): void {
@@ -262,8 +281,9 @@ class Run {
       this.burstB = !this.burstB;
       this.flipB = t + geometric(rng, this.burstB ? BURST.stop : BURST.start);
     }
-    const pc = Math.min(1, s.errorMult * pb * (this.burstC ? BURST.mult : 1));
-    pb *= this.burstB ? BURST.mult : 1;
+    if (s.dispersion && t > 1 && (t - this.minuteStart) % 60 === 0) this.drawEps();
+    const pc = Math.min(1, s.errorMult * pb * (this.burstC ? BURST.mult : 1) * this.epsC);
+    pb = Math.min(1, pb * (this.burstB ? BURST.mult : 1) * this.epsB);
 
     let nc = 0,
       nb = 0,
@@ -326,7 +346,8 @@ class Run {
       }
       if (ec + eb > 0 || this.E.holding || this.E15?.holding) {
         this.flush();
-        if (s.traffic === 'diurnal') {
+        if (s.traffic !== 'flat' || s.dispersion) {
+          // Means that change every second or minute: one-off draws (a sampler per mean would pile up tables).
           nc = ec + rng.poisson(lc - mc);
           nb = eb + rng.poisson(lb - mb);
         } else {
@@ -374,7 +395,7 @@ class Run {
         this.cumAboveB[0]! += aB0;
         this.cumAboveC[1]! += aC1;
         this.cumAboveB[1]! += aB1;
-      } else if (this.cnB >= WARMUP) this.endWarmup(lc, lb);
+      } else if (this.cnB >= WARMUP) this.endWarmup(t, lc, lb);
       else if (t === 60) throw new Error('latency warm-up did not finish in the first minute');
     }
     if (R) {
@@ -393,19 +414,29 @@ class Run {
       if (R.add(t, ac, dc, ab, db)) fired = true;
     }
 
-    if (fired) {
-      const { slot } = this;
-      if (E.crossed[0]) this.record(slot['errors/ours'], t, this.ceC);
-      if (E15?.crossed[0]) this.record(slot['errorsK15/ours'], t, this.ceC);
-      if (E.crossed[2]) this.record(slot['errorsA005/ours'], t, this.ceC);
-      if (Pooled?.crossed) this.record(slot['pooled/ours'], t, this.ceC);
-      if (Lm && (Lm.crossed[0] || Lt!.crossed[0])) this.record(slot['latency/ours'], t, this.cslowC);
-      if (E.crossed[1] || Lm?.crossed[1] || Lt?.crossed[1] || R?.crossed[0]) this.record(slot['multi/ours'], t, this.ceC);
+    if (fired) this.recordOurs(t);
+  }
+
+  /** Our judges' detections so far (with the allowance: crossedT; the Poisson test: crossed). */
+  recordOurs(t: number): void {
+    const { slot, E, E15, Lm, Lt, R, Pooled } = this;
+    for (const [judge, c] of [
+      ['ours', (x: FastTest) => x.crossedT],
+      ['poisson', (x: FastTest) => x.crossed],
+    ] as const) {
+      if (c(E)[0]) this.record(slot[`errors/${judge}`], t, this.ceC);
+      if (E15 && c(E15)[0]) this.record(slot[`errorsK15/${judge}`], t, this.ceC);
+      if (c(E)[2]) this.record(slot[`errorsA005/${judge}`], t, this.ceC);
+      if (Lm && (c(Lm)[0] || c(Lt!)[0])) this.record(slot[`latency/${judge}`], t, this.cslowC);
+      if (c(E)[1] || (Lm && c(Lm)[1]) || (Lt && c(Lt)[1]) || (R && c(R)[0])) this.record(slot[`multi/${judge}`], t, this.ceC);
     }
+    if (Pooled?.crossed) this.record(slot['pooled/poisson'], t, this.ceC);
   }
 
   /** Warm-up over: thresholds fixed from the baseline's histogram so far, tested from the next second. */
-  endWarmup(lc: number, lb: number): void {
+  endWarmup(t: number, lc: number, lb: number): void {
+    this.Lm!.start(t);
+    this.Lt!.start(t);
     const th = chooseLatencyThresholds(cumulative(this.hB));
     if (th.median === null || th.tail === null) throw new Error('bench buckets must give two thresholds');
     const thr = (this.thr = Int32Array.of(BOUNDS.indexOf(th.median), BOUNDS.indexOf(th.tail)));
@@ -426,6 +457,10 @@ class Run {
   minute(t: number): void {
     const { s, series, slot, R } = this;
     if (this.lazy) this.flush();
+    // A block ends with the minute: a test that saw nothing this second closes it now (judge() would, at this look).
+    let fired = false;
+    for (const test of [this.E, this.E15, this.Lm, this.Lt, R]) if (test?.tick(t)) fired = true;
+    if (fired) this.recordOurs(t);
     if (this.mnC > 0) series.eC.push(this.meC / this.mnC);
     if (this.mnB > 0) series.eB.push(this.meB / this.mnB);
     if (s.heavy) {
