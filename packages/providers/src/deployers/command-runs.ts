@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pause } from './deploy-request.ts';
 
@@ -61,8 +61,11 @@ export interface RunStoreOptions {
  * exactly one starts the runner; every later ask finds the record and waits on it.
  */
 export function createRunStore(options: RunStoreOptions) {
-  const runs = join(options.stateDir, 'runs');
-  const slots = join(options.stateDir, 'slots');
+  // Absolute: the runner starts in the run's own directory, where a relative path (the default
+  // GLIDEPATH_DEPLOY_STATE_DIR is one) would name nothing.
+  const stateDir = resolve(options.stateDir);
+  const runs = join(stateDir, 'runs');
+  const slots = join(stateDir, 'slots');
   const staleAfterMs = options.staleAfterMs ?? 10_000;
   const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(staleAfterMs / 5));
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeployRequest } from '@glidepath/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,11 @@ describe('command deployer', () => {
     } finally {
       delete process.env.GLIDEPATH_TEST_WORKER_SECRET;
     }
+  });
+
+  it('runs with a state directory given relative to the worker’s working directory (the default one is)', async () => {
+    const outcome = await deployerOn(host, {}, { stateDir: relative(process.cwd(), host.state) }).deploy(request('green'));
+    expect(outcome.state, JSON.stringify(outcome)).toBe('ready');
   });
 
   it('fails on a non-zero exit with the last line of stderr as the reason and both outputs as evidence', async () => {
