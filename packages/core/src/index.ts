@@ -23,3 +23,7 @@ export * from './dora/dora.ts';
 export * from './security/network-policy.ts';
 export * from './security/egress-entry.ts';
 export * from './security/path-on-origin.ts';
+export * from './shadow/ignore-fields.ts';
+export * from './shadow/response-diff.ts';
+export * from './shadow/shadow-tally.ts';
+export * from './shadow/mirror-session.ts';

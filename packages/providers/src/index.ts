@@ -17,3 +17,5 @@ export * from './deployers/none.deployer.ts';
 export * from './deployers/webhook.deployer.ts';
 export * from './deployers/command.deployer.ts';
 export { HealthCheckSchema, type HealthCheckConfig } from './deployers/health-check.ts';
+export * from './mirror/mirror-client.ts';
+export { startMirrorProxy, type MirrorProxy, type MirrorProxyOptions } from './mirror/mirror-proxy.ts';
