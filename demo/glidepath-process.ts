@@ -3,8 +3,10 @@
 // the database.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl } from '@glidepath/db/testing';
 import pg from 'pg';
@@ -37,6 +39,9 @@ export async function startGlidepath(extraEnv: Record<string, string> = {}): Pro
       GLIDEPATH_SWEEP_EVERY_MS: '1000',
       // The demo stack's HAProxy runtime API is a unix socket in a temporary directory.
       GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS: tmpdir(),
+      // Environments may deploy with the demo's deploy script (stack.commandDeployer); its runs are recorded beside the stack.
+      GLIDEPATH_DEPLOY_COMMAND_DIRS: `${ROOT}demo/deploy`,
+      GLIDEPATH_DEPLOY_STATE_DIR: join(tmpdir(), `${name}-deploy-runs`),
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },
@@ -51,6 +56,7 @@ export async function startGlidepath(extraEnv: Record<string, string> = {}): Pro
     const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
+    await rm(join(tmpdir(), `${name}-deploy-runs`), { recursive: true, force: true });
   };
   const deadline = Date.now() + 90_000;
   for (;;) {

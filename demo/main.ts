@@ -9,7 +9,7 @@
 // once with --exit-when-done: exit code 0 when every release ended as expected).
 // Defaults: --api from GLIDEPATH_PORT, --token from GLIDEPATH_BOOTSTRAP_TOKEN.
 import { parseArgs } from 'node:util';
-import { DEMO_ENVIRONMENTS, DEMO_SERVICE, runDemo, STABLE_BEHAVIOUR, BASELINE_VERSION, type DemoResult } from './run-demo.ts';
+import { DEMO_ENVIRONMENTS, DEMO_SERVICE, DEMO_SLOTS, demoDigest, runDemo, STABLE_BEHAVIOUR, BASELINE_VERSION, type DemoResult } from './run-demo.ts';
 import { onShutdownSignal, startStack, type Stack } from './stack.ts';
 
 const usage = `usage: tsx demo/main.ts [--api URL] [--token TOKEN] [--haproxy-port-base N] [--prometheus-port N]
@@ -97,7 +97,8 @@ try {
   stack = await startStack({
     environments: [...DEMO_ENVIRONMENTS],
     service: DEMO_SERVICE,
-    initial: { version: BASELINE_VERSION, behaviour: STABLE_BEHAVIOUR },
+    initial: { version: BASELINE_VERSION, behaviour: STABLE_BEHAVIOUR, digest: demoDigest(BASELINE_VERSION) },
+    slotNames: Object.fromEntries(DEMO_ENVIRONMENTS.map((env) => [env, DEMO_SLOTS])),
     haproxyPortBase,
     prometheusPort,
     trafficRate: rate,

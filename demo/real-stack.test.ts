@@ -1,5 +1,7 @@
 // The release engine on the real stack: HAProxy shifting real requests between two sample
-// apps, Prometheus scraping them, Glidepath's API and worker as processes.
+// apps, Prometheus scraping them, Glidepath's API and worker as processes. In dev the router's
+// stable and canary servers keep their parts (the test puts versions on them); prod has slots
+// that alternate, and Glidepath deploys to them itself with the demo's deploy script.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGlidepath, type Glidepath } from './glidepath-process.ts';
 import type { Schemas } from '@glidepath/client';
@@ -16,10 +18,12 @@ let api: DemoClient['api'];
 
 beforeAll(async () => {
   stack = await startStack({
-    environments: ['dev'],
+    environments: ['dev', 'prod'],
     service: 'shop',
     trafficRate: 200,
     slots: { dev: { stable: { version: '1.0.0', behaviour: GOOD }, canary: { version: '1.1.0', behaviour: GOOD } } },
+    slotNames: { prod: ['blue', 'green'] },
+    builds: ['1.1.0', '1.3.0'].map((version) => ({ version, digest: demoDigest(version), behaviour: GOOD })),
   });
   glidepath = await startGlidepath();
   api = createApiClient(glidepath.api, glidepath.token).api;
@@ -35,6 +39,21 @@ beforeAll(async () => {
       },
     }),
     'environment',
+  );
+  await expectReply(
+    api.POST('/api/v1/environments', {
+      body: {
+        service: 'shop',
+        name: 'prod',
+        position: 1,
+        requireUpstreamSuccess: false,
+        target: stack.haproxyTarget('prod') as Schemas['Environment']['target'],
+        metrics: stack.prometheusMetrics(),
+        deployer: stack.commandDeployer('prod') as Schemas['Environment']['target'],
+        slots: ['blue', 'green'],
+      },
+    }),
+    'environment with slots',
   );
   const plans: Record<string, Schemas['PlanSpec']> = {
     stepwise: {
@@ -57,7 +76,7 @@ beforeAll(async () => {
     },
   };
   for (const [name, spec] of Object.entries(plans)) await expectReply(api.POST('/api/v1/plans', { body: { name, spec } }), 'plan');
-  for (const version of ['1.1.0', '1.2.0', '1.3.0'])
+  for (const version of ['1.1.0', '1.2.0', '1.3.0', '9.9.9'])
     await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'shop', version, digest: demoDigest(version) } }), 'artifact');
 }, 180_000);
 
@@ -68,8 +87,9 @@ afterAll(async () => {
 
 type Release = Schemas['ReleaseDetail'];
 const get = async (id: string) => (await expectReply(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release')).data;
-const start = async (version: string, plan: string) =>
-  (await expectReply(api.POST('/api/v1/releases', { body: { service: 'shop', environment: 'dev', version, plan } }), 'release')).data.id;
+const start = async (version: string, plan: string, environment = 'dev') =>
+  (await expectReply(api.POST('/api/v1/releases', { body: { service: 'shop', environment, version, plan } }), 'release')).data.id;
+const ended = (r: Release) => ['succeeded', 'rolled-back', 'failed', 'aborted'].includes(r.phase);
 
 async function waitFor(id: string, ok: (r: Release) => boolean, timeoutMs: number): Promise<Release> {
   const deadline = Date.now() + timeoutMs;
@@ -82,15 +102,16 @@ async function waitFor(id: string, ok: (r: Release) => boolean, timeoutMs: numbe
   }
 }
 
-/** The canary's share of real requests the apps served over `ms`, after HAProxy's round robin settles. */
-async function observedCanaryShare(ms: number): Promise<number> {
+/** A slot's share of real requests the apps served over `ms`, after HAProxy's round robin settles. */
+async function observedShare(env: string, slot: string, ms: number): Promise<number> {
   await new Promise((r) => setTimeout(r, 2500));
-  const before = await stack.appCounts('dev');
+  const before = await stack.appCounts(env);
   await new Promise((r) => setTimeout(r, ms));
-  const after = await stack.appCounts('dev');
-  const delta = (slot: string) => after.find((c) => c.slot === slot)!.requests - before.find((c) => c.slot === slot)!.requests;
-  return delta('canary') / (delta('canary') + delta('stable'));
+  const after = await stack.appCounts(env);
+  const delta = (s: string) => after.find((c) => c.slot === s)!.requests - before.find((c) => c.slot === s)!.requests;
+  return delta(slot) / stack.slotNames(env).reduce((sum, s) => sum + delta(s), 0);
 }
+const observedCanaryShare = (ms: number) => observedShare('dev', 'canary', ms);
 
 async function redeploy(stable: string, canary: string, canaryBehaviour: typeof GOOD) {
   await stack.redeploy('dev', 'stable', stable, GOOD);
@@ -136,5 +157,38 @@ describe('on the real stack', () => {
     expect(rolled.data).toMatchObject({ release: { phase: 'rolled-back', canaryWeight: 0, reason: 'paged at 3 a.m.' } });
     expect(await stack.getWeights('dev')).toEqual({ stable: 100, canary: 0 });
     expect(await observedCanaryShare(2000)).toBe(0);
+  });
+});
+
+describe('with slots that alternate, deployed by the demo deploy script', () => {
+  it('deploys each release to the idle slot itself, real requests follow, and a succeeded release switches back', { timeout: 150_000 }, async () => {
+    const first = await waitFor(await start('1.1.0', 'stepwise', 'prod'), ended, 60_000);
+    expect(first, first.reason ?? '').toMatchObject({ phase: 'succeeded', slots: { live: 'blue', idle: 'green', deployment: { status: 'ready' } } });
+    expect(stack.slot('prod', 'green')).toMatchObject({ version: '1.1.0', digest: demoDigest('1.1.0') });
+    expect(await stack.getWeights('prod')).toEqual({ blue: 0, green: 100 });
+
+    // The next release goes to the other slot: blue, which still had the baseline.
+    const second = await waitFor(await start('1.3.0', 'stepwise', 'prod'), ended, 60_000);
+    expect(second, second.reason ?? '').toMatchObject({ phase: 'succeeded', slots: { live: 'green', idle: 'blue', previousReleaseId: first.id } });
+    expect(stack.slot('prod', 'blue')).toMatchObject({ version: '1.3.0', digest: demoDigest('1.3.0') });
+    expect(await observedShare('prod', 'blue', 2000)).toBe(1);
+
+    const rolled = await expectReply(
+      api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: second.id } }, body: { reason: 'wrong prices since 1.3.0' } }),
+      'rollback after success',
+    );
+    expect(rolled.data.release).toMatchObject({ phase: 'rolled-back', slots: { switchedBack: { reason: 'wrong prices since 1.3.0' } } });
+    expect(await stack.getWeights('prod')).toEqual({ blue: 0, green: 100 });
+    expect(await observedShare('prod', 'green', 2000)).toBe(1);
+    // Nothing was deployed for the switch back: green still runs what the first release put there.
+    expect(stack.slot('prod', 'green')).toMatchObject({ version: '1.1.0', digest: demoDigest('1.1.0') });
+  });
+
+  it('a build the deploy script cannot find fails the release with its reason, traffic untouched', { timeout: 60_000 }, async () => {
+    const done = await waitFor(await start('9.9.9', 'stepwise', 'prod'), ended, 45_000);
+    expect(done.phase).not.toBe('succeeded');
+    expect(done.reason).toMatch(new RegExp(`the demo stack refused: no build with digest ${demoDigest('9.9.9')}`));
+    expect(await stack.getWeights('prod')).toEqual({ blue: 0, green: 100 });
+    expect(stack.slot('prod', 'blue').version).toBe('1.3.0');
   });
 });

@@ -2,11 +2,18 @@
 // real stack of stack.ts (HAProxy, Prometheus, sample apps, steady traffic):
 //
 //   1. registers service demo-shop, environments dev → staging → prod (HAProxy targets,
-//      Prometheus metrics; prod protected), the canary plan demo-canary and artifacts
-//      1.1.0 (good) and 1.2.0 (bad: 5× the error rate, slower);
+//      Prometheus metrics, a command deployer and two slots, blue and green; prod protected),
+//      the canary plan demo-canary and artifacts 1.1.0 (good), 1.2.0 (bad: 5× the error rate,
+//      slower) and 1.3.0 (good);
 //   2. a good release of 1.1.0 in dev, then the same digest promoted to staging;
 //   3. meanwhile, once dev succeeded, a bad release of 1.2.0 in dev, which the analysis
-//      catches and rolls back: its evidence is printed.
+//      catches and rolls back: its evidence is printed;
+//   4. 1.1.0 into prod, which waits for an approval; meanwhile 1.3.0 into dev, which succeeds
+//      and is then rolled back after success: all traffic back to 1.1.0, still on the other slot.
+//
+// The demo never touches the sample apps or the weights during a release: Glidepath deploys each
+// release to the idle slot itself (its command deployer runs demo/deploy/sample-app-deploy.mjs)
+// and moves traffic on HAProxy; the slot it deployed to is live after success.
 //
 // Re-runnable: what exists already is reused (environments are pointed at the new stack,
 // the plan gets a new version, releases a previous run left active are aborted).
@@ -14,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { createGlidepathClient, type GlidepathClient, type paths, type Schemas } from '@glidepath/client';
 import { signInAtProvider } from '@glidepath/dev-oidc';
-import type { Behaviour, Stack } from './stack.ts';
+import { DEPLOY_SCRIPT_DIR, type Behaviour, type Stack } from './stack.ts';
 
 export const DEMO_SERVICE = 'demo-shop';
 export const DEMO_ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
@@ -22,6 +29,10 @@ export const DEMO_PLAN = 'demo-canary';
 export const BASELINE_VERSION = '1.0.0';
 export const GOOD_VERSION = '1.1.0';
 export const BAD_VERSION = '1.2.0';
+/** Good, like 1.1.0: succeeds in dev, and is then rolled back after success. */
+export const NEXT_VERSION = '1.3.0';
+/** Each environment's two slots (its HAProxy servers); the first has all traffic until a release makes the other live. */
+export const DEMO_SLOTS = ['blue', 'green'] as const;
 /**
  * 2 % errors rather than a more realistic 0.5 %: the analysis needs enough error events in
  * its window to tell 5× apart from 1× before it reaches its minimum canary sample (500
@@ -54,6 +65,10 @@ export const DEMO_PLAN_SPEC: Schemas['PlanSpec'] = {
 };
 
 const TERMINAL = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
+/** How a succeeded release that was switched back to the version before ends. */
+export const ROLLED_BACK_AFTER_SUCCESS = 'rolled back after success';
+/** The release's phase, or that it was rolled back after success. */
+export const outcomeOf = (release: Release) => (release.phase === 'rolled-back' && release.slots?.switchedBack ? ROLLED_BACK_AFTER_SUCCESS : release.phase);
 /** Phases that hold an environment (a new release there is refused). */
 const HOLDING = new Set(['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'failed']);
 
@@ -85,7 +100,7 @@ export interface DemoOptions {
 }
 
 export interface DemoResult {
-  /** true when the good releases succeeded and the bad one was rolled back. */
+  /** true when the good releases succeeded, the bad one was rolled back and 1.3.0 was rolled back after success. */
   ok: boolean;
   releases: Array<{ label: string; expected: string; release: Release }>;
   dashboardUrl: string;
@@ -245,33 +260,53 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const target = targetOf(name);
       const metrics = stack.prometheusMetrics();
       const policy = name === 'prod' ? { protected: true, requiredApprovals: 1, approverGroup: 'prod-approvers' } : {};
+      // Glidepath puts each release on the idle slot itself, through the demo's deploy script.
+      const deployer = stack.commandDeployer(name) as ProviderSpec;
+      const slots = [...stack.slotNames(name)];
       const found = existing.items.find((e) => e.name === name);
+      let environment: Schemas['Environment'];
       try {
         if (!found) {
-          await expectReply(
-            client.api.POST('/api/v1/environments', { body: { service: DEMO_SERVICE, name, position, target: target as ProviderSpec, metrics, policy } }),
-            'POST /api/v1/environments',
-          );
-          log(`  environment ${name} (position ${position}): created → ${describeTarget(target)}`);
+          environment = (
+            await expectReply(
+              client.api.POST('/api/v1/environments', {
+                body: { service: DEMO_SERVICE, name, position, target: target as ProviderSpec, metrics, policy, deployer, slots, keepPreviousFor: '1h' },
+              }),
+              'POST /api/v1/environments',
+            )
+          ).data;
+          log(`  environment ${name} (position ${position}): created → ${describeTarget(target)}; ${describeSlots(environment)}`);
         } else {
           // A re-run has a new stack (another socket, other ports): point the environment at it.
-          await expectReply(
-            client.api.PATCH('/api/v1/environments/{id}', {
-              params: { path: { id: found.id } },
-              body: { target: target as ProviderSpec, metrics, policy, reason: 'demo: point at the new demo stack' },
-            }),
-            'PATCH /api/v1/environments',
-          );
-          log(`  environment ${name}: exists, now → ${describeTarget(target)}`);
+          environment = (
+            await expectReply(
+              client.api.PATCH('/api/v1/environments/{id}', {
+                params: { path: { id: found.id } },
+                body: { target: target as ProviderSpec, metrics, policy, deployer, slots, keepPreviousFor: '1h', reason: 'demo: point at the new demo stack' },
+              }),
+              'PATCH /api/v1/environments',
+            )
+          ).data;
+          log(`  environment ${name}: exists, now → ${describeTarget(target)}; ${describeSlots(environment)}`);
         }
       } catch (error) {
         if (error instanceof GlidepathError && (error.status === 422 || error.status === 400)) {
+          const commandRefused = /command deployers are not enabled|allowed executable directory/.test(error.message);
           throw new Error(
-            `Glidepath refused environment ${name} (target type "${(target as { type?: string }).type}", metrics type "${metrics.type}"): ${error.message}. ` +
-              'This Glidepath build may not support these types yet.',
+            commandRefused
+              ? `Glidepath refused the demo's deploy command for ${name}: ${error.message}. Start Glidepath with GLIDEPATH_DEPLOY_COMMAND_DIRS=${DEPLOY_SCRIPT_DIR} (pnpm start --demo does).`
+              : `Glidepath refused environment ${name} (target type "${(target as { type?: string }).type}", metrics type "${metrics.type}"): ${error.message}. ` +
+                  'This Glidepath build may not support these types yet.',
           );
         }
         throw error;
+      }
+      // A new stack starts with all traffic on its first slot; after an earlier run Glidepath may
+      // know the other one as live: the traffic goes there before any release (both run the baseline).
+      const live = environment.liveSlot;
+      if (live && live !== slots[0]) {
+        await stack.setWeights(name, Object.fromEntries(slots.map((slot) => [slot, slot === live ? 100 : 0])));
+        log(`  environment ${name}: slot ${live} is live since an earlier run, so the new stack's traffic goes there`);
       }
     }
 
@@ -295,7 +330,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log(`  plan ${DEMO_PLAN}: exists, saved as version ${updated.data.version}`);
     }
 
-    for (const version of [GOOD_VERSION, BAD_VERSION]) {
+    for (const [version, behaviour] of [
+      [GOOD_VERSION, STABLE_BEHAVIOUR],
+      [BAD_VERSION, BAD_BEHAVIOUR],
+      [NEXT_VERSION, STABLE_BEHAVIOUR],
+    ] as const) {
+      // The build goes to the registry the deploy script takes builds from; Glidepath gets its digest.
+      stack.addBuild({ version, digest: demoDigest(version), behaviour });
       const artifact = await expectReply(
         client.api.POST('/api/v1/artifacts', {
           body: {
@@ -329,22 +370,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     // --- Releases ----------------------------------------------------------------------------
-    /** What a deploy system does before a release: the new build on the canary servers, no traffic yet. */
-    const deploy = async (env: string, version: string, behaviour: Behaviour) => {
-      const weights = await stack.getWeights(env);
-      if (stack.slot(env, 'stable').version !== stack.slot(env, 'canary').version && weights.canary > 0 && weights.stable === 0) {
-        // The last release promoted the canary slot: the stable servers get that version first.
-        const serving = stack.slot(env, 'canary');
-        await stack.redeploy(env, 'stable', serving.version, serving.behaviour);
-        log(`${clock()} [${env}] deploy: stable servers now run ${serving.version} (what the canary servers serve)`);
-      }
-      await stack.setWeights(env, { stable: 100, canary: 0 });
-      await stack.redeploy(env, 'canary', version, behaviour);
-      log(
-        `${clock()} [${env}] deploy: canary servers run ${version} (errors ${(behaviour.errorRate * 100).toFixed(1)} %, ~${behaviour.latencyMs} ms), weights stable 100 / canary 0`,
-      );
-    };
-
     const release = async (env: string, version: string, reason: string, onAwaitingApproval?: (r: Release) => Promise<void>): Promise<Release> => {
       const first = (
         await expectReply(
@@ -362,8 +387,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const current = (await expectReply(client.api.GET('/api/v1/releases/{id}', { params: { path: { id: first.id } } }), 'GET /api/v1/releases/{id}')).data;
         await options.onRelease?.(current);
         const step = current.steps[current.stepIndex];
-        const where = `${current.phase} step ${Math.min(current.stepIndex + 1, current.steps.length)}/${current.steps.length}${step ? ` (${stepName(step)})` : ''} canary ${current.canaryWeight}%`;
+        const deployment = current.slots?.deployment;
+        const where =
+          deployment && deployment.status !== 'ready' && !TERMINAL.has(current.phase)
+            ? `${current.phase}: Glidepath deploys ${version} to slot ${current.slots!.idle} (deploy ${deployment.status}), no traffic moves yet`
+            : `${current.phase} step ${Math.min(current.stepIndex + 1, current.steps.length)}/${current.steps.length}${step ? ` (${stepName(step)})` : ''} canary ${current.canaryWeight}%` +
+              (current.slots ? ` on slot ${current.slots.idle}` : '');
         if (where !== last) {
+          if (deployment?.status === 'ready' && !reported.has('deployed'))
+            log(`${clock()} ${tag} deployed to slot ${current.slots!.idle}: the deploy script put it there and the health check saw its digest`);
+          if (deployment?.status === 'ready') reported.add('deployed');
           log(`${clock()} ${tag} ${where}${current.reason && TERMINAL.has(current.phase) ? ` — ${current.reason}` : ''}`);
           if (current.phase === 'paused' && current.reason) log(`${clock()} ${tag} paused: ${current.reason} (resume or roll back in the dashboard)`);
           last = where;
@@ -377,6 +410,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }
         if (TERMINAL.has(current.phase)) {
           started.delete(current.id);
+          if (current.phase === 'succeeded' && current.slots)
+            log(
+              `${clock()} ${tag} slot ${current.slots.idle} is live; slot ${current.slots.live} keeps the version before until ${current.slots.keepPreviousUntil}`,
+            );
           return current;
         }
         if (current.phase === 'awaiting-approval' && onAwaitingApproval) {
@@ -393,23 +430,52 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
     };
 
+    /** What HAProxy and the slots of an environment look like now, in one line. */
+    const slotsNow = async (env: string) => {
+      const weights = await stack.getWeights(env);
+      return stack
+        .slotNames(env)
+        .map((slot) => `${slot} ${stack.slot(env, slot).version ?? '(empty)'} weight ${weights[slot]}`)
+        .join(', ');
+    };
+
+    /**
+     * A release that succeeded, then found wanting: rollback switches all traffic back to the
+     * version before, still on the other slot, in one router call; the reason is recorded.
+     */
+    const rollBackAfterSuccess = async (succeeded: Release, reason: string): Promise<Release> => {
+      const env = succeeded.environment.name;
+      const tag = `[${env} ${succeeded.artifact.version}]`;
+      log(`${clock()} ${tag} succeeded, then: ${reason}. Rolling it back after success (HAProxy ${env}: ${await slotsNow(env)})`);
+      const began = performance.now();
+      const rolled = await expectReply(
+        client.api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: succeeded.id }, query: { wait: 10_000 } }, body: { reason } }),
+        'POST /api/v1/releases/{id}/rollback',
+      );
+      const ms = performance.now() - began;
+      const back = rolled.data.release;
+      if (back.slots?.switchedBack) {
+        log(
+          `${clock()} ${tag} switched back in ${ms.toFixed(0)} ms: ${back.phase}, slot ${back.slots.live} is live again (HAProxy ${env}: ${await slotsNow(env)}); ` +
+            `recorded "${back.slots.switchedBack.reason}" by ${back.slots.switchedBack.by} in the audit log`,
+        );
+      } else if (rolled.data.rollbackRelease) {
+        log(`${clock()} ${tag} the version before was no longer kept: release ${rolled.data.rollbackRelease.id} deploys it again`);
+      }
+      return (await expectReply(client.api.GET('/api/v1/releases/{id}', { params: { path: { id: succeeded.id } } }), 'GET /api/v1/releases/{id}')).data;
+    };
+
     const results: DemoResult['releases'] = [];
-    log(`\nGood release: ${GOOD_VERSION} into dev (same behaviour as ${BASELINE_VERSION})`);
-    await deploy('dev', GOOD_VERSION, STABLE_BEHAVIOUR);
+    log(`\nGood release: ${GOOD_VERSION} into dev (same behaviour as ${BASELINE_VERSION}); Glidepath deploys it to dev's idle slot first`);
     const goodDev = await release('dev', GOOD_VERSION, 'demo: a good release');
     results.push({ label: `good ${GOOD_VERSION} in dev`, expected: 'succeeded', release: goodDev });
 
     if (goodDev.phase === 'succeeded') {
       log(`\nPromotion of the same digest to staging, and meanwhile a bad release: ${BAD_VERSION} into dev (5× the errors, slower)`);
-      const staging = (async () => {
-        await deploy('staging', GOOD_VERSION, STABLE_BEHAVIOUR);
-        return release('staging', GOOD_VERSION, 'demo: promote the good release');
-      })();
-      const bad = (async () => {
-        await deploy('dev', BAD_VERSION, BAD_BEHAVIOUR);
-        return release('dev', BAD_VERSION, 'demo: a bad release, to be rolled back');
-      })();
-      const [stagingResult, badResult] = await Promise.allSettled([staging, bad]);
+      const [stagingResult, badResult] = await Promise.allSettled([
+        release('staging', GOOD_VERSION, 'demo: promote the good release'),
+        release('dev', BAD_VERSION, 'demo: a bad release, to be rolled back'),
+      ]);
       for (const [label, expected, outcome] of [
         [`good ${GOOD_VERSION} in staging`, 'succeeded', stagingResult],
         [`bad ${BAD_VERSION} in dev`, 'rolled-back', badResult],
@@ -425,31 +491,47 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         log(`  step ${s.index + 1} (${stepName(s)}), attempt ${s.attempt}:`);
         for (const line of describeEvidence(s.evidence)) log(`    ${line}`);
       }
-      const after = await stack.getWeights('dev');
-      log(`  HAProxy dev now: stable ${after.stable} / canary ${after.canary} (stable runs ${stack.slot('dev', 'stable').version})`);
+      log(`  HAProxy dev now: ${await slotsNow('dev')}`);
 
+      const later: Array<Promise<void>> = [];
       if (results.find((r) => r.label.includes('staging'))?.release.phase === 'succeeded') {
         log(`\nProduction: ${GOOD_VERSION} into prod, which waits for an approval from prod-approvers`);
-        await deploy('prod', GOOD_VERSION, STABLE_BEHAVIOUR);
-        const prod = await release('prod', GOOD_VERSION, 'demo: to production', async (waiting) => {
-          if (!options.approveAs) {
-            log(`${clock()} [prod] waiting for approval: sign in at ${client.base}/approvals as bob or carol (any password) and approve`);
-            return;
-          }
-          await approveAsPerson(client.base, options.approveAs, waiting.id);
-          log(`${clock()} [prod] approved by ${options.approveAs}, signed in through the demo OpenID provider`);
-        });
-        results.push({ label: `good ${GOOD_VERSION} in prod, approved`, expected: 'succeeded', release: prod });
+        later.push(
+          release('prod', GOOD_VERSION, 'demo: to production', async (waiting) => {
+            if (!options.approveAs) {
+              log(`${clock()} [prod] waiting for approval: sign in at ${client.base}/approvals as bob or carol (any password) and approve`);
+              return;
+            }
+            await approveAsPerson(client.base, options.approveAs, waiting.id);
+            log(`${clock()} [prod] approved by ${options.approveAs}, signed in through the demo OpenID provider`);
+          }).then((prod) => void results.push({ label: `good ${GOOD_VERSION} in prod, approved`, expected: 'succeeded', release: prod })),
+        );
       }
+      log(`\nMeanwhile in dev: ${NEXT_VERSION} (good) succeeds, and is then rolled back after success to ${GOOD_VERSION}, still on the other slot`);
+      later.push(
+        (async () => {
+          const next = await release('dev', NEXT_VERSION, 'demo: a release that succeeds, to be rolled back after success');
+          const label = `good ${NEXT_VERSION} in dev, then rolled back after success`;
+          if (next.phase !== 'succeeded') return void results.push({ label, expected: ROLLED_BACK_AFTER_SUCCESS, release: next });
+          // A few seconds of real traffic on it, as after any release, before someone finds the problem.
+          await sleep(5000, signal);
+          const back = await rollBackAfterSuccess(next, 'demo: customers report wrong prices since 1.3.0, back to 1.1.0');
+          results.push({ label, expected: ROLLED_BACK_AFTER_SUCCESS, release: back });
+        })(),
+      );
+      const settled = await Promise.allSettled(later);
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     } else {
-      log(`\nThe good release ended ${goodDev.phase}: skipping staging and the bad release.`);
+      log(`\nThe good release ended ${goodDev.phase}: skipping staging, the bad release, prod and the rollback after success.`);
     }
 
-    const ok = results.length === 4 && results.every((r) => r.release.phase === r.expected);
+    const ok = results.length === 5 && results.every((r) => outcomeOf(r.release) === r.expected);
     log('\nSummary');
     for (const r of results) {
       const seconds = r.release.finishedAt ? ((Date.parse(r.release.finishedAt) - Date.parse(r.release.createdAt)) / 1000).toFixed(0) : '?';
-      log(`  ${r.release.phase === r.expected ? 'as expected' : 'UNEXPECTED '}  ${r.label}: ${r.release.phase} in ${seconds} s (release ${r.release.id})`);
+      log(
+        `  ${outcomeOf(r.release) === r.expected ? 'as expected' : 'UNEXPECTED '}  ${r.label}: ${outcomeOf(r.release)} in ${seconds} s (release ${r.release.id})`,
+      );
     }
     if (stack.traffic) {
       const counts = stack.traffic.counts();
@@ -462,6 +544,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           .join(', ')}`,
       );
     }
+    for (const env of stack.environments) log(`  slots of ${env}: ${await slotsNow(env)}`);
     log(`  dashboard: ${dashboardUrl} — sign in as bob or carol (approve prod in Approvals), alice (deploys), dana (admin) or victor (reads), any password`);
     log(`  Prometheus: ${stack.prometheusUrl}   frontends: ${stack.environments.map((e) => `${e} ${stack.frontendUrl(e)}`).join('  ')}`);
     return { ok, releases: results, dashboardUrl };
@@ -506,6 +589,13 @@ async function approveAsPerson(base: string, login: string, releaseId: string): 
 
 function stepName(step: ReleaseStep): string {
   return step.spec.type === 'setWeight' ? `setWeight ${step.spec.weight}` : step.spec.type;
+}
+
+function describeSlots(environment: Schemas['Environment']): string {
+  const deployer = environment.deployer as { type?: string; config?: { command?: string[] } } | null;
+  if (!deployer) return 'no deployer';
+  const command = deployer.config?.command?.[0]?.split('/').at(-1);
+  return `${deployer.type} deployer${command ? ` (${command})` : ''}, slots ${environment.slots.join(' and ')}, ${environment.liveSlot} live`;
 }
 
 function describeTarget(target: unknown): string {

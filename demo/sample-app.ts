@@ -3,7 +3,7 @@
 // with its version, which is what Glidepath compares canary against baseline by.
 //
 //   tsx demo/sample-app.ts --port 0 --service demo-shop --environment dev --version 1.0.0 \
-//       --error-rate 0.005 --latency-ms 20
+//       [--digest sha256:…] --error-rate 0.005 --latency-ms 20
 //
 // prints {"port":N,"url":"http://127.0.0.1:N",...} on stdout once it listens; SIGTERM/SIGINT stop it.
 import http from 'node:http';
@@ -26,7 +26,12 @@ export interface SampleAppOptions extends Behaviour {
   service: string;
   environment: string;
   version: string;
+  /** The build's digest, served on /healthz as x-app-digest (what a deployer's health check waits for). */
+  digest?: string;
 }
+
+/** The header /healthz names the running build's digest in. */
+export const DIGEST_HEADER = 'x-app-digest';
 
 export interface SampleApp {
   url: string;
@@ -39,7 +44,7 @@ export interface SampleApp {
    * with no moment where the port refuses connections: requests arriving from now on get the
    * new version, those in flight finish with the old one.
    */
-  redeploy(next: Behaviour & { version: string }): Promise<void>;
+  redeploy(next: Behaviour & { version: string; digest?: string }): Promise<void>;
   /** Stops listening, lets requests in flight finish (at most 2 s), closes every connection. */
   close(): Promise<void>;
 }
@@ -73,7 +78,7 @@ export function checkBehaviour(b: Behaviour): Behaviour {
 }
 
 /** One version of the app: its behaviour, its own metrics registry, its requests in flight. */
-function createInstance(service: string, environment: string, version: string, initial: Behaviour) {
+function createInstance(service: string, environment: string, version: string, initial: Behaviour, digest?: string) {
   let behaviour = checkBehaviour(initial);
   const registry = new Registry();
   const requests = new Counter({
@@ -96,6 +101,7 @@ function createInstance(service: string, environment: string, version: string, i
 
   return {
     version,
+    digest,
     registry,
     timers,
     setBehaviour(next: Partial<Behaviour>) {
@@ -132,7 +138,7 @@ function createInstance(service: string, environment: string, version: string, i
 export async function startSampleApp(options: SampleAppOptions): Promise<SampleApp> {
   const host = options.host ?? '127.0.0.1';
   const { service, environment } = options;
-  let current = createInstance(service, environment, options.version, options);
+  let current = createInstance(service, environment, options.version, options, options.digest);
 
   const server = http.createServer((req, res) => {
     const instance = current;
@@ -140,7 +146,7 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
     } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(`ok ${instance.version}\n`);
+      res.writeHead(200, { 'content-type': 'text/plain', ...(instance.digest ? { [DIGEST_HEADER]: instance.digest } : {}) }).end(`ok ${instance.version}\n`);
     } else if (path === '/metrics') {
       instance.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': instance.registry.contentType }).end(text),
@@ -180,7 +186,7 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
     async redeploy(next) {
       if (closing) throw new Error('the sample app is closed');
       const old = current;
-      current = createInstance(service, environment, next.version, next);
+      current = createInstance(service, environment, next.version, next, next.digest);
       await old.drain();
     },
     close() {
@@ -208,6 +214,7 @@ async function main() {
       service: { type: 'string', default: 'demo-shop' },
       environment: { type: 'string', default: 'dev' },
       version: { type: 'string', default: '1.0.0' },
+      digest: { type: 'string' },
       'error-rate': { type: 'string', default: '0.005' },
       'latency-ms': { type: 'string', default: '20' },
       // Not used by the app: names the stack that started it in its command line (stack.ts's watchdog).
@@ -223,6 +230,7 @@ async function main() {
     service: values.service,
     environment: values.environment,
     version: values.version,
+    digest: values.digest,
     errorRate: Number(values['error-rate']),
     latencyMs: Number(values['latency-ms']),
   });

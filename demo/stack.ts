@@ -1,21 +1,33 @@
 // The real stack behind the live demo, the integration tests and the benchmark, all on
-// loopback: per environment two sample apps (slots "stable" and "canary"), one HAProxy with a
-// frontend per environment and a runtime API socket, one Prometheus scraping every app each
-// second, and a steady traffic generator. stop() ends every process and removes the temp dir.
+// loopback: per environment two sample apps (slots, HAProxy servers: "stable" and "canary" unless
+// named otherwise), one HAProxy with a frontend per environment and a runtime API socket, one
+// Prometheus scraping every app each second, and a steady traffic generator. stop() ends every
+// process and removes the temp dir.
+//
+// Glidepath can deploy onto the slots itself: the stack keeps a registry of builds (digest →
+// version and behaviour) and answers a deploy agent on a unix socket (<dir>/deploy.sock), which
+// demo/deploy/sample-app-deploy.mjs, run by Glidepath's command deployer, asks to put a build on a
+// slot or take it off; commandDeployer(env) is the deployer an environment names for that.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectDirectly, runtimeApiCommand } from '@glidepath/providers';
-import { checkBehaviour, startSampleApp, type Behaviour, type SampleApp } from './sample-app.ts';
+import { checkBehaviour, DIGEST_HEADER, startSampleApp, type Behaviour, type SampleApp } from './sample-app.ts';
 import { startTraffic, type Traffic } from './traffic.ts';
 
 export type { Behaviour } from './sample-app.ts';
-export type Slot = 'stable' | 'canary';
-export const SLOTS: readonly Slot[] = ['stable', 'canary'];
+/** A slot: one of an environment's two HAProxy servers, each with its sample app. */
+export type Slot = string;
+/** Slot names unless an environment names its own: the router's stable and canary servers. */
+export const SLOTS: readonly [Slot, Slot] = ['stable', 'canary'];
+/** The deploy command Glidepath's command deployer runs for the demo (its directory must be in GLIDEPATH_DEPLOY_COMMAND_DIRS). */
+export const DEPLOY_SCRIPT = fileURLToPath(new URL('./deploy/sample-app-deploy.mjs', import.meta.url));
+export const DEPLOY_SCRIPT_DIR = dirname(DEPLOY_SCRIPT);
 
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
 export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
@@ -23,6 +35,15 @@ export const INSTALL_COMMAND = 'apt-get update && apt-get install -y --no-instal
 
 export interface SlotSpec {
   version: string;
+  behaviour: Behaviour;
+  /** The build's digest, served on /healthz (x-app-digest); none for a slot no deployer put there. */
+  digest?: string;
+}
+
+/** A build the deploy agent can put on a slot, as a registry would hold it. */
+export interface Build {
+  version: string;
+  digest: string;
   behaviour: Behaviour;
 }
 
@@ -35,6 +56,10 @@ export interface StackOptions {
   initial?: SlotSpec;
   /** Per environment and slot overrides of `initial`. */
   slots?: Record<string, Partial<Record<Slot, SlotSpec>>>;
+  /** Per environment, its two slots (HAProxy server names), the one with all traffic first; default SLOTS. */
+  slotNames?: Record<string, readonly [Slot, Slot]>;
+  /** What the deploy agent may put on slots, by digest (more with addBuild). */
+  builds?: Build[];
   /** Frontend of the i-th environment listens on base + i; 0 or absent: free ports. */
   haproxyPortBase?: number;
   /** 0 or absent: a free port. */
@@ -51,15 +76,17 @@ export interface StackOptions {
 
 export interface SlotState {
   slot: Slot;
-  version: string;
+  /** null once the deploy agent removed what was on the slot (nothing listens on its port then). */
+  version: string | null;
   behaviour: Behaviour;
+  digest: string | null;
   port: number;
   url: string;
 }
 
 export interface SlotCounts {
   slot: Slot;
-  version: string;
+  version: string | null;
   requests: number;
   errors: number;
 }
@@ -71,7 +98,18 @@ export interface PromSample {
 
 export interface HaproxyTargetSpec {
   type: 'haproxy';
-  config: { runtimeApi: string; backend: string; stableServer: 'stable'; canaryServer: 'canary' };
+  config: { runtimeApi: string; backend: string; stableServer: Slot; canaryServer: Slot };
+}
+
+/** Glidepath's command deployer, running the demo's deploy script against this stack. */
+export interface CommandDeployerSpec {
+  type: 'command';
+  config: {
+    command: string[];
+    env: Record<string, string>;
+    timeoutMs: number;
+    healthCheck: { slotUrls: Record<Slot, string>; digestHeader: string; passes: number; intervalMs: number; timeoutMs: number };
+  };
 }
 
 export interface PrometheusMetricsSpec {
@@ -93,14 +131,22 @@ export interface Stack {
   frontendPort(env: string): number;
   haproxyTarget(env: string): HaproxyTargetSpec;
   prometheusMetrics(): PrometheusMetricsSpec;
+  /** The environment's two slots, the one that had all traffic at start first. */
+  slotNames(env: string): readonly [Slot, Slot];
+  /** A deployer for Glidepath: its deploy script asks this stack's deploy agent, its health check reads the slot's digest. */
+  commandDeployer(env: string): CommandDeployerSpec;
+  /** One more build the deploy agent may put on slots. */
+  addBuild(build: Build): void;
   slot(env: string, slot: Slot): SlotState;
-  /** Restarts that slot's sample app with another version (and behaviour) on the same port. */
-  redeploy(env: string, slot: Slot, version: string, behaviour?: Behaviour): Promise<SlotState>;
+  /** Restarts that slot's sample app with another version (and behaviour, digest) on the same port. */
+  redeploy(env: string, slot: Slot, version: string, behaviour?: Behaviour, digest?: string): Promise<SlotState>;
+  /** Stops that slot's sample app (its port then refuses); a later redeploy starts one again. */
+  remove(env: string, slot: Slot): Promise<SlotState>;
   /** One runtime API command; returns HAProxy's reply as is (empty on success for `set` commands). */
   haproxyCommand(command: string): Promise<string>;
-  /** Absolute weights through the runtime API (the larger one first: never both at 0). */
-  setWeights(env: string, weights: { stable: number; canary: number }): Promise<void>;
-  getWeights(env: string): Promise<{ stable: number; canary: number }>;
+  /** Absolute weights per slot through the runtime API (the larger one first: never both at 0). */
+  setWeights(env: string, weights: Record<Slot, number>): Promise<void>;
+  getWeights(env: string): Promise<Record<Slot, number>>;
   /** Requests and 5xx answers counted by each sample app of the environment since it started. */
   appCounts(env: string): Promise<SlotCounts[]>;
   /** An instant PromQL query; the result vector. */
@@ -278,7 +324,7 @@ export function runtimeApi(socketPath: string, command: string, timeoutMs = 5000
   return runtimeApiCommand(`unix:${socketPath}`, command, timeoutMs, connectDirectly);
 }
 
-function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: number; stablePort: number; canaryPort: number }>): string {
+function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: number; servers: Array<{ name: Slot; port: number; weight: number }> }>): string {
   const lines = [
     '# Written by demo/stack.ts; runtime weight changes go through the stats socket, not this file.',
     'global',
@@ -304,8 +350,7 @@ function haproxyConfig(socketPath: string, envs: Array<{ name: string; port: num
       '',
       `backend ${env.name}`,
       '  balance roundrobin',
-      `  server stable 127.0.0.1:${env.stablePort} weight 100`,
-      `  server canary 127.0.0.1:${env.canaryPort} weight 0`,
+      ...env.servers.map((server) => `  server ${server.name} 127.0.0.1:${server.port} weight ${server.weight}`),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -336,11 +381,19 @@ async function startInlineApp(service: string, environment: string, spec: SlotSp
   // The port of a slot that was just closed can be briefly refused: retry a few times.
   for (let attempt = 0; ; attempt++) {
     try {
-      const app: SampleApp = await startSampleApp({ host: '127.0.0.1', port, service, environment, version: spec.version, ...spec.behaviour });
+      const app: SampleApp = await startSampleApp({
+        host: '127.0.0.1',
+        port,
+        service,
+        environment,
+        version: spec.version,
+        digest: spec.digest,
+        ...spec.behaviour,
+      });
       return {
         port: app.port,
         url: app.url,
-        redeploy: (next) => app.redeploy({ version: next.version, ...next.behaviour }),
+        redeploy: (next) => app.redeploy({ version: next.version, digest: next.digest, ...next.behaviour }),
         close: () => app.close(),
         dead: () => null,
         killNow: () => void app.close(),
@@ -374,6 +427,7 @@ async function startProcessApp(
       SAMPLE_APP_PATH,
       ...['--port', String(port), '--service', service, '--environment', environment, '--version', spec.version],
       ...['--error-rate', String(spec.behaviour.errorRate), '--latency-ms', String(spec.behaviour.latencyMs)],
+      ...(spec.digest ? ['--digest', spec.digest] : []),
       // Names the stack in the command line, which is how the watchdog recognises its processes.
       ...['--stack-dir', stackDir],
     ],
@@ -429,17 +483,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (new Set(envNames).size !== envNames.length) throw new Error('startStack: environment names must be unique');
   const initial: SlotSpec = options.initial ?? { version: '1.0.0', behaviour: DEFAULT_BEHAVIOUR };
   const mode = options.sampleAppMode ?? 'inline';
+  const slotNames = (env: string): readonly [Slot, Slot] => options.slotNames?.[env] ?? SLOTS;
+  for (const env of envNames) {
+    const names = slotNames(env);
+    if (names[0] === names[1] || !names.every((n) => /^[a-z][a-z0-9_-]{0,31}$/.test(n)))
+      throw new Error(`slots of ${env} must be two different names of lower-case letters, digits, _ and - (got ${names.join(', ')})`);
+  }
+  const builds = new Map<string, Build>();
+  const addBuild = (build: Build) => void builds.set(build.digest, { ...build, behaviour: checkBehaviour(build.behaviour) });
+  for (const build of options.builds ?? []) addBuild(build);
 
   ensureBinaries({ install: options.install, log });
 
   const dir = await mkdtemp(join(tmpdir(), 'gp-demo-'));
   const haproxySocket = join(dir, 'haproxy.sock');
+  const deploySocket = join(dir, 'deploy.sock');
   if (Buffer.byteLength(haproxySocket) > 100) throw new Error(`socket path too long for a unix socket (${haproxySocket}); set TMPDIR to a shorter directory`);
 
   const apps = new Map<string, AppInstance>(); // `${env}/${slot}`
   const states = new Map<string, SlotState>();
   const frontendPorts = new Map<string, number>();
   let traffic: Traffic | null = null;
+  let deployAgent: http.Server | null = null;
   let stopping: Promise<void> | null = null;
   const key = (env: string, slot: Slot) => `${env}/${slot}`;
 
@@ -476,6 +541,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     (stopping ??= (async () => {
       log('stopping the stack');
       await traffic?.stop().catch(() => {});
+      deployAgent?.closeAllConnections();
+      deployAgent?.close();
       await Promise.all([...apps.values()].map((a) => a.close().catch(() => {})));
       // HAProxy, Prometheus and sample app processes (also one being started by a redeploy).
       await Promise.all([...children].map((c) => c.stop()));
@@ -490,23 +557,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Sample apps
     const specOf = (env: string, slot: Slot): SlotSpec => {
       const spec = options.slots?.[env]?.[slot] ?? initial;
-      return { version: spec.version, behaviour: checkBehaviour(spec.behaviour) };
+      return { version: spec.version, behaviour: checkBehaviour(spec.behaviour), digest: spec.digest };
     };
     // allSettled: when one fails, the others are still registered (and so stopped) before cleanup.
     const starts = await Promise.allSettled(
       envNames.flatMap((env) =>
-        SLOTS.map(async (slot) => {
+        slotNames(env).map(async (slot) => {
           const spec = specOf(env, slot);
           const app = await startApp(env, slot, spec, 0);
           apps.set(key(env, slot), app);
-          states.set(key(env, slot), { slot, version: spec.version, behaviour: spec.behaviour, port: app.port, url: app.url });
+          states.set(key(env, slot), {
+            slot,
+            version: spec.version,
+            behaviour: spec.behaviour,
+            digest: spec.digest ?? null,
+            port: app.port,
+            url: app.url,
+          });
         }),
       ),
     );
     const failed = starts.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     log(
-      `sample apps up (${mode}): ${envNames.map((e) => SLOTS.map((s) => `${e}/${s}=${states.get(key(e, s))!.version}@${states.get(key(e, s))!.port}`).join(' ')).join(' ')}`,
+      `sample apps up (${mode}): ${envNames
+        .map((e) =>
+          slotNames(e)
+            .map((s) => `${e}/${s}=${states.get(key(e, s))!.version}@${states.get(key(e, s))!.port}`)
+            .join(' '),
+        )
+        .join(' ')}`,
     );
 
     // HAProxy
@@ -520,8 +600,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         envNames.map((name) => ({
           name,
           port: frontendPorts.get(name)!,
-          stablePort: states.get(key(name, 'stable'))!.port,
-          canaryPort: states.get(key(name, 'canary'))!.port,
+          // The first slot takes all traffic at start.
+          servers: slotNames(name).map((slot, i) => ({ name: slot, port: states.get(key(name, slot))!.port, weight: i === 0 ? 100 : 0 })),
         })),
       ),
     );
@@ -551,7 +631,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             {
               job_name: 'sample-apps',
               static_configs: envNames.flatMap((env) =>
-                SLOTS.map((slot) => ({ targets: [`127.0.0.1:${states.get(key(env, slot))!.port}`], labels: { slot, stack_environment: env } })),
+                slotNames(env).map((slot) => ({ targets: [`127.0.0.1:${states.get(key(env, slot))!.port}`], labels: { slot, stack_environment: env } })),
               ),
             },
           ],
@@ -605,7 +685,76 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (weight === null) throw new Error(`HAProxy answered "get weight ${env}/${server}" with: ${reply.trim()}`);
       return weight;
     };
-    const redeploys = new Map<string, Promise<unknown>>();
+    // One change at a time per slot: a deploy waits for the one before it.
+    const changes = new Map<string, Promise<unknown>>();
+    const serialised = <T>(env: string, slot: Slot, change: (state: SlotState) => Promise<T>): Promise<T> => {
+      const state = slotState(env, slot);
+      const run = (changes.get(key(env, slot)) ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => {
+          if (stopping) throw new Error('the stack is stopping');
+          return change(state);
+        });
+      changes.set(key(env, slot), run);
+      return run;
+    };
+    const redeploy = (env: string, slot: Slot, version: string, behaviour?: Behaviour, digest?: string) =>
+      serialised(env, slot, async (state) => {
+        const spec: SlotSpec = { version, behaviour: checkBehaviour(behaviour ?? state.behaviour), digest };
+        const running = apps.get(key(env, slot));
+        if (running?.redeploy) {
+          await running.redeploy(spec);
+          Object.assign(state, { version, behaviour: spec.behaviour, digest: digest ?? null });
+          log(`redeployed ${env}/${slot} in place: ${describeSpec(spec)} on port ${state.port}`);
+          return { ...state };
+        }
+        // A process (or a slot emptied by remove): stopped (its requests in flight drained), then the new one on the same port.
+        await running?.close();
+        apps.delete(key(env, slot));
+        const app = await startApp(env, slot, spec, state.port);
+        if (stopping) {
+          await app.close();
+          throw new Error('the stack is stopping');
+        }
+        apps.set(key(env, slot), app);
+        Object.assign(state, { version, behaviour: spec.behaviour, digest: digest ?? null });
+        log(`redeployed ${env}/${slot} (${mode === 'process' ? 'new process' : 'started'}): ${describeSpec(spec)} on port ${state.port}`);
+        return { ...state };
+      });
+    const remove = (env: string, slot: Slot) =>
+      serialised(env, slot, async (state) => {
+        await apps.get(key(env, slot))?.close();
+        apps.delete(key(env, slot));
+        if (state.version !== null) log(`removed ${state.version} from ${env}/${slot} (port ${state.port} now refuses)`);
+        Object.assign(state, { version: null, digest: null });
+        return { ...state };
+      });
+
+    // The deploy agent: what demo/deploy/sample-app-deploy.mjs asks, on a unix socket only this user can reach.
+    deployAgent = http.createServer((req, res) => {
+      const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+      const match = /^\/slots\/([a-z0-9-]+)\/([a-z0-9_-]+)$/.exec(req.url ?? '');
+      const [env, slot] = match ? [match[1]!, match[2]!] : ['', ''];
+      if (!match || !envNames.includes(env) || !slotNames(env).includes(slot)) return answer(404, { error: `no slot ${req.url} in this stack` });
+      let raw = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (raw = (raw + chunk).slice(0, 10_000)));
+      req.on('end', () => {
+        const work = async (): Promise<[number, unknown]> => {
+          if (req.method === 'DELETE') return [200, await remove(env, slot)];
+          if (req.method !== 'PUT') return [405, { error: 'PUT a build on a slot, or DELETE what is there' }];
+          const asked = JSON.parse(raw || '{}') as { version?: string; digest?: string };
+          const build = builds.get(asked.digest ?? '');
+          if (!build) return [404, { error: `no build with digest ${asked.digest} in the demo's registry` }];
+          if (build.version !== asked.version) return [409, { error: `${asked.digest} is version ${build.version}, not ${asked.version}` }];
+          return [200, await redeploy(env, slot, build.version, build.behaviour, build.digest)];
+        };
+        work().then(
+          ([status, body]) => answer(status, body),
+          (error: Error) => answer(500, { error: error.message }),
+        );
+      });
+    });
+    await new Promise<void>((resolve, reject) => deployAgent!.once('error', reject).listen(deploySocket, resolve));
 
     return {
       dir,
@@ -619,55 +768,57 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       frontendPort: (env) => Number(new URL(frontendUrl(env)).port),
       haproxyTarget: (env) => {
         frontendUrl(env);
-        return { type: 'haproxy', config: { runtimeApi: `unix:${haproxySocket}`, backend: env, stableServer: 'stable', canaryServer: 'canary' } };
+        const [stableServer, canaryServer] = slotNames(env);
+        return { type: 'haproxy', config: { runtimeApi: `unix:${haproxySocket}`, backend: env, stableServer, canaryServer } };
       },
       prometheusMetrics: () => ({ type: 'prometheus', config: { url: prometheusUrl } }),
-      slot: (env, slot) => ({ ...slotState(env, slot) }),
-      redeploy(env, slot, version, behaviour) {
-        const state = slotState(env, slot);
-        const run = (redeploys.get(key(env, slot)) ?? Promise.resolve())
-          .catch(() => {})
-          .then(async () => {
-            if (stopping) throw new Error('the stack is stopping');
-            const spec: SlotSpec = { version, behaviour: checkBehaviour(behaviour ?? state.behaviour) };
-            const running = apps.get(key(env, slot));
-            if (running?.redeploy) {
-              await running.redeploy(spec);
-              Object.assign(state, { version, behaviour: spec.behaviour });
-              log(`redeployed ${env}/${slot} in place: ${describeSpec(spec)} on port ${state.port}`);
-              return { ...state };
-            }
-            // A process: stopped (its requests in flight drained), then the new one on the same port.
-            await running?.close();
-            apps.delete(key(env, slot));
-            const app = await startApp(env, slot, spec, state.port);
-            if (stopping) {
-              await app.close();
-              throw new Error('the stack is stopping');
-            }
-            apps.set(key(env, slot), app);
-            Object.assign(state, { version, behaviour: spec.behaviour });
-            log(`redeployed ${env}/${slot} (new process): ${describeSpec(spec)} on port ${state.port}`);
-            return { ...state };
-          });
-        redeploys.set(key(env, slot), run);
-        return run;
+      slotNames: (env) => {
+        frontendUrl(env);
+        return slotNames(env);
       },
+      commandDeployer: (env) => {
+        frontendUrl(env);
+        return {
+          type: 'command',
+          config: {
+            command: [DEPLOY_SCRIPT],
+            // The script runs with only these (and Glidepath's GLIDEPATH_*): node from where this one is, the agent's socket.
+            env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, DEMO_DEPLOY_SOCKET: deploySocket, DEMO_ENVIRONMENT: env },
+            timeoutMs: APP_PROCESS_START_TIMEOUT_MS + 30_000,
+            // Ready once the slot serves the digest asked, twice in a row.
+            healthCheck: {
+              slotUrls: Object.fromEntries(slotNames(env).map((slot) => [slot, `${slotState(env, slot).url}/healthz`])),
+              digestHeader: DIGEST_HEADER,
+              passes: 2,
+              intervalMs: 250,
+              timeoutMs: 60_000,
+            },
+          },
+        };
+      },
+      addBuild,
+      slot: (env, slot) => ({ ...slotState(env, slot) }),
+      redeploy,
+      remove,
       haproxyCommand,
       async setWeights(env, weights) {
         frontendUrl(env);
-        const writes: Array<[Slot, number]> = [
-          ['stable', weights.stable],
-          ['canary', weights.canary],
-        ];
-        if (weights.canary > weights.stable) writes.reverse();
+        const writes = slotNames(env).map((slot): [Slot, number] => {
+          const weight = weights[slot];
+          if (weight === undefined) throw new Error(`setWeights(${env}): no weight for slot ${slot}`);
+          return [slot, weight];
+        });
+        // The larger first: never both at 0.
+        writes.sort((a, b) => b[1] - a[1]);
         for (const [server, weight] of writes) await setServerWeight(env, server, weight);
       },
       async getWeights(env) {
-        const [stable, canary] = await Promise.all([getServerWeight(env, 'stable'), getServerWeight(env, 'canary')]);
-        return { stable, canary };
+        frontendUrl(env);
+        const names = slotNames(env);
+        const weights = await Promise.all(names.map((slot) => getServerWeight(env, slot)));
+        return Object.fromEntries(names.map((slot, i) => [slot, weights[i]!]));
       },
-      appCounts: (env) => Promise.all(SLOTS.map((slot) => scrapeCounts(slotState(env, slot)))),
+      appCounts: (env) => Promise.all(slotNames(env).map((slot) => scrapeCounts(slotState(env, slot)))),
       promQuery: (query) => promQuery(prometheusUrl, query),
       stop,
     };
@@ -686,8 +837,9 @@ export async function promQuery(prometheusUrl: string, query: string): Promise<P
   return body.data.result;
 }
 
-/** Sums http_requests_total of one sample app from its own /metrics. */
+/** Sums http_requests_total of one sample app from its own /metrics (none on an emptied slot). */
 async function scrapeCounts(state: SlotState): Promise<SlotCounts> {
+  if (state.version === null) return { slot: state.slot, version: null, requests: 0, errors: 0 };
   const response = await fetch(`${state.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`${state.url}/metrics answered ${response.status}`);
   const counts: SlotCounts = { slot: state.slot, version: state.version, requests: 0, errors: 0 };

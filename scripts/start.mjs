@@ -19,6 +19,8 @@ const env = { ...process.env };
 if (withDemo && !env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
 // The demo's HAProxy runtime API is a unix socket in a temporary directory: the network policy must allow it there.
 if (withDemo) env.GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS = [env.GLIDEPATH_EGRESS_UNIX_SOCKET_DIRS, tmpdir()].filter(Boolean).join(',');
+// Glidepath deploys the demo's releases itself, with a command deployer running demo/deploy/sample-app-deploy.mjs.
+if (withDemo) env.GLIDEPATH_DEPLOY_COMMAND_DIRS = [env.GLIDEPATH_DEPLOY_COMMAND_DIRS, `${root}demo/deploy`].filter(Boolean).join(',');
 // The demo brings its own OpenID provider with demo people, unless a real issuer is configured.
 const devOidc = withDemo && !env.GLIDEPATH_OIDC_ISSUER;
 if (devOidc) {
