@@ -27,3 +27,4 @@ export * from './shadow/ignore-fields.ts';
 export * from './shadow/response-diff.ts';
 export * from './shadow/shadow-tally.ts';
 export * from './shadow/mirror-session.ts';
+export * from './release/rolling.ts';

@@ -64,7 +64,7 @@ export interface RequestContext {
   caller?: { kind: 'user' | 'token'; display: string; grants: readonly Grant[] };
 }
 
-export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict' | 'deploy-verdict'>;
+export type Control = Exclude<ReleaseEvent['type'], 'start' | 'timer' | 'gate-verdict' | 'deploy-verdict' | 'instance-verdict'>;
 
 export function createReleaseService(deps: { prisma: PrismaClient; audited: AuditedTransaction; jobs: JobQueue; bus?: EventBus; now?: () => number }) {
   const now = () => deps.now?.() ?? Date.now();

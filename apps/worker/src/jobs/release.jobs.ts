@@ -25,7 +25,15 @@ export const runDeployJob = defineJob<ReturnType<typeof payloadOfDeploy>, Worker
 });
 
 function payloadOfDeploy() {
-  return Type.Object({ releaseId: Type.String({ format: 'uuid' }), attempt: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+  return Type.Object(
+    {
+      releaseId: Type.String({ format: 'uuid' }),
+      attempt: Type.Integer({ minimum: 1 }),
+      /** A rolling release's instance; absent for a deploy onto the idle slot. */
+      instance: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    },
+    { additionalProperties: false },
+  );
 }
 function payloadOfReconcile() {
   return Type.Object({ releaseId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });

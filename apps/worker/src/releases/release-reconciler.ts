@@ -41,6 +41,7 @@ export interface ReconcilerDeps {
 const ROLLBACK_CAUSE: Partial<Record<ReleaseEvent['type'], string>> = {
   'gate-verdict': 'verdict',
   'deploy-verdict': 'deploy',
+  'instance-verdict': 'deploy',
   rollback: 'command',
   reject: 'rejected',
   timer: 'verdict',
@@ -54,6 +55,7 @@ const ACTION: Record<ReleaseEvent['type'], string> = {
   timer: 'release.step-advanced',
   'gate-verdict': 'release.gate-verdict',
   'deploy-verdict': 'release.deploy-verdict',
+  'instance-verdict': 'release.instance-verdict',
   pause: 'release.paused',
   resume: 'release.resumed',
   promote: 'release.promoted',
@@ -161,7 +163,10 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           effects: result.effects,
         });
         const automatic =
-          (event.type === 'gate-verdict' || event.type === 'deploy-verdict' || (event.type === 'timer' && state.deployment?.status === 'running')) &&
+          (event.type === 'gate-verdict' ||
+            event.type === 'deploy-verdict' ||
+            event.type === 'instance-verdict' ||
+            (event.type === 'timer' && (state.deployment?.status === 'running' || !!state.rolling))) &&
           result.state.phase === 'rolled-back';
         audits.push({
           actor: halted ? SYSTEM : actor,
@@ -211,6 +216,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
   }
   for (const job of jobEffects) {
     if (job.type === 'run-gate') await deps.jobs.runGate(releaseId, job.stepIndex, job.attempt, job.round);
+    else if (job.type === 'deploy-instance') await deps.jobs.runInstanceDeploy(releaseId, job.instance, job.attempt, job.round);
     else await deps.jobs.runDeploy(releaseId, job.attempt, job.round);
   }
   const wakeAt = nextWakeAt(state);
@@ -230,7 +236,9 @@ async function applyRouterEffect(
   try {
     if (effect.type === 'set-weight') await router.setWeight(target, effect.weight, ctx);
     else if (effect.type === 'promote') await router.promote(target, ctx);
-    else await router.rollback(target, ctx);
+    else if (effect.type === 'rollback') await router.rollback(target, ctx);
+    else if (router.setInstanceWeights) await router.setInstanceWeights(target, effect.weights, ctx);
+    else throw new Error(`the ${router.type} router cannot set the weight of each instance`);
     end?.({ outcome: 'ok' });
   } catch (error) {
     end?.({ outcome: 'error' });

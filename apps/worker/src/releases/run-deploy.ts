@@ -12,22 +12,25 @@ export interface DeployDeps {
 
 /** The deployer's idempotency key for one deploy attempt of a release: the same for every worker that asks. */
 export const deploymentIdOf = (releaseId: string, attempt: number) => `${releaseId}:deploy:${attempt}`;
+/** The key of one deploy onto one instance of a rolling release (attempt: that instance's deploy count in the release). */
+export const instanceDeploymentIdOf = (releaseId: string, instance: string, attempt: number) => `${releaseId}:instance:${instance}:${attempt}`;
 
 /**
- * Puts a release's artifact on its idle slot and posts the deploy verdict to the release's inbox.
- * Safe to run twice, from this worker or a replacement: the deployer runs one deployment per
- * deploymentId and answers every call with how it went, and the state machine takes the first
- * verdict of an attempt and ignores the rest.
+ * Puts a release's artifact on its idle slot, or one instance of a rolling release on the digest it
+ * is asked (the release's, or the one it ran before when rolling back), and posts the verdict to
+ * the release's inbox. Safe to run twice, from this worker or a replacement: the deployer runs one
+ * deployment per deploymentId and answers every call with how it went, and the state machine takes
+ * the first verdict of an attempt and ignores the rest.
  */
-export async function runDeploy(deps: DeployDeps, payload: { releaseId: string; attempt: number }) {
+export async function runDeploy(deps: DeployDeps, payload: { releaseId: string; attempt: number; instance?: string }) {
   const release = await deps.prisma.release.findUnique({ where: { id: payload.releaseId }, include: { environment: true, artifact: true, service: true } });
   if (!release) return null;
   const state = release.state as unknown as ReleaseState;
-  const d = state.deployment;
-  if (!d || d.status !== 'running' || d.attempt !== payload.attempt || !state.slots) return null;
-  const deploymentId = deploymentIdOf(release.id, payload.attempt);
+  const wanted = whatToDeploy(state, payload, release.artifact);
+  if (!wanted) return null;
+  const deploymentId = payload.instance ? instanceDeploymentIdOf(release.id, payload.instance, payload.attempt) : deploymentIdOf(release.id, payload.attempt);
   const spec = release.environment.deployer as unknown as TargetSpec | null;
-  const log = deps.log.child({ releaseId: release.id, deploymentId, slot: state.slots.idle });
+  const log = deps.log.child({ releaseId: release.id, deploymentId, slot: wanted.slot });
 
   let verdict: { outcome: 'ready' | 'failed'; digest: string | null; reason: string | null; evidence: unknown };
   if (!spec) {
@@ -42,22 +45,22 @@ export async function runDeploy(deps: DeployDeps, payload: { releaseId: string; 
       verdict = { outcome: 'failed', digest: null, reason: (error as Error).message, evidence: { deployer: spec.type } };
     }
     if (deployer) {
-      log.info('deploying');
+      log.info({ digest: wanted.digest }, 'deploying');
       const outcome = await deployer.deploy(
         {
           deploymentId,
           releaseId: release.id,
           environmentId: release.environmentId,
-          slot: state.slots.idle,
+          slot: wanted.slot,
           artifact: {
             service: release.service.name,
-            version: release.artifact.version,
-            digest: release.artifact.digest,
-            commitSha: release.artifact.commitSha,
-            buildUrl: release.artifact.buildUrl,
+            version: wanted.version,
+            digest: wanted.digest,
+            commitSha: wanted.digest === release.artifact.digest ? release.artifact.commitSha : null,
+            buildUrl: wanted.digest === release.artifact.digest ? release.artifact.buildUrl : null,
           },
         },
-        { deadline: d.deadline ? Date.parse(d.deadline) : undefined },
+        { deadline: wanted.deadline ? Date.parse(wanted.deadline) : undefined },
       );
       verdict =
         outcome.state === 'ready'
@@ -65,10 +68,13 @@ export async function runDeploy(deps: DeployDeps, payload: { releaseId: string; 
           : { outcome: 'failed', digest: null, reason: outcome.reason, evidence: outcome.evidence };
     }
   }
+  const about = payload.instance
+    ? { type: 'instance-verdict', instance: payload.instance, attempt: payload.attempt }
+    : { type: 'deploy-verdict', attempt: payload.attempt };
   const row = await deps.prisma.releaseInbox.create({
     data: {
       releaseId: release.id,
-      event: { type: 'deploy-verdict', attempt: payload.attempt, ...verdict!, evidence: (verdict!.evidence ?? null) as object },
+      event: { ...about, ...verdict!, evidence: (verdict!.evidence ?? null) as object },
       actorType: 'system',
       actorId: `deployer:${spec?.type ?? 'none'}`,
     },
@@ -76,4 +82,20 @@ export async function runDeploy(deps: DeployDeps, payload: { releaseId: string; 
   await deps.jobs.reconcile(release.id, `inbox-${row.id}`);
   log.info({ outcome: verdict!.outcome }, verdict!.reason ?? 'deployed');
   return verdict!;
+}
+
+/** The deploy this job is for, if the release still waits for it (a job for an earlier attempt does nothing). */
+function whatToDeploy(
+  state: ReleaseState,
+  payload: { attempt: number; instance?: string },
+  artifact: { digest: string; version: string },
+): { slot: string; digest: string; version: string; deadline: string | null } | null {
+  if (payload.instance) {
+    const d = state.rolling?.instances.find((i) => i.name === payload.instance)?.deploy;
+    if (!d || d.status !== 'running' || d.attempt !== payload.attempt) return null;
+    return { slot: payload.instance, digest: d.digest, version: d.version, deadline: d.deadline };
+  }
+  const d = state.deployment;
+  if (!d || d.status !== 'running' || d.attempt !== payload.attempt || !state.slots) return null;
+  return { slot: state.slots.idle, digest: artifact.digest, version: artifact.version, deadline: d.deadline };
 }

@@ -31,6 +31,12 @@ export interface TrafficRouter {
   promote(target: TrafficTarget, ctx: EffectContext): Promise<void>;
   /** All traffic back to the stable version. */
   rollback(target: TrafficTarget, ctx: EffectContext): Promise<void>;
+  /**
+   * Instances replaced in place (a rolling release): every named server's weight, absolute (0 takes
+   * it out of rotation), applied so that no moment has every one at 0. Routers without it cannot
+   * serve an environment with instances.
+   */
+  setInstanceWeights?(target: TrafficTarget, weights: Readonly<Record<string, number>>, ctx: EffectContext): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import type { CompiledPlan, GateType } from '../plan/compiled-plan.ts';
+import { rollingWakeAt, type RollingState } from './rolling.ts';
 
 export const PHASES = ['pending', 'queued', 'awaiting-approval', 'progressing', 'paused', 'succeeded', 'failed', 'rolled-back', 'aborted'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -66,6 +67,11 @@ export interface ReleaseState {
   slots?: SlotPlan | null;
   /** The deploy onto the idle slot, which comes before any traffic moves (absent without a deployer). */
   deployment?: ReleaseDeployment | null;
+  /**
+   * Instances replaced in place, batch by batch (an environment with instances and a rolling plan):
+   * which instance runs what, is in rotation, is being deployed, and the rollback under way (rolling.ts).
+   */
+  rolling?: RollingState | null;
   /** Set when a succeeded release was switched back to the previous version still on the other slot. */
   switchedBack?: { at: string; by: string; reason: string } | null;
   /** Why the release is paused or ended, in words for people. */
@@ -122,6 +128,16 @@ export type ReleaseEvent =
   | { type: 'timer' }
   | { type: 'gate-verdict'; stepIndex: number; attempt: number; outcome: 'pass' | 'fail' | 'inconclusive'; evidence?: unknown; summary?: string }
   | { type: 'deploy-verdict'; attempt: number; outcome: 'ready' | 'failed'; digest?: string | null; reason?: string | null; evidence?: unknown }
+  /** A deploy onto one instance of a rolling release ended (attempt: that instance's deploy attempt). */
+  | {
+      type: 'instance-verdict';
+      instance: string;
+      attempt: number;
+      outcome: 'ready' | 'failed';
+      digest?: string | null;
+      reason?: string | null;
+      evidence?: unknown;
+    }
   | ({ type: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' } & ControlActor)
   | ({ type: 'retry'; fromStep: number } & ControlActor)
   | ({ type: 'approve'; comment?: string | null; display?: string; binding?: ApprovalBinding } & ControlActor)
@@ -139,12 +155,16 @@ export type Effect =
   | { type: 'rollback' }
   | { type: 'run-gate'; gate: GateType; stepIndex: number; attempt: number }
   /** Put the release's artifact on the idle slot (a job, like a gate, that reports a deploy-verdict). */
-  | { type: 'deploy'; slot: string; digest: string; attempt: number; deadline: string };
+  | { type: 'deploy'; slot: string; digest: string; attempt: number; deadline: string }
+  /** Put a digest on one instance of a rolling release (its attempt names the deployment; a job that reports an instance-verdict). */
+  | { type: 'deploy-instance'; instance: string; digest: string; attempt: number; deadline: string }
+  /** Every instance's router weight, absolute: 0 out of rotation, 100 in (a rolling release's drain and restore). */
+  | { type: 'set-instance-weights'; weights: Record<string, number> };
 
 /** Effects that run as jobs and report back through the inbox, as opposed to router calls applied in the transaction. */
-export type JobEffect = Extract<Effect, { type: 'run-gate' | 'deploy' }>;
+export type JobEffect = Extract<Effect, { type: 'run-gate' | 'deploy' | 'deploy-instance' }>;
 export type RouterEffect = Exclude<Effect, JobEffect>;
-export const isJobEffect = (effect: Effect): effect is JobEffect => effect.type === 'run-gate' || effect.type === 'deploy';
+export const isJobEffect = (effect: Effect): effect is JobEffect => effect.type === 'run-gate' || effect.type === 'deploy' || effect.type === 'deploy-instance';
 
 export function initialReleaseState(plan: CompiledPlan, requestedBy: string): ReleaseState {
   return {
@@ -165,7 +185,9 @@ export function nextWakeAt(state: ReleaseState): string | null {
   if (TERMINAL_PHASES.includes(state.phase)) return null;
   if (state.phase === 'queued') return state.queueWakeAt ?? state.opensAt ?? null;
   if (state.deployment?.status === 'running') return state.deployment.wakeAt;
-  return state.steps[state.stepIndex]?.wakeAt ?? null;
+  const step = state.steps[state.stepIndex]?.wakeAt ?? null;
+  const rolling = state.rolling ? rollingWakeAt(state.rolling) : null;
+  return rolling && (!step || rolling < step) ? rolling : step;
 }
 
 /** A deploy not started yet: the release's first step waits for it. */

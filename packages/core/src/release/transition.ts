@@ -2,6 +2,7 @@ import { isGate, type Step } from '../plan/compiled-plan.ts';
 import { gateLeaseMs, PLAN_LIMITS, planRunProblem, stepRunProblem } from '../plan/plan-limits.ts';
 import type { DeployGate } from '../policy/deploy-window.ts';
 import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
+import { instanceVerdict, rollingRefusal, rollingRetry, rollingTimer, startBatch, startRollback } from './rolling.ts';
 import {
   isJobEffect,
   TERMINAL_PHASES,
@@ -57,6 +58,8 @@ export function transition(state: ReleaseState, event: ReleaseEvent, now: number
     const control = event.type as ControlType;
     if (!CONTROL_PHASES[control].includes(state.phase)) return refuse(control, state);
   }
+  const rolling = rollingRefusal(state, event);
+  if (rolling) return { ok: false, reason: rolling };
   const m = new Machine(structuredClone(state), now, context.gate, context.previousOnIdle);
   const refused = m.apply(event);
   if (refused) return { ok: false, reason: refused };
@@ -171,6 +174,8 @@ class Machine {
         return this.verdict(event);
       case 'deploy-verdict':
         return this.deployVerdict(event);
+      case 'instance-verdict':
+        return instanceVerdict(this, event);
       case 'pause':
         this.state.phase = 'paused';
         this.state.reason = event.reason ?? `paused by ${event.actorId}`;
@@ -222,6 +227,8 @@ class Machine {
     if (cannot) return this.failStep(`step ${i} (${step.type}) cannot run: it ${cannot}`);
     switch (step.type) {
       case 'setWeight':
+        // On instances, a setWeight step is a batch to replace (rolling.ts).
+        if (this.state.rolling) return startBatch(this, i);
         this.route({ type: 'set-weight', weight: step.weight });
         this.state.canaryWeight = step.weight;
         return this.complete();
@@ -255,6 +262,8 @@ class Machine {
    * back to an earlier split after a later one.
    */
   route(effect: RouterEffect): void {
+    // A rolling release on instances sets every instance's weight itself; a canary split means nothing there.
+    if (this.state.rolling && effect.type !== 'set-instance-weights') return;
     this.effects = this.effects.filter(isJobEffect);
     this.effects.push(effect);
   }
@@ -304,6 +313,7 @@ class Machine {
     const s = this.stepState;
     if (s && (s.status === 'running' || s.status === 'pending'))
       Object.assign(s, { status: s.status === 'running' ? 'failed' : 'skipped', finishedAt: this.iso, wakeAt: null });
+    if (this.state.rolling) return startRollback(this, phase, reason);
     // A release that never shifted traffic (not started, or its artifact not deployed yet) has nothing to undo.
     if (this.state.phase !== 'pending' && !this.deploying) this.route({ type: 'rollback' });
     if (this.state.deployment?.status === 'running') Object.assign(this.state.deployment, { status: 'failed', finishedAt: this.iso, wakeAt: null, reason });
@@ -315,6 +325,7 @@ class Machine {
 
   timer(): undefined {
     if (this.state.phase === 'queued') return this.reopen();
+    rollingTimer(this, this.now);
     const d = this.state.deployment;
     if (d?.status === 'running' && (this.state.phase === 'progressing' || this.state.phase === 'paused')) {
       if (d.deadline && Date.parse(d.deadline) <= this.now) {
@@ -415,6 +426,7 @@ class Machine {
     // Restore the traffic split the plan had reached before the step that runs first; a deploy
     // that failed moved no traffic, and is made again (a new attempt) before any step.
     const weight = weightBefore(this.state, restart);
+    if (this.state.rolling) rollingRetry(this);
     if (this.deploying) {
       this.state.deployment!.status = 'pending';
       this.state.canaryWeight = 0;

@@ -79,6 +79,11 @@ export function createJobQueue(options: JobQueueOptions) {
       const jobId = deployJobId(releaseId, attempt) + (round ? `.${round}` : '');
       return enqueue(() => queue.add(JOB.runDeploy, { releaseId, attempt }, { jobId, attempts: 3 }));
     },
+    /** Puts a digest on one instance of a rolling release (attempt = that instance's deploy attempt); like runDeploy otherwise. */
+    runInstanceDeploy(releaseId: string, instance: string, attempt: number, round?: string) {
+      const jobId = `${deployJobId(releaseId, attempt)}.${instance}` + (round ? `.${round}` : '');
+      return enqueue(() => queue.add(JOB.runDeploy, { releaseId, attempt, instance }, { jobId, attempts: 3 }));
+    },
     /**
      * Sends what is due for one subscription and ordering key (webhooks). `trigger` makes the
      * id: one job per poll round or per scheduled retry, never a pile of them.
