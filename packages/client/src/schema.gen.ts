@@ -2009,6 +2009,8 @@ export interface paths {
                             };
                             type: string;
                         } | null;
+                        /** @description at least 2 instances a rolling plan replaces in place, batch by batch, through the deployer (instead of slots that alternate); [] for none */
+                        instances?: string[];
                         /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
                         keepPreviousFor?: string;
                         metrics?: {
@@ -2400,6 +2402,8 @@ export interface paths {
                             };
                             type: string;
                         } | null;
+                        /** @description at least 2 instances a rolling plan replaces in place, batch by batch, through the deployer (instead of slots that alternate); [] for none */
+                        instances?: string[];
                         /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
                         keepPreviousFor?: string;
                         metrics?: {
@@ -12077,6 +12081,8 @@ export interface components {
             } | null;
             hasIngestKey: boolean;
             id: string;
+            /** @description instances replaced in place by rolling plans (empty: none) */
+            instances: string[];
             keepPreviousFor: string | null;
             /** @description the slot serving traffic now; the other one is idle */
             liveSlot: string | null;

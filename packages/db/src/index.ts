@@ -16,3 +16,4 @@ export * from './sql/reply-sql.ts';
 export * from './audit/audit-read.repository.ts';
 export * from './releases/release-read.repository.ts';
 export * from './releases/environment-slots.repository.ts';
+export * from './releases/environment-instances.repository.ts';

@@ -19,6 +19,7 @@ export interface EnvironmentInput {
   smokeBaseUrl?: string | null;
   deployer?: TargetSpec | null;
   slots?: string[];
+  instances?: string[];
   keepPreviousFor?: string;
   policy?: unknown;
 }
@@ -59,6 +60,7 @@ export function environmentJson(e: EnvironmentRow, live?: string) {
     smokeBaseUrl: e.smokeBaseUrl,
     deployer: redactSecrets(e.deployer) ?? null,
     slots: e.slots,
+    instances: e.instances,
     liveSlot: e.slots.length ? (live && e.slots.includes(live) ? live : e.slots[0]!) : null,
     keepPreviousFor: e.keepPreviousForMs === null ? null : formatDuration(e.keepPreviousForMs),
     hasIngestKey: e.ingestKeyHash !== null,
@@ -81,9 +83,18 @@ export function createEnvironmentCatalog(deps: {
 
   /** The deployer, slots and keep time of a new or changed environment, checked; problems are pushed. */
   function checkSlots(
-    input: { deployer?: TargetSpec | null; hasDeployer?: boolean; slots?: string[]; keepPreviousFor?: string; target?: TargetSpec },
+    input: {
+      deployer?: TargetSpec | null;
+      hasDeployer?: boolean;
+      slots?: string[];
+      instances?: string[];
+      keepPreviousFor?: string;
+      target?: TargetSpec;
+      currentTarget?: TargetSpec;
+    },
     problems: Array<{ path: string; message: string }>,
   ) {
+    checkInstances(input, problems);
     if (input.deployer) {
       const check = deployers.validate(input.deployer);
       if (!check.ok) problems.push(...check.problems.map((p) => ({ ...p, path: `deployer.${p.path}` })));
@@ -102,6 +113,31 @@ export function createEnvironmentCatalog(deps: {
     return { keepPreviousForMs };
   }
 
+  /** Instances: at least two, each once, with a deployer, instead of slots, behind a router that sets each one's weight. */
+  function checkInstances(
+    input: { deployer?: TargetSpec | null; hasDeployer?: boolean; slots?: string[]; instances?: string[]; target?: TargetSpec; currentTarget?: TargetSpec },
+    problems: Array<{ path: string; message: string }>,
+  ) {
+    const target = input.target ?? input.currentTarget;
+    const config = (target?.config ?? {}) as { stableServer?: unknown };
+    if (target?.type === 'haproxy' && config.stableServer === undefined && !input.instances?.length && !input.slots?.length && input.target)
+      problems.push({
+        path: 'target.config.stableServer',
+        message: 'name stableServer and canaryServer: without instances the router shifts traffic between them',
+      });
+    const instances = input.instances;
+    if (!instances?.length) return;
+    if (instances.length < 2) problems.push({ path: 'instances', message: 'must name at least 2 instances (or none)' });
+    instances.forEach((name, i) => {
+      if (instances.indexOf(name) !== i) problems.push({ path: `instances[${i}]`, message: `duplicates instance "${name}"` });
+    });
+    if (!(input.deployer ?? input.hasDeployer))
+      problems.push({ path: 'instances', message: 'instances are replaced through a deployer: name one (none when CI deploys to each instance)' });
+    if (input.slots?.length) problems.push({ path: 'slots', message: 'an environment has instances replaced in place or two slots that alternate, not both' });
+    if (target && !deps.routers.setsInstanceWeights(target))
+      problems.push({ path: 'instances', message: `the ${target.type} router cannot take instances in and out of rotation one by one (haproxy can)` });
+  }
+
   /** `current`: what an update leaves as it is, so that the metrics source is checked against the router it will run with. */
   function checkDocuments(input: {
     target?: TargetSpec;
@@ -111,10 +147,11 @@ export function createEnvironmentCatalog(deps: {
     deployer?: TargetSpec | null;
     hasDeployer?: boolean;
     slots?: string[];
+    instances?: string[];
     keepPreviousFor?: string;
   }) {
     const problems: Array<{ path: string; message: string }> = [];
-    const { keepPreviousForMs } = checkSlots(input, problems);
+    const { keepPreviousForMs } = checkSlots({ ...input, currentTarget: input.current?.target }, problems);
     // The stored source is checked again only when the router it runs with changes.
     const metrics = input.metrics === undefined ? (input.target ? input.current?.metrics : undefined) : input.metrics;
     if (metrics) {
@@ -164,7 +201,9 @@ export function createEnvironmentCatalog(deps: {
               metrics: (input.metrics ?? undefined) as object | undefined,
               smokeBaseUrl: input.smokeBaseUrl ?? null,
               deployer: (input.deployer ?? undefined) as object | undefined,
-              slots: input.deployer ? (input.slots ?? defaultSlots(input.target)) : [],
+              // Instances are replaced in place: no slots alternate beside them.
+              slots: input.deployer && !input.instances?.length ? (input.slots ?? defaultSlots(input.target)) : [],
+              instances: input.instances ?? [],
               keepPreviousForMs: keepPreviousForMs ?? null,
               policy: policy as object,
             },
@@ -237,6 +276,7 @@ export function createEnvironmentCatalog(deps: {
         requireUpstreamSuccess?: boolean;
         deployer?: TargetSpec | null;
         slots?: string[];
+        instances?: string[];
         keepPreviousFor?: string;
       },
       ctx: ChangeContext,
@@ -249,10 +289,13 @@ export function createEnvironmentCatalog(deps: {
         const deployer = changes.deployer === undefined ? (current.deployer as unknown as TargetSpec | null) : changes.deployer;
         const live = (await readLiveSlots(tx, [id])).get(id);
         // Without a deployer nothing alternates; a deployer added keeps the slots named, or takes the router's.
-        const slots = !deployer
-          ? []
-          : (changes.slots ?? (current.slots.length ? current.slots : defaultSlots(changes.target ?? (current.target as unknown as TargetSpec))));
-        if (live && deployer && !slots.includes(live))
+        // Instances go with the deployer too; naming instances ends the slots, naming slots ends the instances.
+        const instances = !deployer ? [] : (changes.instances ?? (changes.slots ? [] : current.instances));
+        const slots =
+          !deployer || instances.length
+            ? []
+            : (changes.slots ?? (current.slots.length ? current.slots : defaultSlots(changes.target ?? (current.target as unknown as TargetSpec))));
+        if (live && deployer && !instances.length && !slots.includes(live))
           throw new AppError('conflict', `slot ${live} is live: the slots must keep it (a release moves traffic off it, not a rename)`, {
             field: 'body.slots',
           });
@@ -260,6 +303,7 @@ export function createEnvironmentCatalog(deps: {
           deployer: changes.deployer,
           hasDeployer: Boolean(deployer),
           slots: changes.slots,
+          instances: changes.instances ?? (changes.target && instances.length ? instances : undefined),
           keepPreviousFor: changes.keepPreviousFor,
           target: changes.target,
           metrics: changes.metrics,
@@ -277,6 +321,7 @@ export function createEnvironmentCatalog(deps: {
             keepPreviousForMs,
             deployer: changes.deployer === undefined ? undefined : changes.deployer === null ? Prisma.DbNull : (changes.deployer as object),
             slots,
+            instances,
             updatedAt: new Date(),
           },
         });

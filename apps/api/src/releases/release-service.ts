@@ -5,6 +5,7 @@ import {
   DEFAULT_KEEP_PREVIOUS_FOR_MS,
   deployGate,
   initialReleaseState,
+  initialRollingState,
   isGate,
   mayBreakGlass,
   pendingDeployment,
@@ -24,6 +25,7 @@ import {
   readReleaseDetail,
   readReleasePage,
   readSlotState,
+  readInstanceRecords,
   previousOnIdle,
   sqlPool,
   type Actor,
@@ -54,6 +56,12 @@ export interface CreateReleaseInput {
 
 /** The plan a rollback runs when it has to deploy the previous version again: all traffic at once. Users cannot name a plan so. */
 export const ROLLBACK_PLAN = 'glidepath:rollback';
+/** The same on an environment with instances: every instance but one, then the last (a rolling plan, checked by each deploy's health). */
+export const ROLLING_ROLLBACK_PLAN = 'glidepath:rollback-rolling';
+const ROLLBACK_SPECS: Record<string, unknown> = {
+  [ROLLBACK_PLAN]: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] },
+  [ROLLING_ROLLBACK_PLAN]: { strategy: 'rolling', batches: [50, 100] },
+};
 
 export interface RequestContext {
   actor: Actor;
@@ -103,7 +111,12 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
    * the release whose version it serves) for a switch back. Creation is one release per environment
    * at a time, so the live slot cannot change before the release starts.
    */
-  async function slotsFor(environment: { id: string; deployer: unknown; slots: string[]; keepPreviousForMs: number | null }) {
+  async function slotsFor(
+    environment: { id: string; name: string; deployer: unknown; slots: string[]; instances: string[]; keepPreviousForMs: number | null },
+    compiled: CompiledPlan,
+    artifact: { digest: string; version: string },
+  ) {
+    if (environment.deployer && environment.instances.length) return rollingFor(environment, compiled, artifact);
     if (!environment.deployer || environment.slots.length !== 2) return {};
     const recorded = await readSlotState(deps.prisma, environment.id);
     const [first, second] = environment.slots as [string, string];
@@ -123,17 +136,45 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     };
   }
 
-  /** The rollback plan (one setWeight 100), created the first time a rollback needs it. */
-  async function rollbackPlan() {
-    const existing = await deps.prisma.releasePlan.findFirst({ where: { name: ROLLBACK_PLAN }, orderBy: { version: 'desc' } });
+  /**
+   * Instances replaced in place: each with what it runs now, as recorded by the deploys onto it, or
+   * else the version that last succeeded here (what CI or an earlier plan left on it); nothing when
+   * no release ever succeeded here, and a rollback then cannot put that instance back.
+   */
+  async function rollingFor(
+    environment: { id: string; name: string; instances: string[] },
+    compiled: CompiledPlan,
+    artifact: { digest: string; version: string },
+  ) {
+    const records = new Map((await readInstanceRecords(deps.prisma, environment.id)).map((r) => [r.name, r]));
+    const stable = await deps.prisma.release.findFirst({
+      where: { environmentId: environment.id, phase: 'succeeded' },
+      orderBy: { finishedAt: 'desc' },
+      select: { artifact: { select: { digest: true, version: true } } },
+    });
+    const made = initialRollingState(
+      compiled,
+      artifact,
+      environment.instances.map((name) => {
+        const record = records.get(name);
+        return { name, previous: record ? { digest: record.digest, version: record.version } : (stable?.artifact ?? null) };
+      }),
+    );
+    if (!made.ok) throw new AppError('conflict', `environment ${environment.name} cannot run this plan: ${made.problem}`, { field: 'body.plan' });
+    return { rolling: made.rolling };
+  }
+
+  /** A built-in rollback plan, created the first time a rollback needs it. */
+  async function rollbackPlan(name: string) {
+    const existing = await deps.prisma.releasePlan.findFirst({ where: { name }, orderBy: { version: 'desc' } });
     if (existing) return existing;
-    const spec = { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] };
+    const spec = ROLLBACK_SPECS[name];
     const compiled = validatePlan(spec);
     if (!compiled.ok) throw new Error('the rollback plan does not validate');
     try {
       return await deps.audited(async (tx, audit) => {
         const plan = await tx.releasePlan.create({
-          data: { id: randomUUID(), name: ROLLBACK_PLAN, version: 1, spec, compiled: compiled.plan as object, createdBy: 'system:rollback' },
+          data: { id: randomUUID(), name, version: 1, spec: spec as object, compiled: compiled.plan as object, createdBy: 'system:rollback' },
         });
         await audit({
           actor: { type: 'system', id: 'rollback' },
@@ -144,7 +185,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         return plan;
       });
     } catch (error) {
-      if (isUniqueViolation(error)) return deps.prisma.releasePlan.findFirstOrThrow({ where: { name: ROLLBACK_PLAN } });
+      if (isUniqueViolation(error)) return deps.prisma.releasePlan.findFirstOrThrow({ where: { name } });
       throw error;
     }
   }
@@ -168,7 +209,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     });
     if (!previous)
       throw new AppError('conflict', `${why}; and no release succeeded in ${undone.environment.name} before this one, so there is no version to go back to`);
-    const plan = await rollbackPlan();
+    const plan = await rollbackPlan(undone.environment.instances.length ? ROLLING_ROLLBACK_PLAN : ROLLBACK_PLAN);
     const reason = `rollback of ${id}${event.reason ? `: ${event.reason}` : ''} (${why})`;
     const started = await self.create(
       { service: undone.service.name, environment: undone.environment.name, version: previous.artifact.version, plan: plan.name, reason, undoes: id },
@@ -242,6 +283,13 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
     }
 
     const compiled = plan.compiled as unknown as CompiledPlan;
+    // Instances are replaced in place, batch by batch: a canary or blue-green plan has nothing to shift traffic between there.
+    if (environment.deployer && environment.instances.length && compiled.strategy !== 'rolling')
+      throw new AppError(
+        'conflict',
+        `plan "${plan.name}" is a ${compiled.strategy} plan: environment ${environment.name} replaces its ${environment.instances.length} instances in place, where only a rolling plan runs`,
+        { field: 'body.plan' },
+      );
     // A ratio metric the environment's source has no numerator and denominator for would stay inconclusive
     // until maxDuration, every time. Pushed metrics carry any named ratio; Prometheus needs ratios.<name> queries.
     const unmeasured = compiled.steps
@@ -312,7 +360,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         requesterKey: ctx.personKey ?? actorId,
         subject: { digest: admitted.artifact.digest, environmentId: admitted.environment.id, planVersion: admitted.plan.version },
         breakGlass,
-        ...(await slotsFor(admitted.environment)),
+        ...(await slotsFor(admitted.environment, admitted.compiled, admitted.artifact)),
       };
       try {
         const { release, inboxId } = await deps.audited(async (tx, audit) => {

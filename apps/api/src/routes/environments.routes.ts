@@ -18,6 +18,12 @@ const Slots = Type.Array(SlotName, {
   maxItems: 2,
   description: "the two slots that alternate; default the HAProxy router's stableServer and canaryServer (live first), else blue and green",
 });
+// No ':' in an instance name: it goes into job ids and deployment keys.
+const InstanceName = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "an instance as the router names it (an HAProxy server's name)" });
+const Instances = Type.Array(InstanceName, {
+  maxItems: 100,
+  description: 'at least 2 instances a rolling plan replaces in place, batch by batch, through the deployer (instead of slots that alternate); [] for none',
+});
 const KeepPreviousFor = Type.String({
   pattern: '^\\d+(ms|s|m|h)$',
   maxLength: 20,
@@ -38,6 +44,7 @@ const Environment = Type.Object(
     deployer: Type.Union([ProviderSpec, Type.Null()], { description: 'what puts an artifact on a slot; null when CI deploys by itself' }),
     slots: Type.Array(Type.String(), { description: 'the two slots that alternate (empty without a deployer)' }),
     liveSlot: Type.Union([Type.String(), Type.Null()], { description: 'the slot serving traffic now; the other one is idle' }),
+    instances: Type.Array(Type.String(), { description: 'instances replaced in place by rolling plans (empty: none)' }),
     keepPreviousFor: Type.Union([Type.String(), Type.Null()]),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
@@ -56,6 +63,7 @@ const CreateEnvironment = Type.Object(
     smokeBaseUrl: Type.Optional(Type.Union([SmokeUrl, Type.Null()])),
     deployer: Type.Optional(Type.Union([ProviderSpec, Type.Null()], { description: 'none, webhook or command: releases then deploy to the idle slot first' })),
     slots: Type.Optional(Slots),
+    instances: Type.Optional(Instances),
     keepPreviousFor: Type.Optional(KeepPreviousFor),
     policy: Type.Optional(documentedAs('EnvironmentPolicy', 'who must approve, deploy windows, freezes, break-glass')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -72,6 +80,7 @@ const UpdateEnvironment = Type.Object(
       Type.Union([ProviderSpec, Type.Null()], { description: 'null: CI deploys by itself again, and slots no longer alternate for new releases' }),
     ),
     slots: Type.Optional(Slots),
+    instances: Type.Optional(Instances),
     keepPreviousFor: Type.Optional(KeepPreviousFor),
     policy: Type.Optional(documentedAs('EnvironmentPolicy')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),

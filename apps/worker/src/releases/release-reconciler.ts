@@ -13,6 +13,7 @@ import {
 } from '@glidepath/core';
 import {
   previousOnIdle,
+  recordInstanceDigests,
   recordSlotChange,
   type Actor,
   type AuditedTransaction,
@@ -153,6 +154,8 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         }
         const slotChange = slotChangeOf(releaseId, state, result.state, result.effects);
         if (slotChange) await recordSlotChange(tx, release.environmentId, slotChange, new Date(now));
+        const deployed = instancesDeployed(state, result.state);
+        if (deployed.length) await recordInstanceDigests(tx, release.environmentId, releaseId, deployed, new Date(now));
         transitions.push({
           version,
           event,
@@ -266,4 +269,15 @@ function slotChangeOf(releaseId: string, before: ReleaseState, after: ReleaseSta
     return { kind: 'live', liveSlot: slots.idle, releaseId, previousReleaseId: slots.previousReleaseId, keptUntil: slots.keepPreviousUntil ?? null };
   if (effects.some((e) => e.type === 'deploy')) return { kind: 'deploying', liveSlot: slots.live };
   return null;
+}
+
+/** Instances a transition saw ready with a new deploy (forward or back): what they run now, for the environment's record. */
+function instancesDeployed(before: ReleaseState, after: ReleaseState): Array<{ name: string; digest: string; version: string }> {
+  if (!after.rolling) return [];
+  return after.rolling.instances.flatMap((i) => {
+    const d = i.deploy;
+    const was = before.rolling?.instances.find((b) => b.name === i.name)?.deploy;
+    if (d?.status !== 'ready' || (was?.status === 'ready' && was.attempt === d.attempt)) return [];
+    return [{ name: i.name, digest: d.digest, version: d.version }];
+  });
 }

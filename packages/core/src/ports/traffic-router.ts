@@ -61,5 +61,7 @@ export interface TrafficRouterProvider<C = unknown, D = unknown> {
   validateConfig(config: unknown): ConfigCheck<C>;
   /** Every place a valid config makes this router call; none when absent. */
   destinations?(config: C): ConfigDestination[];
+  /** Whether its routers set each instance's weight (setInstanceWeights): only then may an environment name instances. */
+  setsInstanceWeights?: boolean;
   create(config: C, deps: D): TrafficRouter;
 }

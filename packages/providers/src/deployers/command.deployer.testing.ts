@@ -29,6 +29,11 @@ if [ "$GLIDEPATH_ACTION" = remove ]; then
   echo "removed slot $GLIDEPATH_SLOT"
   exit 0
 fi
+# FAIL_ON=<slot>:<digest> fails that one deploy (a bad version on one instance).
+if [ "\${FAIL_ON:-}" = "$GLIDEPATH_SLOT:$GLIDEPATH_DIGEST" ]; then
+  echo "error: $GLIDEPATH_DIGEST does not start on $GLIDEPATH_SLOT" >&2
+  exit 4
+fi
 case "\${MODE:-good}" in
   hang)
     sleep 600 &
@@ -54,7 +59,7 @@ case "\${MODE:-good}" in
     while [ $i -lt 3000 ]; do echo "line $i of a chatty deploy ........................................"; i=$((i+1)); done
     put "$GLIDEPATH_DIGEST" ;;
   *)
-    if [ "$GLIDEPATH_SLOT" = slow ]; then sleep "\${SLOW_SECONDS:-0.6}"; fi
+    if [ "$GLIDEPATH_SLOT" = slow ] || [ "$GLIDEPATH_SLOT" = "\${SLOW_SLOT:-}" ]; then sleep "\${SLOW_SECONDS:-0.6}"; fi
     put "$GLIDEPATH_DIGEST" ;;
 esac
 echo "deployed $GLIDEPATH_DIGEST ($GLIDEPATH_VERSION) on slot $GLIDEPATH_SLOT"

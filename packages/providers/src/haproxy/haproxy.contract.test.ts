@@ -180,7 +180,9 @@ describe('haproxy router config', () => {
     [{ ...appConfig('unix:/s.sock'), timeoutMs: 0 }, 'timeoutMs'],
     [appConfig('/run/haproxy/admin.sock'), 'runtimeApi'],
     [appConfig('tcp:127.0.0.1:99999'), 'runtimeApi'],
-    [{ runtimeApi: 'unix:/s.sock' }, 'backend, stableServer, canaryServer'],
+    [{ runtimeApi: 'unix:/s.sock' }, 'backend'],
+    // Both servers, or neither (an environment with instances names them).
+    [{ runtimeApi: 'unix:/s.sock', backend: 'app', stableServer: 'stable' }, 'canaryServer'],
   ])('rejects %j at %s', (config, path) => {
     const check = validateConfig(config);
     expect(check.ok).toBe(false);

@@ -172,3 +172,75 @@ export async function startHaproxyFixture(): Promise<HaproxyFixture> {
     },
   };
 }
+
+/**
+ * Test helper: a real HAProxy whose backend `app` has the servers given (each at weight 100, in
+ * rotation), balancing `roundrobin`, with its runtime API on TCP. `ask` sends requests through it
+ * and returns the answers.
+ */
+export async function startHaproxyBackend(servers: ReadonlyArray<{ name: string; port: number }>) {
+  requireHaproxy();
+  const dir = await mkdtemp(join(tmpdir(), 'gp-haproxy-backend-'));
+  const [frontendPort, apiPort] = await Promise.all([freePort(), freePort()]);
+  const configPath = join(dir, 'haproxy.cfg');
+  await writeFile(
+    configPath,
+    [
+      'global',
+      `  stats socket ipv4@127.0.0.1:${apiPort} level admin`,
+      '  maxconn 512',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 10s',
+      '  timeout server 10s',
+      'frontend web',
+      `  bind 127.0.0.1:${frontendPort}`,
+      '  default_backend app',
+      'backend app',
+      '  balance roundrobin',
+      ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
+      '',
+    ].join('\n'),
+  );
+  const tcpApi = `tcp:127.0.0.1:${apiPort}`;
+  let output = '';
+  const child = spawn(HAPROXY_BINARY, ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${output}`);
+    const reply = await runtimeApiCommand(tcpApi, `get weight app/${servers[0]!.name}`, 200, connectDirectly).catch(() => '');
+    if (reply.includes('initial')) break;
+    if (Date.now() > deadline) throw new Error(`haproxy did not come up within 5 s: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    tcpApi,
+    frontendPort,
+    /** Each server's current weight, as the runtime API reads it. */
+    async weights(): Promise<Record<string, number>> {
+      const read = async (name: string) => Number((await runtimeApiCommand(tcpApi, `get weight app/${name}`, 2000, connectDirectly)).split(' ')[0]);
+      return Object.fromEntries(await Promise.all(servers.map(async (s) => [s.name, await read(s.name)] as const)));
+    },
+    /** `count` requests through HAProxy, one connection each: the answers' bodies. */
+    async ask(count: number): Promise<string[]> {
+      const agent = new http.Agent({ keepAlive: false });
+      try {
+        return await sendRequests(frontendPort, agent, count);
+      } finally {
+        agent.destroy();
+      }
+    },
+    async dispose() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+export type HaproxyBackend = Awaited<ReturnType<typeof startHaproxyBackend>>;

@@ -15,8 +15,9 @@ const HaproxyConfigSchema = Type.Object(
       description: "HAProxy's stats socket at level admin: unix:/path/to.sock or tcp:127.0.0.1:9999",
     }),
     backend: HaproxyName,
-    stableServer: HaproxyName,
-    canaryServer: HaproxyName,
+    /** The two servers a canary split moves between; left out on an environment whose instances (or slots) name the servers. */
+    stableServer: Type.Optional(HaproxyName),
+    canaryServer: Type.Optional(HaproxyName),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'per runtime API command; default 2000' })),
   },
   { additionalProperties: false },
@@ -34,7 +35,11 @@ function validateHaproxyConfig(config: unknown): ConfigCheck<HaproxyConfig> {
   } catch (error) {
     return { ok: false, problems: [{ path: 'runtimeApi', message: (error as Error).message }] };
   }
-  if (check.config.stableServer === check.config.canaryServer) {
+  if ((check.config.stableServer === undefined) !== (check.config.canaryServer === undefined)) {
+    const missing = check.config.stableServer === undefined ? 'stableServer' : 'canaryServer';
+    return { ok: false, problems: [{ path: missing, message: 'name both stableServer and canaryServer, or neither (an environment with instances)' }] };
+  }
+  if (check.config.stableServer !== undefined && check.config.stableServer === check.config.canaryServer) {
     return { ok: false, problems: [{ path: 'canaryServer', message: 'must name a different server than stableServer' }] };
   }
   return check;
@@ -58,6 +63,7 @@ export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, { 
   return {
     type: 'haproxy',
     validateConfig: validateHaproxyConfig,
+    setsInstanceWeights: true,
     destinations: (config) => [{ path: 'runtimeApi', target: parseRuntimeApiAddress(config.runtimeApi) }],
     create: (config, { egress }) => createHaproxyRouter(config, egress.connect),
   };
@@ -66,10 +72,12 @@ export function haproxyRouterProvider(): TrafficRouterProvider<HaproxyConfig, { 
 export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): TrafficRouter {
   const { runtimeApi, backend } = config;
   // With slots that alternate, the slot names are the servers: the idle slot takes the canary's part.
-  const serversOf = (target: TrafficTarget) =>
-    target.slots
-      ? { stableServer: target.slots.live, canaryServer: target.slots.idle }
-      : { stableServer: config.stableServer, canaryServer: config.canaryServer };
+  const serversOf = (target: TrafficTarget) => {
+    if (target.slots) return { stableServer: target.slots.live, canaryServer: target.slots.idle };
+    if (!config.stableServer || !config.canaryServer)
+      throw new Error(`HAProxy router of backend ${backend} names no stableServer and canaryServer: it only sets the weights of named instances`);
+    return { stableServer: config.stableServer, canaryServer: config.canaryServer };
+  };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const send = (command: string) => runtimeApiCommand(runtimeApi, command, timeoutMs, open);
 
@@ -116,6 +124,27 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
     }
   };
 
+  /**
+   * Every instance's weight at once. The servers that stay or come back in rotation are written
+   * first, so the backend never has every server at 0 between two writes (the state machine never
+   * asks for that either); then every weight is read back.
+   */
+  const applyInstances = async (weights: Readonly<Record<string, number>>) => {
+    const entries = Object.entries(weights);
+    for (const [server, weight] of entries) {
+      if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(server)) throw new Error(`"${server}" is not a server name HAProxy's runtime API can take`);
+      if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new RangeError(`weight of ${server} must be an integer 0–256, got ${weight}`);
+    }
+    const ordered = [...entries.filter(([, w]) => w > 0), ...entries.filter(([, w]) => w === 0)];
+    for (const [server, weight] of ordered) await setServerWeight(server, weight);
+    const got = await Promise.all(entries.map(async ([server]) => [server, await getServerWeight(server)] as const));
+    const off = got.filter(([server, weight]) => weights[server] !== weight);
+    if (off.length)
+      throw new Error(
+        `HAProxy (${runtimeApi}) did not keep the weights of backend ${backend}: ${off.map(([server, weight]) => `${server} asked ${weights[server]}, reads ${weight}`).join(', ')}`,
+      );
+  };
+
   // Calls on one router are serialised so that two shifts never interleave their writes.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -135,6 +164,7 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
       }),
     promote: (target) => serial(() => apply(target, 100)),
     rollback: (target) => serial(() => apply(target, 0)),
+    setInstanceWeights: (_target, weights) => serial(() => applyInstances(weights)),
     // Nothing is held open between commands.
     close: async () => {},
   };

@@ -6,7 +6,12 @@ export interface RecordedEffectEntry {
   routerKey: string;
   releaseId: string;
   effectKey: string;
-  effect: ({ type: 'set-weight'; weight: number } | { type: 'promote' } | { type: 'rollback' }) & { slots?: { live: string; idle: string } };
+  effect: (
+    | { type: 'set-weight'; weight: number }
+    | { type: 'promote' }
+    | { type: 'rollback' }
+    | { type: 'set-instance-weights'; weights: Readonly<Record<string, number>> }
+  ) & { slots?: { live: string; idle: string } };
 }
 
 /** Where the recording router writes; PostgreSQL in practice, so tests can read it back. */
@@ -31,6 +36,7 @@ export function recordingRouterProvider(): TrafficRouterProvider<{ key?: string;
   return {
     type: 'recording',
     validateConfig: configChecker(RecordingConfig),
+    setsInstanceWeights: true,
     create(config, { recordingSink }): TrafficRouter {
       const record = async (target: TrafficTarget, effectKey: string, effect: RecordedEffectEntry['effect']) => {
         if (config.latencyMs) await new Promise((r) => setTimeout(r, config.latencyMs));
@@ -44,6 +50,7 @@ export function recordingRouterProvider(): TrafficRouterProvider<{ key?: string;
         verifyWeight: async () => 'unsupported',
         promote: (target, ctx) => record(target, ctx.effectKey, { type: 'promote' }),
         rollback: (target, ctx) => record(target, ctx.effectKey, { type: 'rollback' }),
+        setInstanceWeights: (target, weights, ctx) => record(target, ctx.effectKey, { type: 'set-instance-weights', weights }),
         close: async () => {},
       };
     },

@@ -29,6 +29,10 @@ export function createRouterRegistry<D>(providers: AnyRouterProvider<D>[], deps:
       if (!provider?.destinations || !check?.ok) return [];
       return provider.destinations(check.config).map((d) => ({ ...d, path: `config.${d.path}` }));
     },
+    /** Whether this kind of router can take an environment's instances in and out of rotation one by one. */
+    setsInstanceWeights(target: TargetSpec): boolean {
+      return byType.get(target.type)?.setsInstanceWeights === true;
+    },
     /** One router per distinct target, reused so that connections (HAProxy sockets) are kept. */
     routerFor(target: TargetSpec): TrafficRouter {
       const key = JSON.stringify(target);
