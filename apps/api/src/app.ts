@@ -40,6 +40,7 @@ import type { KnownCredential } from './identity/authenticate.ts';
 import { createIdentityCache, isIdentityChange } from './identity/identity-cache.ts';
 import { signInRoutes } from './identity/sign-in.routes.ts';
 import { doraRoutes } from './dora/dora.routes.ts';
+import { drillsRoutes } from './drills/drills.routes.ts';
 import { boardRoutes } from './board/board.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { withDocumentSchemas } from './openapi/document-schemas.ts';
@@ -228,6 +229,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}) {
   await app.register(plansRoutes(deps), { prefix: '/api/v1' });
   await app.register(releasesRoutes({ ...deps, approvalMaxAuthAgeMs: access.approvalMaxAuthAgeMs ?? 15 * 60_000 }), { prefix: '/api/v1' });
   await app.register(doraRoutes(deps), { prefix: '/api/v1' });
+  await app.register(drillsRoutes(deps), { prefix: '/api/v1' });
   await app.register(boardRoutes(deps), { prefix: '/api/v1' });
   await app.register(webhookRoutes({ ...deps, secrets: deps.secrets ?? createSecretBox(DEVELOPMENT_SECRETS_KEY) }), { prefix: '/api/v1' });
   await app.register(streamRoutes({ bus: deps.bus, metrics, prisma: deps.prisma, sessions: access.sessions }), { prefix: '/api/v1' });

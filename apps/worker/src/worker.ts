@@ -15,6 +15,7 @@ import { createEgress } from '@glidepath/providers';
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
+import { startDrillScheduler } from './drills/drill-scheduler.ts';
 import { createDispatcher } from './jobs/job-catalogue.ts';
 import { reconcileReleaseJob, runDeployJob, runGateJob } from './jobs/release.jobs.ts';
 import { VERIFY_AUDIT_CHAIN, verifyAuditChainJob } from './jobs/verify-audit-chain.job.ts';
@@ -83,6 +84,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await scheduleVerification();
   const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
   const outbox = startWebhookOutbox({ prisma, jobs: deps.jobs, log }, config.webhooks.pollMs);
+  const drills = startDrillScheduler({ prisma, audited: deps.audited, jobs: deps.jobs, log }, config.sweepEveryMs);
   const ready = async () => ({
     postgres: await prisma.$queryRaw`SELECT 1`.then(
       () => true,
@@ -102,6 +104,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     metricsUrl: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics`,
     async close() {
       await sweeper.stop();
+      await drills.stop();
       await outbox.stop();
       // A deploy may take minutes: stop waiting on it (it goes on; a later call with its id picks it up).
       await deps.deployers.close();

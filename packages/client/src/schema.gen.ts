@@ -2009,6 +2009,15 @@ export interface paths {
                             };
                             type: string;
                         } | null;
+                        /** @description rollback drills on a schedule (needs a deployer); null: on demand only */
+                        drills?: {
+                            /** @description how often a rollback is rehearsed here (1m to 2160h), such as 168h for weekly */
+                            every: string;
+                            /** @description how long the idle slot takes its small weight before the rollback (default 10s, at most 10m) */
+                            hold?: string;
+                            /** @description the longest a rollback may take, from the decision to all traffic back, such as 30s */
+                            objective: string;
+                        } | null;
                         /** @description at least 2 instances a rolling plan replaces in place, batch by batch, through the deployer (instead of slots that alternate); [] for none */
                         instances?: string[];
                         /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
@@ -2402,6 +2411,15 @@ export interface paths {
                             };
                             type: string;
                         } | null;
+                        /** @description rollback drills on a schedule (needs a deployer); null: on demand only */
+                        drills?: {
+                            /** @description how often a rollback is rehearsed here (1m to 2160h), such as 168h for weekly */
+                            every: string;
+                            /** @description how long the idle slot takes its small weight before the rollback (default 10s, at most 10m) */
+                            hold?: string;
+                            /** @description the longest a rollback may take, from the decision to all traffic back, such as 30s */
+                            objective: string;
+                        } | null;
                         /** @description at least 2 instances a rolling plan replaces in place, batch by batch, through the deployer (instead of slots that alternate); [] for none */
                         instances?: string[];
                         /** @description how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h) */
@@ -2583,6 +2601,364 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/environments/{id}/drills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An environment's rollback drills, newest first, with their outcome and time to rollback */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Drill"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Run a rollback drill now: the live version to the idle slot, a small weight, then all traffic back */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Drill"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/environments/{id}/ingest-key": {
@@ -12064,6 +12440,40 @@ export interface components {
             type: "webhook";
             url: string;
         };
+        Drill: {
+            createdAt: string;
+            digest: string | null;
+            /** @description the scheduled time it was for; null on demand */
+            dueAt: string | null;
+            environmentId: string;
+            finishedAt: string | null;
+            holdMs: number;
+            id: string;
+            /** @description the environment's objective for time to rollback */
+            objectiveMs: number;
+            reason: string | null;
+            /** @description the release that carried the drill; null while it waits */
+            releaseId: string | null;
+            requestedBy: string;
+            rollbackDecidedAt: string | null;
+            rolledBackAt: string | null;
+            /** @description what the router said when asked after the rollback: true, false, unsupported */
+            routerVerified: string | null;
+            /** @description the idle slot the drill deployed to */
+            slot: string | null;
+            /** @description time to rollback above the objective */
+            slow: boolean;
+            startedAt: string | null;
+            /** @description waiting (cannot start yet: reason says why), running, succeeded, failed (reason says why), skipped (its time passed, or superseded) */
+            status: "waiting" | "running" | "succeeded" | "failed" | "skipped";
+            /** @description from the rollback decision to the router confirming all traffic back */
+            timeToRollbackMs: number | null;
+            trigger: "schedule" | "manual";
+            /** @description the live version deployed again to the idle slot */
+            version: string | null;
+            /** @description the share of traffic the idle slot took during the drill */
+            weight: number;
+        };
         Effects: {
             gate?: string;
             stepIndex?: number;
@@ -12078,6 +12488,15 @@ export interface components {
                     [key: string]: unknown;
                 };
                 type: string;
+            } | null;
+            /** @description the rollback drill schedule; null: drills on demand only */
+            drills: {
+                every: string;
+                hold: string;
+                nextDueAt: string;
+                objective: string;
+                /** @description when the schedule was set; drills are due every interval from then */
+                since: string;
             } | null;
             hasIngestKey: boolean;
             id: string;

@@ -6,6 +6,7 @@ export * from './plan/plan-limits.ts';
 export * from './plan/plan-warnings.ts';
 export * from './release/release-state.ts';
 export * from './release/transition.ts';
+export * from './release/drill.ts';
 export * from './ports/traffic-router.ts';
 export * from './policy/environment-policy.ts';
 export * from './jobs/job-names.ts';

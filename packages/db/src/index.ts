@@ -17,3 +17,4 @@ export * from './audit/audit-read.repository.ts';
 export * from './releases/release-read.repository.ts';
 export * from './releases/environment-slots.repository.ts';
 export * from './releases/environment-instances.repository.ts';
+export * from './drills/drill.repository.ts';

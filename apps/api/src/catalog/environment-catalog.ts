@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { formatDuration, parseDuration, validatePolicy } from '@glidepath/core';
-import { hashToken, Prisma, readLiveSlots, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import { drillDueAt, DRILL_LIMITS, DEFAULT_DRILL_HOLD_MS, formatDuration, parseDuration, validatePolicy, type DrillSchedule } from '@glidepath/core';
+import { hashToken, Prisma, readLiveSlots, storedDrillSchedule, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
 import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { createApiDeployers } from '../providers.ts';
 import { AppError } from '../http/app-error.ts';
@@ -21,7 +21,44 @@ export interface EnvironmentInput {
   slots?: string[];
   instances?: string[];
   keepPreviousFor?: string;
+  drills?: DrillsInput | null;
   policy?: unknown;
+}
+
+/** How often a rollback is rehearsed here, and how fast it must be (durations as plans write them). */
+export interface DrillsInput {
+  every: string;
+  objective: string;
+  hold?: string;
+}
+
+/** The schedule as stored; `since` stays when the interval does, so a changed objective does not move the next drill. */
+function checkDrills(input: DrillsInput, current: DrillSchedule | null, problems: Array<{ path: string; message: string }>, now: number): DrillSchedule | null {
+  const every = parseDuration(input.every);
+  const objective = parseDuration(input.objective);
+  const hold = input.hold === undefined ? DEFAULT_DRILL_HOLD_MS : parseDuration(input.hold);
+  if (every === null || every < DRILL_LIMITS.minEveryMs || every > DRILL_LIMITS.maxEveryMs)
+    problems.push({ path: 'drills.every', message: 'must be a duration from 1m to 2160h (90 days), such as 168h' });
+  if (objective === null || objective < 1 || objective > DRILL_LIMITS.maxObjectiveMs)
+    problems.push({ path: 'drills.objective', message: 'must be a duration from 1ms to 1h, such as 30s' });
+  if (hold === null || hold > DRILL_LIMITS.maxHoldMs) problems.push({ path: 'drills.hold', message: 'must be a duration up to 10m, such as 10s' });
+  if (every === null || objective === null || hold === null || problems.some((p) => p.path.startsWith('drills.'))) return null;
+  const since = current && current.everyMs === every ? current.since : new Date(now).toISOString();
+  return { everyMs: every, objectiveMs: objective, holdMs: hold, since };
+}
+
+/** The schedule as the API shows it, with when the next drill is due. */
+function drillsJson(value: unknown) {
+  const s = storedDrillSchedule(value);
+  if (!s) return null;
+  const last = drillDueAt(s, Date.now()) ?? Date.parse(s.since);
+  return {
+    every: formatDuration(s.everyMs),
+    objective: formatDuration(s.objectiveMs),
+    hold: formatDuration(s.holdMs),
+    since: s.since,
+    nextDueAt: new Date(last + s.everyMs).toISOString(),
+  };
 }
 
 /** The longest the previous version may be kept on the other slot: a month is already long for a rollback. */
@@ -63,6 +100,7 @@ export function environmentJson(e: EnvironmentRow, live?: string) {
     instances: e.instances,
     liveSlot: e.slots.length ? (live && e.slots.includes(live) ? live : e.slots[0]!) : null,
     keepPreviousFor: e.keepPreviousForMs === null ? null : formatDuration(e.keepPreviousForMs),
+    drills: drillsJson(e.drills),
     hasIngestKey: e.ingestKeyHash !== null,
     policy: e.policy,
     createdAt: e.createdAt.toISOString(),
@@ -149,9 +187,17 @@ export function createEnvironmentCatalog(deps: {
     slots?: string[];
     instances?: string[];
     keepPreviousFor?: string;
+    drills?: DrillsInput | null;
+    currentDrills?: unknown;
   }) {
     const problems: Array<{ path: string; message: string }> = [];
     const { keepPreviousForMs } = checkSlots({ ...input, currentTarget: input.current?.target }, problems);
+    let drills: DrillSchedule | null | undefined = input.drills === null ? null : undefined;
+    if (input.drills) {
+      if (!(input.deployer ?? input.hasDeployer))
+        problems.push({ path: 'drills', message: 'drills deploy to the idle slot: they need a deployer and slots that alternate' });
+      drills = checkDrills(input.drills, storedDrillSchedule(input.currentDrills), problems, Date.now());
+    }
     // The stored source is checked again only when the router it runs with changes.
     const metrics = input.metrics === undefined ? (input.target ? input.current?.metrics : undefined) : input.metrics;
     if (metrics) {
@@ -166,7 +212,7 @@ export function createEnvironmentCatalog(deps: {
     const policy = validatePolicy(input.policy);
     if (!policy.ok) problems.push(...policy.problems);
     if (problems.length) throw unprocessable('the environment', problems, 'body');
-    return { policy: policy.ok ? policy.config : undefined, keepPreviousForMs };
+    return { policy: policy.ok ? policy.config : undefined, keepPreviousForMs, drills };
   }
 
   /** Where the router, the metrics source and smoke checks would call, against the network policy (a 400 naming the field). */
@@ -183,7 +229,7 @@ export function createEnvironmentCatalog(deps: {
 
   return {
     async create(input: EnvironmentInput, ctx: ChangeContext) {
-      const { policy, keepPreviousForMs } = checkDocuments(input);
+      const { policy, keepPreviousForMs, drills } = checkDocuments(input);
       await checkDestinations(input);
       const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
       if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
@@ -205,6 +251,7 @@ export function createEnvironmentCatalog(deps: {
               slots: input.deployer && !input.instances?.length ? (input.slots ?? defaultSlots(input.target)) : [],
               instances: input.instances ?? [],
               keepPreviousForMs: keepPreviousForMs ?? null,
+              drills: drills ? (drills as object) : undefined,
               policy: policy as object,
             },
           });
@@ -278,6 +325,7 @@ export function createEnvironmentCatalog(deps: {
         slots?: string[];
         instances?: string[];
         keepPreviousFor?: string;
+        drills?: DrillsInput | null;
       },
       ctx: ChangeContext,
     ) {
@@ -299,7 +347,9 @@ export function createEnvironmentCatalog(deps: {
           throw new AppError('conflict', `slot ${live} is live: the slots must keep it (a release moves traffic off it, not a rename)`, {
             field: 'body.slots',
           });
-        const { policy, keepPreviousForMs } = checkDocuments({
+        const { policy, keepPreviousForMs, drills } = checkDocuments({
+          drills: changes.drills,
+          currentDrills: current.drills,
           deployer: changes.deployer,
           hasDeployer: Boolean(deployer),
           slots: changes.slots,
@@ -319,6 +369,8 @@ export function createEnvironmentCatalog(deps: {
             requireUpstreamSuccess: changes.requireUpstreamSuccess,
             smokeBaseUrl: changes.smokeBaseUrl,
             keepPreviousForMs,
+            // Without a deployer a drill has nowhere to deploy: giving up the deployer gives up the schedule.
+            drills: !deployer || drills === null ? Prisma.DbNull : drills === undefined ? undefined : (drills as object),
             deployer: changes.deployer === undefined ? undefined : changes.deployer === null ? Prisma.DbNull : (changes.deployer as object),
             slots,
             instances,

@@ -60,6 +60,8 @@ export function doraRoutes(deps: { prisma: PrismaClient }) {
         const rows = await deps.prisma.release.findMany({
           where: {
             phase: { in: ['succeeded', 'rolled-back', 'failed'] },
+            // A rollback drill deploys nothing new and always rolls back: neither a deployment nor a failure.
+            drill: { is: null },
             // Successes after the period still say when a failure in it was restored.
             OR: [{ finishedAt: { gte: new Date(from) } }, { phase: 'failed', updatedAt: { gte: new Date(from) } }],
             ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }),

@@ -29,6 +29,21 @@ const KeepPreviousFor = Type.String({
   maxLength: 20,
   description: 'how long a succeeded release keeps the previous version on the other slot for an instant switch back (default 1h, at most 720h)',
 });
+const drillDuration = (description: string) => Type.String({ pattern: '^\\d+(ms|s|m|h)$', maxLength: 20, description });
+const DrillsInput = Type.Union(
+  [
+    Type.Object(
+      {
+        every: drillDuration('how often a rollback is rehearsed here (1m to 2160h), such as 168h for weekly'),
+        objective: drillDuration('the longest a rollback may take, from the decision to all traffic back, such as 30s'),
+        hold: Type.Optional(drillDuration('how long the idle slot takes its small weight before the rollback (default 10s, at most 10m)')),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: 'rollback drills on a schedule (needs a deployer); null: on demand only' },
+);
 const SmokeUrl = Type.String({ pattern: '^https?://\\S+$', description: 'base URL that smoke steps send their checks to' });
 const Environment = Type.Object(
   {
@@ -46,6 +61,19 @@ const Environment = Type.Object(
     liveSlot: Type.Union([Type.String(), Type.Null()], { description: 'the slot serving traffic now; the other one is idle' }),
     instances: Type.Array(Type.String(), { description: 'instances replaced in place by rolling plans (empty: none)' }),
     keepPreviousFor: Type.Union([Type.String(), Type.Null()]),
+    drills: Type.Union(
+      [
+        Type.Object({
+          every: Type.String(),
+          objective: Type.String(),
+          hold: Type.String(),
+          since: Type.String({ description: 'when the schedule was set; drills are due every interval from then' }),
+          nextDueAt: Type.String(),
+        }),
+        Type.Null(),
+      ],
+      { description: 'the rollback drill schedule; null: drills on demand only' },
+    ),
     hasIngestKey: Type.Boolean(),
     createdAt: Type.String(),
     updatedAt: Type.String(),
@@ -65,6 +93,7 @@ const CreateEnvironment = Type.Object(
     slots: Type.Optional(Slots),
     instances: Type.Optional(Instances),
     keepPreviousFor: Type.Optional(KeepPreviousFor),
+    drills: Type.Optional(DrillsInput),
     policy: Type.Optional(documentedAs('EnvironmentPolicy', 'who must approve, deploy windows, freezes, break-glass')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },
@@ -82,6 +111,7 @@ const UpdateEnvironment = Type.Object(
     slots: Type.Optional(Slots),
     instances: Type.Optional(Instances),
     keepPreviousFor: Type.Optional(KeepPreviousFor),
+    drills: Type.Optional(DrillsInput),
     policy: Type.Optional(documentedAs('EnvironmentPolicy')),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
   },

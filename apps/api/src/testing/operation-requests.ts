@@ -147,6 +147,9 @@ export function requestFor(op: Pick<Operation, 'method' | 'path'>, ids: Record<s
     'GET /api/v1/environments/{id}': () => ({ url: `/api/v1/environments/${ids.alphaProd}` }),
     'PATCH /api/v1/environments/{id}': () => ({ url: `/api/v1/environments/${ids.alphaProd}`, payload: { reason: 'matrix', requireUpstreamSuccess: false } }),
     'POST /api/v1/environments/{id}/ingest-key': () => ({ url: `/api/v1/environments/${ids.alphaProd}/ingest-key` }),
+    // alpha/prod has no deployer: the drill is refused with why (409), after the access check.
+    'POST /api/v1/environments/{id}/drills': () => ({ url: `/api/v1/environments/${ids.alphaProd}/drills`, payload: { reason: 'matrix' } }),
+    'GET /api/v1/environments/{id}/drills': () => ({ url: `/api/v1/environments/${ids.alphaProd}/drills` }),
     'POST /api/v1/environments/{id}/metrics': () => ({
       url: `/api/v1/environments/${ids.alphaProd}/metrics`,
       payload: { samples: [{ version: '1', from: '2026-01-01T00:00:00Z', to: '2026-01-01T00:01:00Z', requests: 1, errors: 0 }] },

@@ -1,6 +1,7 @@
 import {
   deployGate,
   isJobEffect,
+  TERMINAL_PHASES,
   nextWakeAt,
   storedPolicy,
   transitionOrHalt,
@@ -12,6 +13,7 @@ import {
   type TrafficTarget,
 } from '@glidepath/core';
 import {
+  finishDrill,
   previousOnIdle,
   recordInstanceDigests,
   recordSlotChange,
@@ -152,6 +154,19 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           target ??= trafficTarget(release, result.state);
           await applyRouterEffect(router, target, effect, `${releaseId}:${version}:${index}`, deps.metrics);
         }
+        // A drill's release ended: how it went (and how long the router took to have all traffic back) commits with it.
+        if (result.state.drill && TERMINAL_PHASES.includes(result.state.phase) && !TERMINAL_PHASES.includes(state.phase)) {
+          let routerVerified: boolean | 'unsupported' | null = null;
+          if (result.effects.some((e) => e.type === 'rollback')) {
+            router ??= deps.routers.routerFor(release.target as TargetSpec);
+            target ??= trafficTarget(release, result.state);
+            routerVerified = await router.verifyWeight(target, 0).catch((error: Error) => {
+              deps.log.warn({ err: error, releaseId }, 'could not ask the router whether the drill rolled back');
+              return null;
+            });
+          }
+          audits.push(...(await finishDrill(tx, { state: result.state, environmentId: release.environmentId, confirmedAt: Date.now(), routerVerified })));
+        }
         const slotChange = slotChangeOf(releaseId, state, result.state, result.effects);
         if (slotChange) await recordSlotChange(tx, release.environmentId, slotChange, new Date(now));
         const deployed = instancesDeployed(state, result.state);
@@ -173,7 +188,13 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
           result.state.phase === 'rolled-back';
         audits.push({
           actor: halted ? SYSTEM : actor,
-          action: halted ? 'release.halted' : automatic ? 'release.rolled-back-automatically' : ACTION[event.type],
+          action: halted
+            ? 'release.halted'
+            : automatic
+              ? 'release.rolled-back-automatically'
+              : drillEnd(state, result.state)
+                ? 'release.rolled-back'
+                : ACTION[event.type],
           subject: { type: 'release', id: releaseId },
           environmentId: release.environmentId,
           before: { phase: state.phase, stepIndex: state.stepIndex, canaryWeight: state.canaryWeight },
@@ -210,7 +231,8 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       `release ${t.fromPhase} → ${t.toPhase}`,
     );
     deps.metrics?.transitions.inc({ event: event.type, to_phase: t.toPhase });
-    if (t.toPhase === 'rolled-back' && t.fromPhase !== 'rolled-back') deps.metrics?.rollbacks.inc({ cause: ROLLBACK_CAUSE[event.type] ?? event.type });
+    if (t.toPhase === 'rolled-back' && t.fromPhase !== 'rolled-back')
+      deps.metrics?.rollbacks.inc({ cause: state.drill ? 'drill' : (ROLLBACK_CAUSE[event.type] ?? event.type) });
   }
   if (changed) {
     await deps.bus
@@ -280,4 +302,9 @@ function instancesDeployed(before: ReleaseState, after: ReleaseState): Array<{ n
     if (d?.status !== 'ready' || (was?.status === 'ready' && was.attempt === d.attempt)) return [];
     return [{ name: i.name, digest: d.digest, version: d.version }];
   });
+}
+
+/** A drill's own end (its hold over, all traffic back): audited as the rollback it is, not as a step advancing. */
+function drillEnd(before: ReleaseState, after: ReleaseState): boolean {
+  return Boolean(after.drill?.rollbackDecidedAt) && after.phase === 'rolled-back' && before.phase !== 'rolled-back';
 }

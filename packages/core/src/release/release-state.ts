@@ -74,10 +74,21 @@ export interface ReleaseState {
   rolling?: RollingState | null;
   /** Set when a succeeded release was switched back to the previous version still on the other slot. */
   switchedBack?: { at: string; by: string; reason: string } | null;
+  /**
+   * Set when the release carries a rollback drill (core's drill.ts): at the end of its plan it is
+   * rolled back instead of promoted, and it may not be promoted or retried, so the live slot never changes.
+   */
+  drill?: DrillMark | null;
   /** Why the release is paused or ended, in words for people. */
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+export interface DrillMark {
+  id: string;
+  /** When the rollback was decided (the end of the hold, or someone's rollback after the weight moved). */
+  rollbackDecidedAt?: string | null;
 }
 
 export interface SlotPlan {

@@ -183,6 +183,8 @@ class Machine {
       case 'resume':
         return this.resume();
       case 'promote':
+        if (this.state.drill)
+          return `a drill cannot be promoted: it rehearses a rollback and leaves slot ${this.state.slots?.live} live; roll it back or abort it`;
         if (this.deploying) return `the artifact is not on slot ${this.state.slots?.idle} yet: wait for its deploy, or abort`;
         for (let i = this.state.stepIndex; i < this.state.steps.length; i++) {
           const s = this.state.steps[i]!;
@@ -198,6 +200,8 @@ class Machine {
       case 'rollback':
         if (this.state.phase === 'succeeded') return this.switchBack(event.reason ?? `switched back by ${event.actorId}`, event.actorId);
         if (this.state.phase === 'queued' && !this.state.startedAt) return 'the release has not shifted any traffic yet; abort it instead';
+        // Someone rolling a drill back once its weight moved rehearses the rollback as well as its end would.
+        if (this.state.drill && !this.deploying) this.state.drill.rollbackDecidedAt = this.iso;
         this.end('rolled-back', event.reason ?? `rolled back by ${event.actorId}`);
         return undefined;
       case 'retry':
@@ -219,7 +223,7 @@ class Machine {
     if (this.deploying) return this.deploy(i);
     this.state.stepIndex = i;
     const step = this.state.plan.steps[i];
-    if (!step) return this.finish();
+    if (!step) return this.state.drill ? this.endDrill() : this.finish();
     const s = this.state.steps[i]!;
     Object.assign(s, { status: 'running', attempt: s.attempt + 1, startedAt: this.iso, finishedAt: null, wakeAt: null, evidence: null, approvals: [] });
     // Checked at start for the whole plan; again here for a release started before that check existed.
@@ -307,6 +311,12 @@ class Machine {
     this.state.canaryWeight = 100;
     this.state.phase = 'succeeded';
     this.state.finishedAt = this.iso;
+  }
+
+  /** A drill has held its weight: all traffic back to the live slot, which it never left. */
+  endDrill(): void {
+    this.state.drill!.rollbackDecidedAt = this.iso;
+    this.end('rolled-back', `drill: rolled back as rehearsed after ${weightBefore(this.state, this.state.stepIndex)}% on slot ${this.state.slots?.idle}`);
   }
 
   end(phase: 'rolled-back' | 'aborted', reason: string): void {
@@ -409,6 +419,7 @@ class Machine {
   }
 
   retry(fromStep: number, reason: string): string | undefined {
+    if (this.state.drill) return 'a drill is not retried: start a new drill';
     if (this.state.switchedBack) return 'this release was switched back after it succeeded: start a new release instead';
     // Once it ended, the environment was free: a later release may have deployed to its slot or swapped which one is live.
     if (this.state.slots && this.state.phase !== 'failed')
