@@ -12518,6 +12518,27 @@ export interface components {
             serviceId: string;
             /** @description the two slots that alternate (empty without a deployer) */
             slots: string[];
+            /** @description what each slot holds, as recorded by the releases; null without a deployer */
+            slotsNow: {
+                idle: {
+                    /** @description until when rollback switches back to it at once */
+                    keptUntil: string | null;
+                    /** @description the previous version, kept for an instant rollback; null when nothing is kept (first release, deployed to again, or switched back) */
+                    release: {
+                        id: string;
+                        version: string;
+                    } | null;
+                    slot: string;
+                };
+                live: {
+                    /** @description the release it serves; null before the first that succeeded here */
+                    release: {
+                        id: string;
+                        version: string;
+                    } | null;
+                    slot: string;
+                };
+            } | null;
             smokeBaseUrl: string | null;
             target: {
                 config: {

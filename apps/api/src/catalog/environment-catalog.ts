@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { drillDueAt, DRILL_LIMITS, DEFAULT_DRILL_HOLD_MS, formatDuration, parseDuration, validatePolicy, type DrillSchedule } from '@glidepath/core';
-import { hashToken, Prisma, readLiveSlots, storedDrillSchedule, type AuditedTransaction, type PrismaClient } from '@glidepath/db';
+import { hashToken, Prisma, readSlotsNow, storedDrillSchedule, type AuditedTransaction, type PrismaClient, type SlotsNow } from '@glidepath/db';
 import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { createApiDeployers } from '../providers.ts';
 import { AppError } from '../http/app-error.ts';
@@ -84,8 +84,11 @@ export function redactSecrets(target: unknown): unknown {
 }
 
 type EnvironmentRow = Awaited<ReturnType<PrismaClient['environment']['findUniqueOrThrow']>> & { service?: { name: string } };
-/** `live`: the recorded live slot; before any release with a deployer, the first slot is live. */
-export function environmentJson(e: EnvironmentRow, live?: string) {
+/** `now`: the recorded slot state; before any release with a deployer, the first slot is live and nothing is kept. */
+export function environmentJson(e: EnvironmentRow, now?: SlotsNow) {
+  const live = e.slots.length ? (now && e.slots.includes(now.liveSlot) ? now.liveSlot : e.slots[0]!) : null;
+  const idle = e.slots.find((slot) => slot !== live);
+  const holder = (h: { releaseId: string; version: string } | null | undefined) => (h ? { id: h.releaseId, version: h.version } : null);
   return {
     id: e.id,
     serviceId: e.serviceId,
@@ -98,7 +101,14 @@ export function environmentJson(e: EnvironmentRow, live?: string) {
     deployer: redactSecrets(e.deployer) ?? null,
     slots: e.slots,
     instances: e.instances,
-    liveSlot: e.slots.length ? (live && e.slots.includes(live) ? live : e.slots[0]!) : null,
+    liveSlot: live,
+    slotsNow:
+      live && idle
+        ? {
+            live: { slot: live, release: live === now?.liveSlot ? holder(now.live) : null },
+            idle: { slot: idle, release: live === now?.liveSlot ? holder(now.previous) : null, keptUntil: now?.previous?.keptUntil ?? null },
+          }
+        : null,
     keepPreviousFor: e.keepPreviousForMs === null ? null : formatDuration(e.keepPreviousForMs),
     drills: drillsJson(e.drills),
     hasIngestKey: e.ingestKeyHash !== null,
@@ -300,17 +310,17 @@ export function createEnvironmentCatalog(deps: {
         where: { ...(filter.service ? { service: { name: filter.service } } : {}), ...(visible === 'all' ? {} : { id: { in: visible.environmentIds } }) },
         orderBy: [{ serviceId: 'asc' }, { position: 'asc' }],
       });
-      const live = await readLiveSlots(
+      const now = await readSlotsNow(
         deps.prisma,
         rows.filter((r) => r.slots.length).map((r) => r.id),
       );
-      return rows.map((r) => environmentJson(r, live.get(r.id)));
+      return rows.map((r) => environmentJson(r, now.get(r.id)));
     },
 
     async get(id: string) {
       const env = await deps.prisma.environment.findUnique({ where: { id } });
       if (!env) throw new AppError('not_found', `environment ${id} does not exist`);
-      return environmentJson(env, (await readLiveSlots(deps.prisma, [id])).get(id));
+      return environmentJson(env, (await readSlotsNow(deps.prisma, [id])).get(id));
     },
 
     async update(
@@ -335,7 +345,8 @@ export function createEnvironmentCatalog(deps: {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
         const deployer = changes.deployer === undefined ? (current.deployer as unknown as TargetSpec | null) : changes.deployer;
-        const live = (await readLiveSlots(tx, [id])).get(id);
+        const now = (await readSlotsNow(tx, [id])).get(id);
+        const live = now?.liveSlot;
         // Without a deployer nothing alternates; a deployer added keeps the slots named, or takes the router's.
         // Instances go with the deployer too; naming instances ends the slots, naming slots ends the instances.
         const instances = !deployer ? [] : (changes.instances ?? (changes.slots ? [] : current.instances));
@@ -377,13 +388,13 @@ export function createEnvironmentCatalog(deps: {
             updatedAt: new Date(),
           },
         });
-        const after = environmentJson(updated, live);
+        const after = environmentJson(updated, now);
         await audit({
           actor: ctx.actor,
           action: 'environment.updated',
           subject: { type: 'environment', id },
           environmentId: id,
-          before: environmentJson(current, live),
+          before: environmentJson(current, now),
           after,
           requestId: ctx.requestId,
           reason: ctx.reason,

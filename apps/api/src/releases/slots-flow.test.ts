@@ -96,6 +96,7 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     expect(prod).toMatchObject({
       slots: ['blue', 'green'],
       liveSlot: 'blue',
+      slotsNow: { live: { slot: 'blue', release: null }, idle: { slot: 'green', release: null, keptUntil: null } },
       keepPreviousFor: '1h',
       deployer: { type: 'command', config: { env: { SLOTS: '***', MODE: '***' } } },
     });
@@ -107,7 +108,7 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
         body: { service: 'shop', name: 'later', position: 9, requireUpstreamSuccess: false, target: { type: 'recording', config: {} } },
       }),
     );
-    expect(created.body).toMatchObject({ deployer: null, slots: [], liveSlot: null });
+    expect(created.body).toMatchObject({ deployer: null, slots: [], liveSlot: null, slotsNow: null });
     const id = created.body.id;
     const bare = await reply(api.PATCH('/api/v1/environments/{id}', { params: { path: { id } }, body: { slots: ['x', 'y'] } }));
     expect(bare.status).toBe(422);
@@ -153,6 +154,12 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const state = await slotState(second.environment.id);
     expect(state).toMatchObject({ liveSlot: 'blue', liveReleaseId: second.id, previousReleaseId: first.id });
     expect(state!.previousKeptUntil!.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    // The environment says what each slot holds, and until when the previous version is kept.
+    const environment = (await api.GET('/api/v1/environments/{id}', { params: { path: { id: second.environment.id } } })).data!;
+    expect(environment.slotsNow).toEqual({
+      live: { slot: 'blue', release: { id: second.id, version: '2.0.0' } },
+      idle: { slot: 'green', release: { id: first.id, version: '1.0.0' }, keptUntil: state!.previousKeptUntil!.toISOString() },
+    });
   });
 
   it('switches a succeeded release back to the previous slot at once, recorded with why; then refuses a second time', async () => {
@@ -172,6 +179,11 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     });
     expect((await effects(second.id)).at(-1)).toEqual({ type: 'rollback', slots: { live: 'green', idle: 'blue' } });
     expect(await slotState(second.environment.id)).toMatchObject({ liveSlot: 'green', liveReleaseId: first.id, previousReleaseId: null });
+    const listed = (await api.GET('/api/v1/environments', { params: { query: { service: 'shop' } } })).data!.items.find((e) => e.name === 'prod')!;
+    expect(listed.slotsNow).toEqual({
+      live: { slot: 'green', release: { id: first.id, version: '1.0.0' } },
+      idle: { slot: 'blue', release: null, keptUntil: null },
+    });
     const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: second.id } } })).data!.items;
     expect(audit[0]).toMatchObject({ action: 'release.rolled-back', reason: 'checkout errors after 2.0.0' });
 

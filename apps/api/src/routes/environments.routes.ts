@@ -44,6 +44,7 @@ const DrillsInput = Type.Union(
   ],
   { description: 'rollback drills on a schedule (needs a deployer); null: on demand only' },
 );
+const SlotRelease = Type.Object({ id: Type.String(), version: Type.String() });
 const SmokeUrl = Type.String({ pattern: '^https?://\\S+$', description: 'base URL that smoke steps send their checks to' });
 const Environment = Type.Object(
   {
@@ -60,6 +61,25 @@ const Environment = Type.Object(
     slots: Type.Array(Type.String(), { description: 'the two slots that alternate (empty without a deployer)' }),
     liveSlot: Type.Union([Type.String(), Type.Null()], { description: 'the slot serving traffic now; the other one is idle' }),
     instances: Type.Array(Type.String(), { description: 'instances replaced in place by rolling plans (empty: none)' }),
+    slotsNow: Type.Union(
+      [
+        Type.Object({
+          live: Type.Object({
+            slot: Type.String(),
+            release: Type.Union([SlotRelease, Type.Null()], { description: 'the release it serves; null before the first that succeeded here' }),
+          }),
+          idle: Type.Object({
+            slot: Type.String(),
+            release: Type.Union([SlotRelease, Type.Null()], {
+              description: 'the previous version, kept for an instant rollback; null when nothing is kept (first release, deployed to again, or switched back)',
+            }),
+            keptUntil: Type.Union([Type.String(), Type.Null()], { description: 'until when rollback switches back to it at once' }),
+          }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'what each slot holds, as recorded by the releases; null without a deployer' },
+    ),
     keepPreviousFor: Type.Union([Type.String(), Type.Null()]),
     drills: Type.Union(
       [

@@ -20,6 +20,9 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
     }
     // Services, environments, artifacts and plans change only through audited requests.
     if (/^(service|environment|artifact|plan)\./.test(event.action)) void queryClient.invalidateQueries({ queryKey: catalogKey });
+    // A release deploys to an environment's idle slot, makes it live or switches back: what its slots hold changes.
+    else if (event.action.startsWith('release.') && event.environmentId)
+      void queryClient.invalidateQueries({ queryKey: [...catalogKey, 'environment', event.environmentId] });
   },
   'release.updated': (queryClient, data) => {
     applyReleaseUpdate(queryClient, data as ReleaseUpdate);

@@ -3,6 +3,7 @@ import { useEnvironment, useService } from '../api/catalog.ts';
 import { YamlBlock } from '../components/yaml-block.tsx';
 import { formatDateTime } from '../format.ts';
 import { AuditLog } from './audit-log.tsx';
+import { EnvironmentSlots } from './environment-slots.tsx';
 import { readsAudit, useMe } from '../api/session.ts';
 
 /** An environment as configured: where traffic goes, what is measured, who must agree. Secrets never come here. */
@@ -86,6 +87,7 @@ export function EnvironmentPage() {
           <p className="muted small">Secrets (signing secrets, passwords in URLs, keys) are never shown here.</p>
         </section>
       </div>
+      <EnvironmentSlots environment={e} />
       {readsAudit(me.data) && <AuditLog filter={{ environmentId: e.id }} title="Activity here" />}
     </>
   );

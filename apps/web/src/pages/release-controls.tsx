@@ -72,7 +72,14 @@ export function ReleaseControls({ release }: { release: Release }) {
     setAsking(null);
     setText('');
   };
-  const confirm = asking ? CONFIRM[asking] : undefined;
+  // A succeeded release has no canary left: its rollback goes back to the version before.
+  const afterSuccess =
+    release.phase === 'succeeded'
+      ? release.slots
+        ? `Roll back after success: all traffic back to the version before, on slot ${release.slots.live} while it is kept there (else a release of it)`
+        : 'Roll back after success: start a release of the version before, all traffic at once'
+      : null;
+  const confirm = asking === 'rollback' && afterSuccess ? { ...CONFIRM.rollback!, title: afterSuccess } : asking ? CONFIRM[asking] : undefined;
   const error = control.error;
   const signInAgain =
     error instanceof ApiError && error.code === 'reauthentication_required' ? (error.details as { signIn?: string } | undefined)?.signIn : undefined;

@@ -51,11 +51,17 @@ export function ReleaseHeader({ release }: { release: Release }) {
         <p className="muted" data-testid="release-slots">
           Slots: deploys to <code>{release.slots.idle}</code> (deploy {release.slots.deployment?.status ?? 'not needed'}), previous version on{' '}
           <code>{release.slots.live}</code>
-          {release.slots.switchedBack
-            ? ` — switched back to it by ${release.slots.switchedBack.by} at ${release.slots.switchedBack.at}`
-            : release.phase === 'succeeded' && release.slots.keepPreviousUntil
-              ? `, kept for an instant rollback until ${formatDateTime(release.slots.keepPreviousUntil)}`
-              : ''}
+          {release.slots.switchedBack ? (
+            <>
+              {' '}
+              — rolled back after success: all traffic switched back to it by <Actor actorId={release.slots.switchedBack.by} /> at{' '}
+              {formatDateTime(release.slots.switchedBack.at)}
+            </>
+          ) : release.phase === 'succeeded' && release.slots.keepPreviousUntil ? (
+            `, kept for an instant rollback until ${formatDateTime(release.slots.keepPreviousUntil)}`
+          ) : (
+            ''
+          )}
           .
         </p>
       )}

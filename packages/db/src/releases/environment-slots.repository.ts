@@ -20,12 +20,52 @@ export async function readSlotState(tx: Tx, environmentId: string): Promise<Slot
   return row ?? null;
 }
 
-/** The live slot of each of these environments that has a recorded one. */
-export async function readLiveSlots(tx: Tx, environmentIds: readonly string[]): Promise<Map<string, string>> {
+/** A release on a slot, as people name it. */
+export interface SlotHolder {
+  releaseId: string;
+  version: string;
+}
+
+/** What each slot of an environment holds, as recorded: the live release, and the previous one kept on the other slot. */
+export interface SlotsNow {
+  liveSlot: string;
+  live: SlotHolder | null;
+  previous: (SlotHolder & { keptUntil: string | null }) | null;
+}
+
+/** The slots of each of these environments that has a recorded state (none before its first release with a deployer). */
+export async function readSlotsNow(tx: Tx, environmentIds: readonly string[]): Promise<Map<string, SlotsNow>> {
   if (environmentIds.length === 0) return new Map();
-  const rows = await tx.$queryRaw<Array<{ id: string; live: string }>>`
-    SELECT environment_id::text AS id, live_slot AS live FROM environment_slot_state WHERE environment_id = ANY(${[...environmentIds]}::uuid[])`;
-  return new Map(rows.map((r) => [r.id, r.live]));
+  const rows = await tx.$queryRaw<
+    Array<{
+      id: string;
+      liveSlot: string;
+      liveId: string | null;
+      liveVersion: string | null;
+      prevId: string | null;
+      prevVersion: string | null;
+      keptUntil: Date | null;
+    }>
+  >`
+    SELECT s.environment_id::text AS id, s.live_slot AS "liveSlot",
+           lr.id::text AS "liveId", la.version AS "liveVersion",
+           pr.id::text AS "prevId", pa.version AS "prevVersion", s.previous_kept_until AS "keptUntil"
+      FROM environment_slot_state s
+      LEFT JOIN release lr ON lr.id = s.live_release_id
+      LEFT JOIN artifact la ON la.id = lr.artifact_id
+      LEFT JOIN release pr ON pr.id = s.previous_release_id
+      LEFT JOIN artifact pa ON pa.id = pr.artifact_id
+     WHERE s.environment_id = ANY(${[...environmentIds]}::uuid[])`;
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        liveSlot: r.liveSlot,
+        live: r.liveId && r.liveVersion ? { releaseId: r.liveId, version: r.liveVersion } : null,
+        previous: r.prevId && r.prevVersion ? { releaseId: r.prevId, version: r.prevVersion, keptUntil: r.keptUntil?.toISOString() ?? null } : null,
+      },
+    ]),
+  );
 }
 
 /**
