@@ -170,7 +170,6 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const ms = performance.now() - began;
     expect(rolled.status, JSON.stringify(rolled.body)).toBe(200);
     console.log(`switch back after success: traffic switched and recorded in ${ms.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(1000);
     expect(rolled.body.release).toMatchObject({
       phase: 'rolled-back',
       reason: 'checkout errors after 2.0.0',
