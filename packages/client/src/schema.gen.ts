@@ -12971,6 +12971,41 @@ export interface components {
             };
             reason: string | null;
             requestedBy: string;
+            /** @description instances replaced in place, batch by batch (a rolling plan on an environment with instances); null otherwise */
+            rolling: {
+                /** @description the batch under way or last entered, from 1 (0 before the first) */
+                batch: number;
+                batches: number;
+                instances: {
+                    /** @description the batch that replaces it, from 1 */
+                    batch: number;
+                    deploy: {
+                        attempt: number;
+                        /** @description forward (the release's digest) or back (a rollback) */
+                        direction: string;
+                        reason: string | null;
+                        /** @description running, ready or failed */
+                        status: string;
+                    } | null;
+                    /** @description what it runs as far as Glidepath knows (null: unknown, after a failed deploy) */
+                    digest: string | null;
+                    inRotation: boolean;
+                    name: string;
+                    /** @description what it ran before the release; a rollback puts it back */
+                    previousDigest: string | null;
+                }[];
+                /** @description how many instances run the release's digest */
+                replaced: number;
+                rollback: {
+                    done: boolean;
+                    /** @description instances left as they are, and why */
+                    notRestored: {
+                        instance: string;
+                        reason: string;
+                    }[];
+                    reason: string;
+                } | null;
+            } | null;
             service: {
                 id: string;
                 name: string;
@@ -13099,6 +13134,41 @@ export interface components {
             };
             reason: string | null;
             requestedBy: string;
+            /** @description instances replaced in place, batch by batch (a rolling plan on an environment with instances); null otherwise */
+            rolling: {
+                /** @description the batch under way or last entered, from 1 (0 before the first) */
+                batch: number;
+                batches: number;
+                instances: {
+                    /** @description the batch that replaces it, from 1 */
+                    batch: number;
+                    deploy: {
+                        attempt: number;
+                        /** @description forward (the release's digest) or back (a rollback) */
+                        direction: string;
+                        reason: string | null;
+                        /** @description running, ready or failed */
+                        status: string;
+                    } | null;
+                    /** @description what it runs as far as Glidepath knows (null: unknown, after a failed deploy) */
+                    digest: string | null;
+                    inRotation: boolean;
+                    name: string;
+                    /** @description what it ran before the release; a rollback puts it back */
+                    previousDigest: string | null;
+                }[];
+                /** @description how many instances run the release's digest */
+                replaced: number;
+                rollback: {
+                    done: boolean;
+                    /** @description instances left as they are, and why */
+                    notRestored: {
+                        instance: string;
+                        reason: string;
+                    }[];
+                    reason: string;
+                } | null;
+            } | null;
             service: {
                 id: string;
                 name: string;

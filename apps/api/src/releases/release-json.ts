@@ -1,4 +1,4 @@
-import type { ReleaseState } from '@glidepath/core';
+import type { ReleaseState, RollingState } from '@glidepath/core';
 import type { PrismaClient } from '@glidepath/db';
 
 type ReleaseRow = Awaited<ReturnType<PrismaClient['release']['findUniqueOrThrow']>> & {
@@ -28,6 +28,24 @@ export function modelOf(metadata: unknown): { modelVersion: string | null; datas
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** A rolling release's progress: batch x of y, instances on the new digest, each instance, the rollback. release-read.repository.ts writes the same in SQL. */
+function rollingJson(r: RollingState) {
+  return {
+    batch: r.batch + 1,
+    batches: r.batches,
+    replaced: r.instances.filter((i) => i.digest === r.target.digest).length,
+    instances: r.instances.map((i) => ({
+      name: i.name,
+      batch: i.batch + 1,
+      digest: i.digest,
+      previousDigest: i.previous?.digest ?? null,
+      inRotation: i.inRotation,
+      deploy: i.deploy ? { direction: i.deploy.direction, attempt: i.deploy.attempt, status: i.deploy.status, reason: i.deploy.reason } : null,
+    })),
+    rollback: r.rollback ? { reason: r.rollback.reason, done: r.rollback.group >= r.rollback.groups.length, notRestored: r.rollback.notRestored } : null,
+  };
+}
+
 /** The public form of a release: where it stands, each step with its timing and evidence. */
 export function releaseJson(r: ReleaseRow) {
   const state = r.state as unknown as ReleaseState;
@@ -56,6 +74,7 @@ export function releaseJson(r: ReleaseRow) {
           switchedBack: state.switchedBack ?? null,
         }
       : null,
+    rolling: state.rolling ? rollingJson(state.rolling) : null,
     undoes: r.undoesReleaseId,
     requestedBy: r.requestedBy,
     version: r.version,

@@ -79,6 +79,45 @@ async function addAwkwardCases() {
     ];
     s.steps[0]!.evidence = { summary: 'tiny 1e-7 and huge 1e21', values: [0.1, 1e-7, 1e21, -0, 3.0], nested: { z: 1, a: [null, true, { '': 'empty key' }] } };
   });
+  // A rolling release rolling back: an instance never seen before, one failed, one deploying back.
+  await edit(d!, (s) => {
+    s.rolling = {
+      target: { digest: 'sha256:new', version: '2.0.0' },
+      batches: 3,
+      batch: 1,
+      instances: [
+        { name: 'web-1', batch: 0, previous: { digest: 'sha256:old', version: '1.0.0' }, digest: 'sha256:new', inRotation: false, deploy: null },
+        {
+          name: 'web-2',
+          batch: 1,
+          previous: null,
+          digest: null,
+          inRotation: false,
+          deploy: {
+            direction: 'back',
+            digest: 'sha256:old',
+            version: '1.0.0',
+            attempt: 2,
+            status: 'failed',
+            startedAt: '2026-11-30T10:00:00.000Z',
+            finishedAt: null,
+            wakeAt: null,
+            deadline: '2026-11-30T11:00:00.000Z',
+            reason: 'failed: "quoted" 🚀',
+            evidence: null,
+          },
+        },
+        { name: 'web-3', batch: 2, previous: { digest: 'sha256:old', version: '1.0.0' }, digest: 'sha256:old', inRotation: true, deploy: null },
+      ],
+      rollback: {
+        endPhase: 'rolled-back',
+        reason: 'batch 2 of 3 failed',
+        groups: [['web-1', 'web-2']],
+        group: 0,
+        notRestored: [{ instance: 'web-2', reason: 'left out of rotation: the version it ran before is not known' }],
+      },
+    };
+  });
   await t.prisma.analysisMeasurement.create({
     data: {
       releaseId: d!,

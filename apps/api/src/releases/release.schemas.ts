@@ -80,6 +80,45 @@ const ReleaseProps = {
     ],
     { description: 'slots that alternate (an environment with a deployer); null otherwise' },
   ),
+  rolling: Type.Union(
+    [
+      Type.Object({
+        batch: Type.Integer({ description: 'the batch under way or last entered, from 1 (0 before the first)' }),
+        batches: Type.Integer(),
+        replaced: Type.Integer({ description: "how many instances run the release's digest" }),
+        instances: Type.Array(
+          Type.Object({
+            name: Type.String(),
+            batch: Type.Integer({ description: 'the batch that replaces it, from 1' }),
+            digest: Type.Union([Type.String(), Type.Null()], { description: 'what it runs as far as Glidepath knows (null: unknown, after a failed deploy)' }),
+            previousDigest: Type.Union([Type.String(), Type.Null()], { description: 'what it ran before the release; a rollback puts it back' }),
+            inRotation: Type.Boolean(),
+            deploy: Type.Union([
+              Type.Object({
+                direction: Type.String({ description: "forward (the release's digest) or back (a rollback)" }),
+                attempt: Type.Integer(),
+                status: Type.String({ description: 'running, ready or failed' }),
+                reason: Type.Union([Type.String(), Type.Null()]),
+              }),
+              Type.Null(),
+            ]),
+          }),
+        ),
+        rollback: Type.Union([
+          Type.Object({
+            reason: Type.String(),
+            done: Type.Boolean(),
+            notRestored: Type.Array(Type.Object({ instance: Type.String(), reason: Type.String() }), {
+              description: 'instances left as they are, and why',
+            }),
+          }),
+          Type.Null(),
+        ]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'instances replaced in place, batch by batch (a rolling plan on an environment with instances); null otherwise' },
+  ),
   undoes: Type.Union([Type.String(), Type.Null()], { description: 'the succeeded release this one rolls back, by deploying the version before it again' }),
   requestedBy: Type.String(),
   version: Type.Integer(),

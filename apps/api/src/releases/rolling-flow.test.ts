@@ -161,6 +161,12 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
     const done = await until(second.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(done.canaryWeight).toBe(100);
+    expect(done.rolling).toMatchObject({ batch: 3, batches: 3, replaced: 3, rollback: null });
+    expect(done.rolling!.instances.map((i) => [i.name, i.batch, i.digest, i.previousDigest, i.inRotation, i.deploy?.status])).toEqual([
+      ['web-1', 1, digest('b'), digest('a'), true, 'ready'],
+      ['web-2', 2, digest('b'), digest('a'), true, 'ready'],
+      ['web-3', 3, digest('b'), digest('a'), true, 'ready'],
+    ]);
     expect(await onInstances()).toEqual([digest('b'), digest('b'), digest('b')]);
     expect(await recorded()).toEqual({ 'web-1': digest('b'), 'web-2': digest('b'), 'web-3': digest('b') });
     expect(await haproxy.weights()).toEqual({ 'web-1': 100, 'web-2': 100, 'web-3': 100 });
@@ -179,6 +185,12 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
     const done = await until(bad.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase).toBe('rolled-back');
     expect(done.reason).toMatch(/automatic rollback: batch 2 of 3: the deploy to instance web-2 failed: .*does not start on web-2/);
+    expect(done.rolling).toMatchObject({ batch: 2, replaced: 0, rollback: { done: true, notRestored: [] } });
+    expect(done.rolling!.instances.map((i) => i.deploy && [i.deploy.direction, i.deploy.attempt, i.deploy.status])).toEqual([
+      ['back', 2, 'ready'],
+      ['back', 2, 'ready'],
+      null,
+    ]);
     expect(await onInstances()).toEqual([digest('b'), digest('b'), digest('b')]);
     expect(await recorded()).toEqual({ 'web-1': digest('b'), 'web-2': digest('b'), 'web-3': digest('b') });
     expect(await haproxy.weights()).toEqual({ 'web-1': 100, 'web-2': 100, 'web-3': 100 });

@@ -4,6 +4,7 @@ import { useRelease } from '../api/releases.ts';
 import { ReleaseAnalysis } from './release-analysis.tsx';
 import { ReleaseControls } from './release-controls.tsx';
 import { ReleaseHeader } from './release-header.tsx';
+import { ReleaseInstances } from './release-instances.tsx';
 import { ReleaseHistory } from './release-history.tsx';
 import { ReleaseSteps } from './release-steps.tsx';
 
@@ -30,6 +31,7 @@ export function ReleaseDetailPage() {
           {error && <p className="error">Showing the last known state; refreshing failed: {error.message}</p>}
           <ReleaseHeader release={release} />
           <ReleaseControls release={release} />
+          {release.rolling && <ReleaseInstances release={release} rolling={release.rolling} />}
           <ReleaseSteps release={release} />
           <ReleaseAnalysis release={release} />
           <ReleaseHistory history={release.history ?? []} stepCount={release.steps.length} />

@@ -79,7 +79,7 @@ export function ReleaseHeader({ release }: { release: Release }) {
           </dd>
         </div>
         <div>
-          <dt>Canary weight</dt>
+          <dt>{release.rolling ? 'Instances replaced' : 'Canary weight'}</dt>
           <dd>
             <WeightBar weight={release.canaryWeight} />
           </dd>

@@ -11,15 +11,23 @@ export function ReleaseSteps({ release }: { release: Release }) {
       <h2>Steps</h2>
       <ol className="steps" data-testid="release-steps">
         {release.steps.map((step) => (
-          <StepItem key={step.index} step={step} current={active && step.index === release.stepIndex} />
+          <StepItem
+            key={step.index}
+            step={step}
+            current={active && step.index === release.stepIndex}
+            batch={release.rolling ? release.steps.slice(0, step.index + 1).filter((s) => s.spec.type === 'setWeight').length : null}
+          />
         ))}
       </ol>
     </section>
   );
 }
 
-function StepItem({ step, current }: { step: ReleaseStep; current: boolean }) {
-  const { title, detail } = summarizeStep(step.spec);
+/** `batch`: on instances (a rolling release), a setWeight step replaces a batch: its number from 1. */
+function StepItem({ step, current, batch }: { step: ReleaseStep; current: boolean; batch: number | null }) {
+  const summary = summarizeStep(step.spec);
+  const { title, detail } =
+    batch !== null && step.spec.type === 'setWeight' ? { title: `batch ${batch}: ${step.spec.weight}% of instances`, detail: summary.detail } : summary;
   const note = evidenceNote(step.evidence);
   return (
     <li className={`step step-${step.status}${current ? ' current' : ''}`} data-testid="release-step" aria-current={current ? 'step' : undefined}>

@@ -51,6 +51,23 @@ const STEPS_JSON = `(SELECT coalesce(json_agg(json_build_object(
   FROM ROWS FROM (jsonb_array_elements(rs.state #> '{plan,steps}'), jsonb_array_elements(rs.state -> 'steps')) WITH ORDINALITY AS x(spec, st, i)
   WHERE x.spec IS NOT NULL)`;
 
+/** A rolling release's progress (rollingJson in release-json.ts); null for other releases. */
+const ROLLING_JSON = `CASE WHEN jsonb_typeof(rs.state -> 'rolling') = 'object' THEN json_build_object(
+    'batch', (rs.state #>> '{rolling,batch}')::int + 1,
+    'batches', rs.state #> '{rolling,batches}',
+    'replaced', (SELECT count(*) FROM jsonb_array_elements(rs.state #> '{rolling,instances}') ri WHERE ri ->> 'digest' = rs.state #>> '{rolling,target,digest}'),
+    'instances', (SELECT coalesce(json_agg(json_build_object(
+        'name', ri -> 'name', 'batch', (ri ->> 'batch')::int + 1, 'digest', ri -> 'digest', 'previousDigest', ri #> '{previous,digest}',
+        'inRotation', ri -> 'inRotation',
+        'deploy', CASE WHEN jsonb_typeof(ri -> 'deploy') = 'object' THEN json_build_object(
+          'direction', ri #> '{deploy,direction}', 'attempt', ri #> '{deploy,attempt}', 'status', ri #> '{deploy,status}', 'reason', ri #> '{deploy,reason}') END)
+      ORDER BY k), '[]'::json) FROM jsonb_array_elements(rs.state #> '{rolling,instances}') WITH ORDINALITY AS x(ri, k)),
+    'rollback', CASE WHEN jsonb_typeof(rs.state #> '{rolling,rollback}') = 'object' THEN json_build_object(
+      'reason', rs.state #> '{rolling,rollback,reason}',
+      'done', (rs.state #>> '{rolling,rollback,group}')::int >= jsonb_array_length(rs.state #> '{rolling,rollback,groups}'),
+      'notRestored', (SELECT coalesce(json_agg(json_build_object('instance', n -> 'instance', 'reason', n -> 'reason') ORDER BY k), '[]'::json)
+        FROM jsonb_array_elements(rs.state #> '{rolling,rollback,notRestored}') WITH ORDINALITY AS nr(n, k))) END) END`;
+
 /** A metadata field that is a non-empty string, else null (modelOf in release-json.ts). */
 const metadataText = (key: string, also = '') =>
   `CASE WHEN jsonb_typeof(a.metadata -> '${key}') = 'string' AND a.metadata ->> '${key}' <> ''${also} THEN a.metadata ->> '${key}' END`;
@@ -88,6 +105,7 @@ const RELEASE_FIELDS = `
       'digest', rs.state #> '{deployment,digest}', 'reason', rs.state #> '{deployment,reason}') END,
     'switchedBack', CASE WHEN jsonb_typeof(rs.state -> 'switchedBack') = 'object' THEN json_build_object(
       'at', rs.state #> '{switchedBack,at}', 'by', rs.state #> '{switchedBack,by}', 'reason', rs.state #> '{switchedBack,reason}') END) END,
+  'rolling', ${ROLLING_JSON},
   'undoes', r.undoes_release_id,
   'requestedBy', r.requested_by,
   'version', r.version,
