@@ -145,6 +145,14 @@ test('the detail page charts the canary analysis and shows the judge evidence', 
   const row = evidence.getByTestId('evidence-row');
   await expect(row).toHaveCount(1);
   for (const text of ['error-rate', '19 / 1,600', '32 / 6,400', '1.19%', '0.500%', '2.38×', '1.5×', '3.50 / 4.61']) await expect(row).toContainText(text);
+  // In words: how far from a pass, how long a regression of the plan's size takes to catch, the noise allowed for.
+  const notes = evidence.getByTestId('judge-notes');
+  for (const text of [
+    '10% of the evidence needed to rule out 3× the baseline',
+    'about 3m 20s to catch at this traffic',
+    'allowing for cv 60%, each event counting 1/2.5',
+  ])
+    await expect(notes).toContainText(text);
   expect(errors).toEqual([]);
 
   await page.screenshot({ path: analysisScreenshot, fullPage: true });
@@ -171,6 +179,9 @@ function look(seq: number) {
     maxLogEValue: logEValue,
     logThreshold: Math.log(100),
     outcome: 'inconclusive',
+    dispersion: { blockSeconds: 60, blocks: 0, basis: 'prior', measuredCv: null, allowedCv: 0.6, varianceFactor: 2.5, poissonLogEValue: 2.5 * logEValue },
+    expectedDetection: { rateRatio: 3, seconds: 200, canaryRequestsPerSecond: 50, baselineRequestsPerSecond: 200, baselineEventRate: 0.005, reason: null },
+    passTest: { rateRatio: 3, beta: 0.05, logEValue: 0.3, logThreshold: Math.log(20) },
   };
   const reason = 'not enough evidence yet: error-rate';
   return {

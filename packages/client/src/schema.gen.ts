@@ -12298,7 +12298,7 @@ export interface components {
                     dispersion?: {
                         /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
                         allowedCv: number;
-                        /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                        /** @description prior: fewer than two blocks, a coefficient of variation of 60% is assumed (an event counting at least 0.3 of one); measured: from the blocks */
                         basis: "prior" | "measured";
                         /** @description completed blocks the measurement rests on */
                         blocks: number;
@@ -12324,6 +12324,17 @@ export interface components {
                     logThreshold: number | null;
                     maxLogEValue: number | null;
                     outcome: "pass" | "fail" | "inconclusive";
+                    /** @description what a pass needs: evidence that the canary is not as bad as rateRatio × the baseline; too little data stays inconclusive */
+                    passTest?: {
+                        /** @description a canary that bad passes with probability at most beta */
+                        beta: number;
+                        /** @description ln of the evidence that the canary is better than that, with the over-dispersion allowance */
+                        logEValue: number;
+                        /** @description ln(1/beta): the test may pass once logEValue reaches it */
+                        logThreshold: number;
+                        /** @description the regression a pass rules out: the canary's rate at this multiple of the baseline's (lower-is-worse: the baseline's ÷ it) */
+                        rateRatio: number;
+                    };
                     rateRatio: number | null;
                     thresholdMs?: number | null;
                     tolerance: number;
@@ -12612,7 +12623,7 @@ export interface components {
                 dispersion?: {
                     /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
                     allowedCv: number;
-                    /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                    /** @description prior: fewer than two blocks, a coefficient of variation of 60% is assumed (an event counting at least 0.3 of one); measured: from the blocks */
                     basis: "prior" | "measured";
                     /** @description completed blocks the measurement rests on */
                     blocks: number;
@@ -12638,6 +12649,17 @@ export interface components {
                 logThreshold: number | null;
                 maxLogEValue: number | null;
                 outcome: "pass" | "fail" | "inconclusive";
+                /** @description what a pass needs: evidence that the canary is not as bad as rateRatio × the baseline; too little data stays inconclusive */
+                passTest?: {
+                    /** @description a canary that bad passes with probability at most beta */
+                    beta: number;
+                    /** @description ln of the evidence that the canary is better than that, with the over-dispersion allowance */
+                    logEValue: number;
+                    /** @description ln(1/beta): the test may pass once logEValue reaches it */
+                    logThreshold: number;
+                    /** @description the regression a pass rules out: the canary's rate at this multiple of the baseline's (lower-is-worse: the baseline's ÷ it) */
+                    rateRatio: number;
+                };
                 rateRatio: number | null;
                 thresholdMs?: number | null;
                 tolerance: number;
@@ -13338,7 +13360,7 @@ export interface components {
                     dispersion?: {
                         /** @description the coefficient of variation the test allows for: the upper bound of the measurement, or the prior */
                         allowedCv: number;
-                        /** @description prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks */
+                        /** @description prior: fewer than two blocks, a coefficient of variation of 60% is assumed (an event counting at least 0.3 of one); measured: from the blocks */
                         basis: "prior" | "measured";
                         /** @description completed blocks the measurement rests on */
                         blocks: number;
@@ -13364,6 +13386,17 @@ export interface components {
                     logThreshold: number | null;
                     maxLogEValue: number | null;
                     outcome: "pass" | "fail" | "inconclusive";
+                    /** @description what a pass needs: evidence that the canary is not as bad as rateRatio × the baseline; too little data stays inconclusive */
+                    passTest?: {
+                        /** @description a canary that bad passes with probability at most beta */
+                        beta: number;
+                        /** @description ln of the evidence that the canary is better than that, with the over-dispersion allowance */
+                        logEValue: number;
+                        /** @description ln(1/beta): the test may pass once logEValue reaches it */
+                        logThreshold: number;
+                        /** @description the regression a pass rules out: the canary's rate at this multiple of the baseline's (lower-is-worse: the baseline's ÷ it) */
+                        rateRatio: number;
+                    };
                     rateRatio: number | null;
                     thresholdMs?: number | null;
                     tolerance: number;

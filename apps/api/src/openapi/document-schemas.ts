@@ -237,9 +237,15 @@ const DispersionEvidence = Type.Object(
     blockSeconds: Type.Number({ description: 'rates may fluctuate independently from one block of this many seconds to the next' }),
     blocks: Type.Integer({ description: 'completed blocks the measurement rests on' }),
     basis: Type.Union([Type.Literal('prior'), Type.Literal('measured')], {
-      description: 'prior: fewer than two blocks, a coefficient of variation of 50% is assumed (an event counting at least half); measured: from the blocks',
+      description:
+        'prior: fewer than two blocks, a coefficient of variation of 60% is assumed (an event counting at least 0.3 of one); measured: from the blocks',
     }),
-    measuredCv: Nullable(Type.Number({ description: "coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events" })),
+    measuredCv: Nullable(
+      Type.Number({
+        description:
+          "coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events (on both when the canary has a quarter of the baseline's events or more)",
+      }),
+    ),
     allowedCv: Type.Number({ description: 'the coefficient of variation the test allows for: the upper bound of the measurement, or the prior' }),
     varianceFactor: Type.Number({ description: '≥ 1: how much less an observed event counts than under Poisson (the widening of the verdict)' }),
     poissonLogEValue: Nullable(Type.Number({ description: 'ln of the e-value now if the counts were Poisson: the verdict without the allowance' })),
@@ -259,6 +265,18 @@ const ExpectedDetection = Type.Object(
     reason: Nullable(Type.String({ description: 'why there is no figure yet' })),
   },
   { description: 'the expected time to detect a regression of the size the plan is written for' },
+);
+
+const PassTest = Type.Object(
+  {
+    rateRatio: Type.Number({
+      description: "the regression a pass rules out: the canary's rate at this multiple of the baseline's (lower-is-worse: the baseline's ÷ it)",
+    }),
+    beta: Type.Number({ description: 'a canary that bad passes with probability at most beta' }),
+    logEValue: Type.Number({ description: 'ln of the evidence that the canary is better than that, with the over-dispersion allowance' }),
+    logThreshold: Type.Number({ description: 'ln(1/beta): the test may pass once logEValue reaches it' }),
+  },
+  { description: 'what a pass needs: evidence that the canary is not as bad as rateRatio × the baseline; too little data stays inconclusive' },
 );
 
 /** Counts since the analysis step started; a rate is null while its total is 0. */
@@ -289,6 +307,7 @@ const MetricVerdict = Type.Object(
           outcome: Outcome,
           dispersion: Type.Optional(Nullable(DispersionEvidence)),
           expectedDetection: Type.Optional(ExpectedDetection),
+          passTest: Type.Optional(PassTest),
         },
         { description: 'one sequential test of the canary judge' },
       ),

@@ -2,6 +2,7 @@ import type { Measurement, MetricVerdict, TestEvidence } from '../api/model.ts';
 import { OutcomeBadge } from '../components/phase-badge.tsx';
 import { formatDuration, formatNumber, formatRate, formatWhen } from '../format.ts';
 import { progressToThreshold } from './analysis-series.ts';
+import { JudgeNotes } from './judge-notes.tsx';
 
 /** The judge's evidence of one look: per metric and test, the counts, rates and statistic behind the outcome. */
 export function VerdictEvidence({ measurement }: { measurement: Measurement }) {
@@ -48,6 +49,7 @@ export function VerdictEvidence({ measurement }: { measurement: Measurement }) {
           )}
         </tbody>
       </table>
+      <JudgeNotes metrics={verdict.metrics ?? []} />
     </div>
   );
 }

@@ -21,6 +21,8 @@ export interface DispersionState {
   readonly block: { readonly canary: Counts; readonly baseline: Counts };
   readonly sums: DispersionSums;
   readonly tempering: readonly number[];
+  /** The pass test's tempering (dispersion.ts passTempering); absent in a state stored before it, which then uses the component's own. */
+  readonly passTempering?: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export function startDispersion(mixture: readonly MixtureComponent[], clock: Dis
     block: { canary: ZERO, baseline: ZERO },
     sums: NO_BLOCKS,
     tempering: mixture.map(() => 1),
+    passTempering: 1,
   };
 }
 
@@ -119,14 +122,14 @@ function advanceDispersion(
   mixture: readonly MixtureComponent[],
 ): DispersionState {
   let block = { canary: plus(d.block.canary, dc), baseline: plus(d.block.baseline, db) };
-  let { sums, blockEnd, tempering } = d;
+  let { sums, blockEnd, tempering, passTempering } = d;
   if (elapsedSeconds >= blockEnd) {
     sums = addBlock(sums, block.canary.total, block.canary.events, block.baseline.total, block.baseline.events);
     block = { canary: ZERO, baseline: ZERO };
     blockEnd = (Math.floor(elapsedSeconds / d.blockSeconds) + 1) * d.blockSeconds;
-    tempering = temperingFromBlocks(sums, null, tolerance, mixture).tempering;
+    ({ tempering, pass: passTempering } = temperingFromBlocks(sums, null, tolerance, mixture));
   } else if (sums.blocks === 0 && dc.events + db.events > 0 && elapsedSeconds > d.startedAt) {
-    tempering = temperingFromBlocks(sums, { block, fraction: (elapsedSeconds - d.startedAt) / d.blockSeconds }, tolerance, mixture).tempering;
+    ({ tempering, pass: passTempering } = temperingFromBlocks(sums, { block, fraction: (elapsedSeconds - d.startedAt) / d.blockSeconds }, tolerance, mixture));
   }
-  return { ...d, block, sums, blockEnd, tempering };
+  return { ...d, block, sums, blockEnd, tempering, passTempering };
 }

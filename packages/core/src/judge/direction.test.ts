@@ -81,11 +81,15 @@ describe('judge: a ratio and its direction', () => {
     expect(verdict.metrics[0]!.tests[0]!.canary.events).toBe(0);
   });
 
-  it('passes only after enough canary denominator, and says what it passed on', () => {
-    const verdicts = run(config('lower-is-worse'), stream({ cDen: 10, bDen: 90, cRate: 0.05, bRate: 0.05 }), 60);
-    expect(verdicts[48]!.outcome).toBe('inconclusive'); // 49 s: 490 canary checkouts
-    expect(verdicts[49]!.outcome).toBe('pass'); // 50 s: 500
-    expect(verdicts[49]!.metrics[0]!.reason).toBe('not below the baseline ÷ 1 after 500 canary requests');
+  it('passes only after enough canary denominator and once a halving is ruled out, and says what it passed on', () => {
+    // 100 and 900 checkouts a second at 5%: a conversion halved is ruled out in a few seconds, the 500 checkouts take 5.
+    const verdicts = run(config('lower-is-worse'), stream({ cDen: 100, bDen: 900, cRate: 0.05, bRate: 0.05 }), 60);
+    expect(verdicts[3]!.outcome).toBe('inconclusive'); // 4 s: 400 canary checkouts
+    const passedAt = verdicts.findIndex((v) => v.outcome === 'pass') + 1;
+    expect(passedAt).toBeGreaterThanOrEqual(5);
+    expect(verdicts[passedAt - 1]!.metrics[0]!.reason).toMatch(
+      /^not below the baseline ÷ 1: the baseline ÷ 2 ruled out \(e-value ≥ 20\) after \d+ canary requests$/,
+    );
   });
 
   it('two identical versions, lower is worse: false rollbacks stay near α = 1% over many looks', () => {

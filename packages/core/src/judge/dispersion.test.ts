@@ -37,9 +37,31 @@ describe('chiSquareQuantile', () => {
 });
 
 describe('allowedDispersion', () => {
-  it('assumes a coefficient of variation of 50% until two blocks are complete', () => {
-    expect(allowedDispersion(NO_BLOCKS)).toEqual({ blocks: 0, arm: null, measured: null, allowed: 0.25 });
-    expect(allowedDispersion(blocks([1], [28]))).toMatchObject({ blocks: 1, measured: null, allowed: 0.25 });
+  it('assumes a coefficient of variation of 60% until two blocks are complete', () => {
+    expect(allowedDispersion(NO_BLOCKS)).toEqual({ blocks: 0, arm: null, measured: null, allowed: 0.36 });
+    expect(allowedDispersion(blocks([1], [28]))).toMatchObject({ blocks: 1, measured: null, allowed: 0.36 });
+  });
+
+  it('measures both arms too when the canary has a quarter of the events or more, keeping the larger bound', () => {
+    // 25% weight: 7.5 canary and 22.5 baseline errors a block, both at cv 50%.
+    const pooledWon = Array.from({ length: 20 }, (_, seed) => {
+      const random = seeded(300 + seed);
+      const b = Array.from({ length: 5 }, () => poisson(random, 22.5 * gammaMeanOne(random, 0.5)));
+      const c = Array.from({ length: 5 }, () => poisson(random, 7.5 * gammaMeanOne(random, 0.5)));
+      const estimate = allowedDispersion(blocks(c, b));
+      const baselineOnly = allowedDispersion(
+        blocks(
+          c.map(() => 0),
+          b,
+        ),
+      );
+      expect(baselineOnly.arm).toBe('baseline');
+      expect(estimate.allowed).toBeGreaterThanOrEqual(baselineOnly.allowed);
+      return estimate.arm === 'both';
+    });
+    expect(pooledWon.some(Boolean)).toBe(true);
+    // At 5% weight the canary's 1.5 errors a block say nothing: the baseline alone.
+    expect(allowedDispersion(blocks([1, 2, 1, 3, 1], [30, 25, 31, 27, 29])).arm).toBe('baseline');
   });
 
   it('measures on the arm with more events, and allows nothing for counts that vary no more than Poisson', () => {
@@ -151,8 +173,8 @@ describe('a count test with the allowance', () => {
     expect(test.dispersion!.blockEnd).toBe(120);
     expect(test.dispersion!.block).toEqual({ canary: { total: 0, events: 0 }, baseline: { total: 0, events: 0 } });
     expect(JSON.parse(JSON.stringify(test))).toEqual(test);
-    // The prior (cv 50%) tempers the e-value; the Poisson log likelihood ratios are kept as they are.
-    expect(test.dispersion!.tempering.every((t) => t > 0.3 && t < 0.7)).toBe(true);
+    // The prior (cv 60%) tempers the e-value, an event counting at least 0.3; the Poisson log likelihood ratios are kept as they are.
+    expect(test.dispersion!.tempering.every((t) => t >= 0.3 && t < 0.7)).toBe(true);
     const poissonTest = advanceCountTest(
       advanceCountTest(startCountTest(DEFAULT_MIXTURE), snap(150, 1), snap(2850, 14), 1, DEFAULT_MIXTURE),
       snap(310, 2),

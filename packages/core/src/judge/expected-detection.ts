@@ -10,10 +10,22 @@
  * The regression: the canary's event rate at DETECTION_TARGET × tolerance × the baseline's (twice
  * what the plan tolerates; JUDGE.md's worked case at tolerance 1), capped at a probability of 1.
  */
-import { detectionTimeBound } from './mixture.ts';
+import { detectionTimeBound, type MixtureComponent } from './mixture.ts';
 
 /** The regression the figure is for, as a multiple of the tolerated rate (the mixture's central alternative). */
 export const DETECTION_TARGET = 2;
+
+/**
+ * The mixture component a pass must rule out (judge.ts): the smallest alternative at or above
+ * DETECTION_TARGET × the tolerance (the largest, if none is), so that a pass answers the question
+ * the expected detection time is given for.
+ */
+export function passComponentIndex(mixture: readonly MixtureComponent[]): number {
+  let best = -1;
+  for (let j = 0; j < mixture.length; j++) if (mixture[j]!.ratio >= DETECTION_TARGET && (best < 0 || mixture[j]!.ratio < mixture[best]!.ratio)) best = j;
+  if (best >= 0) return best;
+  return mixture.reduce((top, c, j) => (c.ratio > mixture[top]!.ratio ? j : top), 0);
+}
 
 export interface DetectionInput {
   readonly canaryRequestsPerSecond: number;

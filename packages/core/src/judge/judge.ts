@@ -1,6 +1,6 @@
 import { advanceCountTest, startCountTest, startDispersion, type CountTestState, type Counts, type DispersionClock } from './count-test.ts';
 import { allowedDispersion, DISPERSION_DEFAULTS, temperedMixtureLogE } from './dispersion.ts';
-import { DETECTION_TARGET, expectedDetectionSeconds } from './expected-detection.ts';
+import { DETECTION_TARGET, expectedDetectionSeconds, passComponentIndex } from './expected-detection.ts';
 import { boundaryAtOrAbove, chooseLatencyThresholds, countAbove, histogramTotal, type Histogram } from './latency.ts';
 import { checkMixture, DEFAULT_MIXTURE, mixtureLogE } from './mixture.ts';
 import type {
@@ -23,6 +23,7 @@ export const JUDGE_DEFAULTS = {
   alpha: 0.01,
   tolerance: 1,
   minCanaryRequests: 500,
+  passBeta: 0.05,
   minDurationSeconds: 0,
   minCanaryEventsToFail: 3,
   latencyWarmupRequests: 1000,
@@ -44,9 +45,13 @@ const clockOf = (s: Settings, elapsedSeconds: number): DispersionClock | undefin
  * Per metric: fail once the test's e-value has reached 1/α_i (α_i = α / number of metrics,
  * split again between a latency metric's thresholds) with at least `minCanaryEventsToFail`
  * canary events; pass once `minCanaryRequests` and `minDurationSeconds` are reached with no
- * test over its threshold; otherwise inconclusive: too little data is "not enough evidence
- * yet", never a failure. The release: fail if any metric fails, pass if all pass, else
- * inconclusive.
+ * test over its threshold and every test's pass test has ruled out a regression of twice the
+ * tolerance (types.ts PassTestEvidence: the e-value of the tolerance against that alternative
+ * reaches 1/passBeta, so a canary that bad passes with probability ≤ passBeta however often one
+ * looks), or when neither version has had a single event; otherwise inconclusive: too little
+ * data is "not enough evidence yet", never a failure, and never a pass (before the pass test a
+ * canary passed at its 500th request, when a 2× regression at 5% weight had had 2.5 errors to
+ * show itself). The release: fail if any metric fails, pass if all pass, else inconclusive.
  */
 export function judge(input: JudgeInput, config: JudgeConfig, previous?: JudgeState): JudgeResult {
   const s: Settings = { ...JUDGE_DEFAULTS, mixture: DEFAULT_MIXTURE, ...stripUndefined(config) };
@@ -208,6 +213,8 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
   const arms = (t: (typeof tests)[number]) => (swapped ? { canary: t.baseline, baseline: t.canary } : { canary: t.canary, baseline: t.baseline });
   const canaryTotal = arms(tests[0]!).canary.total;
   const enough = canaryTotal >= s.minCanaryRequests && elapsedSeconds >= s.minDurationSeconds;
+  const passIndex = passComponentIndex(s.mixture);
+  const passLogThreshold = Math.log(1 / s.passBeta);
   const evidence = tests.map((t, i): TestEvidence => {
     // Crossed with too few events on the tested arm (the canary's; the baseline's numerator for a
     // lower-is-worse ratio, whose excess is the evidence): not a failure yet, and certainly not a pass.
@@ -216,6 +223,12 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
     const th = thresholds?.[i];
     const { canary, baseline } = arms(t);
     const dispersion = dispersionEvidence(t, s);
+    // The pass test: minus the alternative's log likelihood ratio, tempered for over-dispersion with the roles exchanged.
+    const passT = t.dispersion && s.dispersion ? (t.dispersion.passTempering ?? t.dispersion.tempering[passIndex]!) : 1;
+    const passLogE = -passT * t.logLr[passIndex]!;
+    // No event on either version (an error-free service, a shadow whose answers never differ): nothing to compare, and a
+    // regression relative to a rate this low is not one a plan can mean. It passes as it did before the pass test.
+    const silent = t.canary.events === 0 && t.baseline.events === 0;
     return {
       test: 'conditional-binomial-mixture-sprt',
       label: th ? `slower than ${th.ms} ms (${th.basis})` : swapped ? 'ratio (lower is worse)' : mc.kind,
@@ -229,23 +242,30 @@ function evaluate(mc: MetricConfig, state: MetricState, s: Settings, alpha: numb
       logEValue: t.dispersion && s.dispersion ? temperedMixtureLogE(t.logLr, t.dispersion.tempering, s.mixture) : mixtureLogE(t.logLr, s.mixture),
       maxLogEValue: t.maxLogE,
       logThreshold,
-      outcome: failed ? 'fail' : enough && !crossed ? 'pass' : 'inconclusive',
+      outcome: failed ? 'fail' : enough && !crossed && (passLogE >= passLogThreshold || silent) ? 'pass' : 'inconclusive',
       dispersion,
       expectedDetection: detectionEvidence(t, swapped, elapsedSeconds, tolerance, alphaTest, dispersion?.varianceFactor ?? 1),
+      passTest: { rateRatio: s.mixture[passIndex]!.ratio * tolerance, beta: s.passBeta, logEValue: passLogE, logThreshold: passLogThreshold },
     };
   });
   const failing = evidence.filter((e) => e.outcome === 'fail');
   const outcome: Outcome = failing.length > 0 ? 'fail' : evidence.every((e) => e.outcome === 'pass') ? 'pass' : 'inconclusive';
+  const ruledOut = evidence[0]!.passTest.rateRatio;
+  const regression = swapped ? `the baseline ÷ ${num(ruledOut)}` : `${num(ruledOut)}× the baseline`;
+  const crossedTest = evidence.some((e) => e.maxLogEValue >= e.logThreshold);
+  const weakest = Math.min(...evidence.map((e) => e.passTest.logEValue));
   const reason =
     outcome === 'fail'
       ? failing.map((e) => `${e.label}: canary ${pct(e.canary.rate)} vs baseline ${pct(e.baseline.rate)}, e-value ≥ 1/${num(alphaTest)}`).join('; ')
-      : outcome === 'pass'
-        ? swapped
-          ? `not below the baseline ÷ ${tolerance} after ${canaryTotal} canary requests`
-          : `not worse than ${tolerance}× the baseline after ${canaryTotal} canary requests`
-        : enough
-          ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} ${swapped ? 'baseline' : 'canary'} events before failing`
-          : `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`;
+      : outcome === 'pass' && evidence.every((e) => e.canary.events === 0 && e.baseline.events === 0)
+        ? `no ${mc.kind === 'errors' ? 'errors' : 'events'} on either version after ${canaryTotal} canary requests`
+        : outcome === 'pass'
+          ? `${swapped ? `not below the baseline ÷ ${tolerance}` : `not worse than ${tolerance}× the baseline`}: ${regression} ruled out (e-value ≥ ${num(1 / s.passBeta)}) after ${canaryTotal} canary requests`
+          : !enough
+            ? `not enough evidence yet: ${canaryTotal} of ${s.minCanaryRequests} canary requests, ${num(elapsedSeconds)} of ${s.minDurationSeconds} s`
+            : crossedTest
+              ? `evidence against the canary, waiting for ${s.minCanaryEventsToFail} ${swapped ? 'baseline' : 'canary'} events before failing`
+              : `nothing against the canary yet, but not enough to rule out ${regression} (e-value ${num(Math.exp(weakest))} of ${num(1 / s.passBeta)})`;
   return { name: mc.name, kind: mc.kind, outcome, reason, alpha, tests: evidence };
 }
 

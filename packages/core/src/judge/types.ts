@@ -39,6 +39,11 @@ export interface JudgeConfig {
   readonly alpha?: number;
   /** Canary requests (per metric: its denominator) needed before a metric can pass. Default 500. */
   readonly minCanaryRequests?: number;
+  /**
+   * A test passes only once its data rule out a regression of twice the tolerance (the pass test,
+   * judge.ts) at this level: a canary that bad passes with probability at most passBeta. Default 0.05.
+   */
+  readonly passBeta?: number;
   /** Elapsed seconds needed before anything passes (the plan's minDuration). Default 0. */
   readonly minDurationSeconds?: number;
   /** Canary events needed before a test may fail: no rollback on one or two errors. Default 3. */
@@ -64,9 +69,9 @@ export interface DispersionEvidence {
   readonly blockSeconds: number;
   /** Completed blocks the measurement rests on. */
   readonly blocks: number;
-  /** prior: fewer than two blocks, a coefficient of variation of 50% is assumed. measured: from the blocks. */
+  /** prior: fewer than two blocks, a coefficient of variation of 60% is assumed. measured: from the blocks. */
   readonly basis: 'prior' | 'measured';
-  /** The coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events (null: not yet). */
+  /** The coefficient of variation of a block's event rate beyond Poisson, measured on the arm with more events, or on both when the canary has a quarter of the baseline's events or more (null: not yet). */
   readonly measuredCv: number | null;
   /** The coefficient of variation the test allows for: the measurement's upper bound (or the prior). */
   readonly allowedCv: number;
@@ -111,6 +116,24 @@ export interface TestEvidence {
   /** The over-dispersion allowance (null: off). */
   readonly dispersion: DispersionEvidence | null;
   readonly expectedDetection: ExpectedDetection;
+  /** What a pass needs: evidence that the canary is not as bad as rateRatio × the baseline. */
+  readonly passTest: PassTestEvidence;
+}
+
+/**
+ * The pass test: the e-value of "the canary is better than rateRatio × the baseline" against
+ * "it is at least that bad" (the likelihood ratio of the tolerance against the alternative, with
+ * the over-dispersion allowance). A test passes once this reaches 1/beta (and the canary has its
+ * minimum requests and time): a canary at rateRatio or worse passes with probability ≤ beta,
+ * however often one looks. Too little data therefore stays inconclusive, not passed.
+ */
+export interface PassTestEvidence {
+  /** The regression ruled out: the canary's rate at this multiple of the baseline's (lower-is-worse: at this fraction ÷). */
+  readonly rateRatio: number;
+  readonly beta: number;
+  readonly logEValue: number;
+  /** ln(1/beta). */
+  readonly logThreshold: number;
 }
 
 export interface MetricVerdict {
