@@ -75,6 +75,8 @@ interface Line {
   falseUpper: number;
   power: number;
   efficiency: number;
+  /** Errors only: bad canaries that passed before they were caught (null: not measured for this row). */
+  badPassed: number | null;
   cells: string[];
 }
 
@@ -89,6 +91,14 @@ function summarise(row: Row, judge: JudgeName): Line {
   const reqs = bad.map((r) => r[1]!).sort((a, b) => a - b);
   const power = bad.length / nBad;
   const efficiency = row.bound / mean(times);
+  // Passes (errors only): a run passes first when its pass came before any fail.
+  const passesFirst = (r: number[]) => r[3]! > 0 && (r[0]! <= 0 || r[3]! < r[0]!);
+  const measured = row.set === 'errors' && (judge === 'ours' || judge === 'poisson');
+  const goodPasses = good
+    .filter(passesFirst)
+    .map((r) => r[3]!)
+    .sort((a, b) => a - b);
+  const badPassed = measured ? column(row.bad, row, judge).filter(passesFirst).length / nBad : null;
   return {
     row,
     judge,
@@ -96,6 +106,7 @@ function summarise(row: Row, judge: JudgeName): Line {
     falseUpper,
     power,
     efficiency,
+    badPassed,
     cells: [
       row.label,
       `${row.weight * 100}%`,
@@ -107,6 +118,8 @@ function summarise(row: Row, judge: JudgeName): Line {
       int(row.bound),
       Number.isFinite(efficiency) ? efficiency.toFixed(2) : '–',
       int(mean(bad.map((r) => r[2]!))),
+      measured ? `${pct(goodPasses.length / good.length)} / ${int(quantile(goodPasses, 0.5))}` : '–',
+      badPassed === null ? '–' : pct(badPassed),
     ],
   };
 }
@@ -122,6 +135,8 @@ const HEAD = [
   'limit s',
   'efficiency',
   'bad served',
+  'good passed / median s',
+  'bad passed first',
 ];
 
 async function main(): Promise<void> {
@@ -154,7 +169,7 @@ async function main(): Promise<void> {
   const goodRuns = list.filter((s) => !s.bad).reduce((a, s) => a + s.runs, 0);
   const badRuns = list.filter((s) => s.bad).reduce((a, s) => a + s.runs, 0);
   console.log(
-    `Runs: ${goodRuns.toLocaleString('en-US')} good and ${badRuns.toLocaleString('en-US')} bad canaries (2,000 good / 1,000 bad per scenario; 6,000 good for the over-dispersed and daily-cycle cases at 5%, 10,000 with the minutes offset).`,
+    `Runs: ${goodRuns.toLocaleString('en-US')} good and ${badRuns.toLocaleString('en-US')} bad canaries (2,000 good / 1,000 bad per scenario; 6,000 good for the over-dispersed and daily-cycle cases (cv 50% also at 1% and 25%), 10,000 with the minutes offset).`,
   );
   console.log(
     mismatches.length === 0
@@ -180,7 +195,7 @@ async function main(): Promise<void> {
     ].map((l) => line(l, judge));
     const worst = held.reduce((a, b) => (b.falseUpper > a.falseUpper ? b : a));
     console.log(
-      `Targets, ${LABEL[judge]}: clean 2× at 5%: efficiency ${clean.efficiency.toFixed(2)} ${ok(clean.efficiency >= 0.75)}, caught within the hour ${pct(clean.power)} ${ok(clean.power >= 0.99)}, false rollbacks ${pct(clean.falseRate)} (UB ${pct(clean.falseUpper)}); ` +
+      `Targets, ${LABEL[judge]}: clean 2× at 5%: efficiency ${clean.efficiency.toFixed(2)} ${ok(clean.efficiency >= 0.75)}, caught within the hour ${pct(clean.power)} ${ok(clean.power >= 0.99)} (passed before caught: ${pct(clean.badPassed!)}), false rollbacks ${pct(clean.falseRate)} (UB ${pct(clean.falseUpper)}); ` +
         `over-dispersed (cv 10/25/50%, also offset) and daily-cycle good canaries: worst UB ${pct(worst.falseUpper)} (${worst.row.label.trim()}) ${ok(worst.falseUpper <= 0.01)}.`,
     );
   }

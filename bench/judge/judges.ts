@@ -17,6 +17,7 @@ import {
   JUDGE_DEFAULTS,
   mixtureLogE,
   NO_BLOCKS,
+  passComponentIndex,
   temperedMixtureLogE,
   temperingFromBlocks,
   type DispersionSums,
@@ -25,6 +26,7 @@ import {
 import { BOUNDS } from './model.ts';
 
 const BLOCK: number = JUDGE_DEFAULTS.dispersion.blockSeconds;
+const PASS_LEVEL = Math.log(1 / JUDGE_DEFAULTS.passBeta);
 
 /**
  * One count test, with and without the over-dispersion allowance. `crossed[i]` (Poisson) and
@@ -40,6 +42,10 @@ export class FastTest {
   maxLogE = 0;
   maxLogET = 0;
   canaryEvents = 0;
+  /** First second the pass test (judge(): a 2× regression ruled out at β, ≥ 500 canary requests, no crossing) passed; 0 = never. */
+  passedAt = 0;
+  private readonly passIndex: number;
+  private passTempering = 1;
   private held = [0, 0, 0, 0];
   private startedAt = 0;
   private blockEnd: number = BLOCK;
@@ -60,6 +66,7 @@ export class FastTest {
     this.crossed = new Int32Array(levels.length);
     this.crossedT = new Int32Array(levels.length);
     this.tempering = mixture.map(() => 1);
+    this.passIndex = passComponentIndex(mixture);
   }
 
   /** A test that starts counting after second t (a latency warm-up's end). */
@@ -108,7 +115,12 @@ export class FastTest {
       tempered = true;
     } else if (this.sums.blocks === 0 && events && t > this.startedAt) {
       const block = { canary: { total: this.bnc, events: this.bxc }, baseline: { total: this.bnb, events: this.bxb } };
-      this.tempering = temperingFromBlocks(this.sums, { block, fraction: (t - this.startedAt) / BLOCK }, this.tolerance, this.mixture).tempering;
+      ({ tempering: this.tempering, pass: this.passTempering } = temperingFromBlocks(
+        this.sums,
+        { block, fraction: (t - this.startedAt) / BLOCK },
+        this.tolerance,
+        this.mixture,
+      ));
       tempered = true;
     }
     return events || tempered ? this.evaluate(t, events) : false;
@@ -125,7 +137,7 @@ export class FastTest {
     this.sums = addBlock(this.sums, this.bnc, this.bxc, this.bnb, this.bxb);
     this.bnc = this.bxc = this.bnb = this.bxb = 0;
     this.blockEnd = (Math.floor(t / BLOCK) + 1) * BLOCK;
-    this.tempering = temperingFromBlocks(this.sums, null, this.tolerance, this.mixture).tempering;
+    ({ tempering: this.tempering, pass: this.passTempering } = temperingFromBlocks(this.sums, null, this.tolerance, this.mixture));
   }
 
   private evaluate(t: number, logLrChanged: boolean): boolean {
@@ -138,6 +150,14 @@ export class FastTest {
     let topT = -Infinity;
     for (let j = 0; j < this.logLr.length; j++) topT = Math.max(topT, this.tempering[j]! * this.logLr[j]!);
     if (topT > this.maxLogET) this.maxLogET = Math.max(this.maxLogET, temperedMixtureLogE(this.logLr, this.tempering, this.mixture));
+    if (
+      this.passedAt === 0 &&
+      this.crossedT[0] === 0 &&
+      this.maxLogET < this.levels[0]! &&
+      this.sums.canary.total + this.bnc >= JUDGE_DEFAULTS.minCanaryRequests &&
+      -this.passTempering * this.logLr[this.passIndex]! >= PASS_LEVEL
+    )
+      this.passedAt = t;
     if (this.canaryEvents < JUDGE_DEFAULTS.minCanaryEventsToFail) return false;
     let fired = false;
     for (let i = 0; i < this.levels.length; i++) {

@@ -169,7 +169,7 @@ export function scenarios(): Scenario[] {
   // Over-dispersion at the other weights: the harm grows with the errors per minute (25%: 30 a minute, 7.5 of them the canary's).
   for (const w of [0.01, 0.25]) {
     const dispersion = { cv: 0.5, minutes: 'aligned' } as const;
-    list.push(scenario({ key: `cv50-good@${w * 100}%`, weight: w, sets: ['errors'], dispersion }));
+    list.push(scenario({ key: `cv50-good@${w * 100}%`, weight: w, sets: ['errors'], dispersion, runs: HELD_GOOD }));
     list.push(scenario({ key: `cv50-2x@${w * 100}%`, weight: w, bad: true, errorMult: 2, sets: ['errors'], dispersion }));
   }
   return list;

@@ -34,8 +34,11 @@ export function judgesOf(set: SetName): readonly JudgeName[] {
 export function slotsOf(s: Scenario): Slot[] {
   return s.sets.flatMap((set): Slot[] => judgesOf(set).map((judge) => ({ set, judge })));
 }
-/** [second of detection (-1 = never), canary requests by then, bad events served by then]. */
-export const SLOT_WIDTH = 3;
+/**
+ * [second of detection (-1 = never), canary requests by then, bad events served by then, second of a pass (-1 = never;
+ * errors only: ours' pass test, and for the judge before it the 500th canary request with no crossing, its pass rule)].
+ */
+export const SLOT_WIDTH = 4;
 
 /** What judge() would be given at the end of second t (check.ts). */
 export interface Snapshot {
@@ -220,7 +223,7 @@ class Run {
       ),
     ) as Run['slot'];
     this.out = new Float64Array(slots.length * SLOT_WIDTH);
-    for (let i = 0; i < slots.length; i++) this.out[i * SLOT_WIDTH] = -1;
+    for (let i = 0; i < slots.length; i++) this.out[i * SLOT_WIDTH] = this.out[i * SLOT_WIDTH + 3] = -1;
     this.done = new Uint8Array(slots.length);
     this.undecided = slots.length;
     const has = (set: SetName) => s.sets.includes(set);
@@ -252,6 +255,15 @@ class Run {
     this.done[i] = 1;
     this.undecided--;
     if (t > 0) this.out.set([t, this.cnC, served], i * SLOT_WIDTH);
+  }
+
+  /** The errors set's passes (see SLOT_WIDTH); `t500` is the second the canary's expected requests reach 500. */
+  recordPasses(t500: number): void {
+    const ours = this.slot['errors/ours'];
+    const before = this.slot['errors/poisson'];
+    if (ours >= 0 && this.E.passedAt > 0) this.out[ours * SLOT_WIDTH + 3] = this.E.passedAt;
+    const crossed = this.E.crossed[0]!;
+    if (before >= 0 && t500 > 0 && (crossed === 0 || crossed > t500)) this.out[before * SLOT_WIDTH + 3] = t500;
   }
 
   /** Lazy mode: draw the pending error-free requests. */
@@ -522,11 +534,15 @@ class Run {
 /** Simulates one run; `onSecond` (check.ts) sees the cumulative counts after every second. */
 export function simulateRun(s: Scenario, run: number, onSecond?: (snap: Snapshot) => void): Float64Array {
   const r = new Run(s, run, onSecond !== undefined);
+  let expected = 0;
+  let t500 = 0;
   for (let t = 1; t <= HORIZON; t++) {
     r.second(t);
     if (t % 60 === 0) r.minute(t);
     onSecond?.(r.snapshot(t));
+    if (!t500 && (expected += ratesAt(s, t).lc) >= JUDGE_DEFAULTS.minCanaryRequests) t500 = t;
     if (r.undecided === 0) break;
   }
+  r.recordPasses(t500);
   return r.out;
 }
