@@ -239,3 +239,32 @@ describe('glidepath plan apply', () => {
     expect(invalid.stderr).toMatch(/steps\[0\]\.weight/);
   });
 });
+
+describe('glidepath drill', () => {
+  it('runs a rollback drill and exits 0 once it rolled back, lists it, and exits 5 with the reason when none can run', async () => {
+    await api('POST', '/environments', {
+      service: 'shop',
+      name: 'drilled',
+      position: 20,
+      requireUpstreamSuccess: false,
+      target: { type: 'recording', config: {} },
+      deployer: { type: 'none', config: {} },
+      keepPreviousFor: '1ms',
+      drills: { every: '2160h', objective: '30s', hold: '200ms' },
+    });
+    const none = await glidepath(['drill', 'run', '--service', 'shop', '--environment', 'drilled']);
+    expect(none.code).toBe(EXIT.refused);
+    expect(none.stderr).toMatch(/nothing has succeeded in drilled yet/);
+    await api('POST', '/artifacts', { service: 'shop', version: '7.0.0', digest: `sha256:${'7'.repeat(64)}` });
+    const live = await glidepath(['release', 'create', '--service', 'shop', '--environment', 'drilled', '--version', '7.0.0', '--plan', 'quick', '--wait']);
+    expect(live.code, live.stderr).toBe(EXIT.ok);
+
+    const run = await glidepath(['drill', 'run', '--service', 'shop', '--environment', 'drilled', '--reason', 'monthly', '--wait']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stderr).toMatch(/version 7\.0\.0 to slot blue, 5% of traffic, then back/);
+    expect(run.stdout).toMatch(/^succeeded: rolled back in \d+ ms/);
+    const list = await glidepath(['drill', 'list', '--service', 'shop', '--environment', 'drilled', '--json']);
+    expect(JSON.parse(list.stdout)).toMatchObject({ items: [{ status: 'succeeded', trigger: 'manual', slot: 'blue', weight: 5 }] });
+    expect((await glidepath(['drill', 'list', '--service', 'shop', '--environment', 'nowhere'])).code).toBe(EXIT.refused);
+  });
+});

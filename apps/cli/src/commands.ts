@@ -71,7 +71,64 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** The environment named by --service and --environment (drills are addressed by environment id). */
+async function environmentId(ctx: Context): Promise<string> {
+  const service = required(ctx.flags, 'service');
+  const name = required(ctx.flags, 'environment');
+  const { items } = await must(ctx.api.GET('/api/v1/environments', { params: { query: { service } } }), `environments of ${service}`);
+  const found = items.find((e) => e.name === name);
+  if (!found) throw new CliError(EXIT.refused, `service "${service}" has no environment "${name}"`);
+  return found.id;
+}
+
+type Drill = Schemas['Drill'];
+const drillLine = (d: Drill) =>
+  `${d.id}  ${d.createdAt}  ${d.trigger}  ${d.status}${d.timeToRollbackMs === null ? '' : `  ${d.timeToRollbackMs} ms${d.slow ? ' (slow)' : ''}`}${d.reason ? `  ${d.reason}` : ''}`;
+
 const commands: Record<string, Command> = {
+  async 'drill run'(ctx) {
+    const id = await environmentId(ctx);
+    const wait = Boolean(ctx.flags.wait);
+    const timeout = wait ? timeoutMs(ctx.flags, '30m') : 0;
+    const reason = optional(ctx.flags, 'reason');
+    let drill = await must(ctx.api.POST('/api/v1/environments/{id}/drills', { params: { path: { id } }, body: reason ? { reason } : {} }), 'start drill');
+    if (!wait) {
+      ctx.out(
+        ctx.json ? JSON.stringify(drill) : `drill ${drill.id}: ${drill.status} (release ${drill.releaseId}, version ${drill.version} to slot ${drill.slot})`,
+      );
+      return EXIT.ok;
+    }
+    ctx.progress?.write(
+      `drill ${drill.id}: version ${drill.version} to slot ${drill.slot}, ${drill.weight}% of traffic, then back (release ${drill.releaseId})\n`,
+    );
+    const deadline = Date.now() + timeout;
+    while (drill.status === 'running' || drill.status === 'waiting') {
+      if (Date.now() >= deadline) {
+        ctx.out(ctx.json ? JSON.stringify({ outcome: 'unknown', exitCode: EXIT.timedOut, drill }) : `gave up waiting: drill ${drill.id} is ${drill.status}`);
+        return EXIT.timedOut;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      const { items } = await must(ctx.api.GET('/api/v1/environments/{id}/drills', { params: { path: { id }, query: { limit: 20 } } }), 'read drills');
+      drill = items.find((d) => d.id === drill.id) ?? drill;
+    }
+    // A slow drill rolled back: it succeeded, and says it was slow; a failed one is a failure, as a rolled-back release is.
+    const code = drill.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+    ctx.out(ctx.json ? JSON.stringify({ outcome: drill.status, exitCode: code, drill }) : `${drill.status}: ${drill.reason ?? ''}`);
+    return code;
+  },
+
+  async 'drill list'(ctx) {
+    const id = await environmentId(ctx);
+    const limit = optional(ctx.flags, 'limit');
+    if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new CliError(EXIT.usage, `--limit: "${limit}" is not a positive number`);
+    const page = await must(
+      ctx.api.GET('/api/v1/environments/{id}/drills', { params: { path: { id }, query: { limit: limit ? Number(limit) : undefined } } }),
+      'list drills',
+    );
+    ctx.out(ctx.json ? JSON.stringify(page) : page.items.map(drillLine).join('\n') || 'no drills');
+    return EXIT.ok;
+  },
+
   async 'artifact register'(ctx) {
     const metadata = Object.fromEntries(
       ([ctx.flags.meta ?? []].flat() as string[]).map((pair) => {

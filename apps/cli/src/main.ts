@@ -27,6 +27,8 @@ const FLAGS: Record<string, Options> = {
   'release retry': { 'from-step': text, reason: text },
   'release approve': { comment: text },
   'release reject': { comment: text },
+  'drill run': { service: text, environment: text, reason: text, wait: flag, timeout: text },
+  'drill list': { service: text, environment: text, limit: text },
 };
 
 async function main(argv: string[]): Promise<number> {

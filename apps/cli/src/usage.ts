@@ -17,6 +17,10 @@ Commands:
   release retry ID --from-step N [--reason TEXT]
   release approve ID [--comment TEXT]
   release reject ID --comment TEXT
+  drill run --service S --environment E [--reason TEXT] [--wait [--timeout 30m]]
+                 rehearse a rollback: the live version to the idle slot, a small weight, then all traffic back;
+                 --wait: exit 0 when it rolled back (slow or not), 1 when it failed
+  drill list --service S --environment E [--limit N]   drills, newest first, with their time to rollback
 
 Every command takes --json (one JSON document on stdout, nothing else) and --help.
 
