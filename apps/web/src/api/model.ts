@@ -55,6 +55,7 @@ export const TERMINAL_PHASES: readonly Phase[] = ['succeeded', 'rolled-back', 'a
 
 export type Service = Schemas['Service'];
 export type Environment = Schemas['Environment'];
+export type Drill = Schemas['Drill'];
 export type EnvironmentPolicy = Schemas['EnvironmentPolicy'];
 export type Artifact = Schemas['Artifact'];
 export type Plan = Schemas['Plan'];

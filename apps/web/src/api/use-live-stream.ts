@@ -4,6 +4,7 @@ import { approvalsKey } from './actions.ts';
 import { boardKey, catalogKey } from './catalog.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
+import { drillsKey } from './drills.ts';
 import { applyReleaseUpdate, insertCreatedRelease, invalidateRelease, releasesKey } from './releases.ts';
 import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './model.ts';
 
@@ -23,6 +24,8 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
     // A release deploys to an environment's idle slot, makes it live or switches back: what its slots hold changes.
     else if (event.action.startsWith('release.') && event.environmentId)
       void queryClient.invalidateQueries({ queryKey: [...catalogKey, 'environment', event.environmentId] });
+    // A drill started (on schedule, or by someone else), waiting, or over: that environment's history.
+    if (event.action.startsWith('drill.') && event.environmentId) void queryClient.invalidateQueries({ queryKey: drillsKey(event.environmentId) });
   },
   'release.updated': (queryClient, data) => {
     applyReleaseUpdate(queryClient, data as ReleaseUpdate);

@@ -4,6 +4,7 @@ import { YamlBlock } from '../components/yaml-block.tsx';
 import { formatDateTime } from '../format.ts';
 import { AuditLog } from './audit-log.tsx';
 import { EnvironmentSlots } from './environment-slots.tsx';
+import { EnvironmentDrills } from './environment-drills.tsx';
 import { readsAudit, useMe } from '../api/session.ts';
 
 /** An environment as configured: where traffic goes, what is measured, who must agree. Secrets never come here. */
@@ -88,6 +89,7 @@ export function EnvironmentPage() {
         </section>
       </div>
       <EnvironmentSlots environment={e} />
+      <EnvironmentDrills environment={e} service={service.data?.name} />
       {readsAudit(me.data) && <AuditLog filter={{ environmentId: e.id }} title="Activity here" />}
     </>
   );
