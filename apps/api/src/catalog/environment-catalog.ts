@@ -1,5 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { drillDueAt, DRILL_LIMITS, DEFAULT_DRILL_HOLD_MS, formatDuration, parseDuration, validatePolicy, type DrillSchedule } from '@glidepath/core';
+import {
+  ACTIVE_PHASES,
+  drillDueAt,
+  DRILL_LIMITS,
+  DEFAULT_DRILL_HOLD_MS,
+  formatDuration,
+  parseDuration,
+  validatePolicy,
+  type DrillSchedule,
+} from '@glidepath/core';
 import { hashToken, Prisma, readSlotsNow, storedDrillSchedule, type AuditedTransaction, type PrismaClient, type SlotsNow } from '@glidepath/db';
 import type { DeployerRegistry, Egress, MetricRegistry, RouterRegistry, TargetSpec } from '@glidepath/providers';
 import { createApiDeployers } from '../providers.ts';
@@ -237,10 +246,23 @@ export function createEnvironmentCatalog(deps: {
     ]);
   }
 
+  /** Instances the router does not know, where it can tell: a 422 naming each (instances[i]). */
+  async function checkInstancesExist(target: TargetSpec, instances: readonly string[] | undefined) {
+    if (!instances?.length) return;
+    const unknown = await deps.routers.unknownInstances(target, instances);
+    if (unknown.length)
+      throw unprocessable(
+        'the environment',
+        unknown.map((u) => ({ path: `instances[${instances.indexOf(u.name)}]`, message: u.reason })),
+        'body',
+      );
+  }
+
   return {
     async create(input: EnvironmentInput, ctx: ChangeContext) {
       const { policy, keepPreviousForMs, drills } = checkDocuments(input);
       await checkDestinations(input);
+      await checkInstancesExist(input.target, input.instances);
       const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
       if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
       try {
@@ -339,8 +361,12 @@ export function createEnvironmentCatalog(deps: {
       },
       ctx: ChangeContext,
     ) {
-      // Before the transaction: resolving a host name may take a moment.
+      // Before the transaction: resolving a host name, or asking the router about instances, may take a moment.
       await checkDestinations(changes);
+      if (changes.instances?.length || (changes.target && changes.instances === undefined)) {
+        const now = await deps.prisma.environment.findUnique({ where: { id }, select: { target: true, instances: true } });
+        if (now) await checkInstancesExist(changes.target ?? (now.target as unknown as TargetSpec), changes.instances ?? now.instances);
+      }
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });
         if (!current) throw new AppError('not_found', `environment ${id} does not exist`);
@@ -350,6 +376,12 @@ export function createEnvironmentCatalog(deps: {
         // Without a deployer nothing alternates; a deployer added keeps the slots named, or takes the router's.
         // Instances go with the deployer too; naming instances ends the slots, naming slots ends the instances.
         const instances = !deployer ? [] : (changes.instances ?? (changes.slots ? [] : current.instances));
+        // A release under way holds its instances by name: the router's weights and the deploys follow them.
+        if (instances.join('\n') !== current.instances.join('\n')) {
+          const running = await tx.release.findFirst({ where: { environmentId: id, phase: { in: [...ACTIVE_PHASES] } }, select: { id: true } });
+          if (running)
+            throw new AppError('conflict', `release ${running.id} is under way here: change the instances once it has ended`, { field: 'body.instances' });
+        }
         const slots =
           !deployer || instances.length
             ? []

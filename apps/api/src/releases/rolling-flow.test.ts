@@ -141,6 +141,8 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
       // No ':' in an instance name: it goes into job ids and deployment keys.
       [{ deployer: { type: 'none', config: {} }, instances: ['web:1', 'web-2'] }, 400, 'body.instances.0', /pattern/],
       [{}, 422, 'target.config.stableServer', /name stableServer and canaryServer/],
+      // Checked against the router where it can tell: the backend has no server web-9.
+      [{ deployer: { type: 'none', config: {} }, instances: ['web-1', 'web-9'] }, 422, 'instances[1]', /HAProxy has no server web-9 in backend app/],
     ];
     for (const [fields, status, path, message] of refusals) {
       const refused = await reply(api.POST('/api/v1/environments', { body: { ...base, name: 'nope', ...fields } as never }));
@@ -205,6 +207,12 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
     await setDeployer({ SLOW_SLOT: 'web-2', SLOW_SECONDS: '6' });
     const release = await start('3.0.0');
     await expect.poll(() => host.performed(`${release.id}:instance:web-2:1`), { timeout: 60_000, interval: 50 }).toBe(1);
+    // The release holds its instances by name: they are not renamed under it.
+    const renamed = await reply(
+      api.PATCH('/api/v1/environments/{id}', { params: { path: { id: environmentId } }, body: { instances: ['web-3', 'web-2', 'web-1'] } }),
+    );
+    expect(renamed.status).toBe(409);
+    expect(renamed.body.error!.message).toMatch(/is under way here: change the instances once it has ended/);
     await worker.kill();
     worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: workerEnv() });
     const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);

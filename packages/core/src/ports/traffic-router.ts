@@ -37,6 +37,8 @@ export interface TrafficRouter {
    * serve an environment with instances.
    */
   setInstanceWeights?(target: TrafficTarget, weights: Readonly<Record<string, number>>, ctx: EffectContext): Promise<void>;
+  /** Of these instance names, the ones the router does not know (checked when an environment names them); throws when it cannot tell now. */
+  unknownInstances?(names: readonly string[]): Promise<Array<{ name: string; reason: string }>>;
   close(): Promise<void>;
 }
 

@@ -165,6 +165,13 @@ export function createHaproxyRouter(config: HaproxyConfig, open: SocketOpener): 
     promote: (target) => serial(() => apply(target, 100)),
     rollback: (target) => serial(() => apply(target, 0)),
     setInstanceWeights: (_target, weights) => serial(() => applyInstances(weights)),
+    unknownInstances: (names) =>
+      serial(async () => {
+        const replies = await Promise.all(names.map(async (name) => [name, await send(`get weight ${backend}/${name}`)] as const));
+        return replies
+          .filter(([, reply]) => !parseGetWeightReply(reply))
+          .map(([name, reply]) => ({ name, reason: `HAProxy has no server ${name} in backend ${backend} (${reply.trim() || 'no answer'})` }));
+      }),
     // Nothing is held open between commands.
     close: async () => {},
   };

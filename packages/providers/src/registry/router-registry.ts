@@ -33,6 +33,17 @@ export function createRouterRegistry<D>(providers: AnyRouterProvider<D>[], deps:
     setsInstanceWeights(target: TargetSpec): boolean {
       return byType.get(target.type)?.setsInstanceWeights === true;
     },
+    /**
+     * Of an environment's instances, those the router says it does not know; none when it cannot
+     * tell (a router without the check, or one not reachable now: the weights are checked when set).
+     */
+    async unknownInstances(target: TargetSpec, names: readonly string[]): Promise<Array<{ name: string; reason: string }>> {
+      const provider = byType.get(target.type);
+      if (!provider?.validateConfig(target.config).ok) return [];
+      const router = this.routerFor(target);
+      if (!router.unknownInstances) return [];
+      return router.unknownInstances(names).catch(() => []);
+    },
     /** One router per distinct target, reused so that connections (HAProxy sockets) are kept. */
     routerFor(target: TargetSpec): TrafficRouter {
       const key = JSON.stringify(target);
