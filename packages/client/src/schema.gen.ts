@@ -12450,6 +12450,27 @@ export interface components {
             /** @constant */
             type: "webhook";
             url: string;
+        } | {
+            alpha: number;
+            baselineShare: number;
+            ignoreFields: string[];
+            intervalMs: number;
+            maxDurationMs: number;
+            methods: string[];
+            metrics: {
+                /** @description ratio metrics only (default higher-is-worse): higher-is-worse fails when the canary's numerator ÷ denominator exceeds tolerance × the baseline's (declined payments, wrong predictions); lower-is-worse when it falls below the baseline's ÷ tolerance (conversion, accuracy) */
+                direction?: "higher-is-worse" | "lower-is-worse";
+                kind: "errors" | "latency" | "ratio";
+                name: string;
+                thresholdMs: number | null;
+                tolerance: number;
+            }[];
+            minDurationMs: number;
+            mirrorUrl: string;
+            onInconclusive: "pass" | "fail" | "pause";
+            sampleRate: number;
+            /** @constant */
+            type: "shadow";
         };
         Drill: {
             createdAt: string;
@@ -12950,6 +12971,55 @@ export interface components {
             windows?: {
                 onClose?: "hold" | "continue";
             };
+        } | {
+            /** @description how long the shadow runs and how the judge looks; its metrics are fixed: differences, error-rate, latency */
+            analysis?: {
+                alpha?: number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 1h, at most maxDuration */
+                interval?: string | number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 1s to 24h */
+                maxDuration?: string | number;
+                /** @description "500ms", "30s", "10m", "2h", or seconds as a number; 0 to maxDuration */
+                minDuration?: string | number;
+                onInconclusive?: "pass" | "fail" | "pause";
+            };
+            compare?: {
+                /** @description share of copied requests sent to the live version again, to measure its own noise; default 0.5 */
+                baselineShare?: number;
+                /** @description JSON fields left out of the comparison: a key anywhere (timestamp) or a path ($.meta.*, $.items[*].id) */
+                ignoreFields?: string[];
+                latencyThresholdMs?: number;
+                /** @description default 1.5 */
+                latencyTolerance?: number;
+                /** @description methods copied to the shadow; default GET, HEAD, OPTIONS (idempotent only) */
+                methods?: ("GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" | "DELETE")[];
+                /** @description share of eligible requests copied; default 1 */
+                sampleRate?: number;
+                /** @description fail when the shadow differs more than tolerance × the live version's own rate; default 1.5 */
+                tolerance?: number;
+            };
+            mirror: {
+                /**
+                 * Format: uri
+                 * @description the mirroring proxy's control API
+                 */
+                url: string;
+            };
+            rollback?: {
+                automatic?: boolean;
+            };
+            /** @constant */
+            strategy: "shadow";
+            /** @description the traffic the plan expects (where it runs in several environments, the least of them): only validation reads it, to warn when an analysis' maxDuration is too short for a verdict at that traffic */
+            traffic?: {
+                /** @description the share of its requests that fail; default 0.01 */
+                errorRate?: number;
+                /** @description what the service serves, both versions together */
+                requestsPerSecond: number;
+            };
+            windows?: {
+                onClose?: "hold" | "continue";
+            };
         };
         Release: {
             artifact: {
@@ -13418,6 +13488,76 @@ export interface components {
                         [key: string]: string;
                     };
                 };
+                /** @description mirror: the mirroring proxy's session of this step attempt */
+                session?: string;
+                /** @description mirror: what the shadow comparison counted */
+                shadow?: {
+                    /** @description the fields that differ most (at most 20), with how often per arm */
+                    fields: {
+                        /** @description $.items[*].score: indexes generalised */
+                        path: string;
+                        secondary: number;
+                        shadow: number;
+                    }[];
+                    fieldsDropped: number;
+                    ignoreFields: string[];
+                    methods: string[];
+                    /** @description the live version's answers to the copied requests */
+                    primary: {
+                        answered: number;
+                        errors: number;
+                    };
+                    /** @description the difference rates (null before any comparison); the judge tests shadow against secondary */
+                    rates: {
+                        secondary: number | null;
+                        shadow: number | null;
+                    };
+                    /** @description the first differing answers (at most 10 per arm): paths and statuses, never bodies */
+                    samples: {
+                        arm: "shadow" | "secondary";
+                        comparedAs: "json" | "bytes" | "none";
+                        error: string | null;
+                        method: string;
+                        otherLatencyMs: number | null;
+                        /** @description 0: no answer (see error) */
+                        otherStatus: number;
+                        /** @description differing field paths, at most 10 */
+                        paths: string[];
+                        primaryLatencyMs: number;
+                        primaryStatus: number;
+                        url: string;
+                    }[];
+                    secondary: {
+                        bodyDiffering: number;
+                        /** @description answers compared with the live one (a copy that got none counts, as differing and as an error) */
+                        compared: number;
+                        differing: number;
+                        /** @description 5xx answers, and copies that got none */
+                        errors: number;
+                        noAnswer: number;
+                        statusDiffering: number;
+                    };
+                    shadow: {
+                        bodyDiffering: number;
+                        /** @description answers compared with the live one (a copy that got none counts, as differing and as an error) */
+                        compared: number;
+                        differing: number;
+                        /** @description 5xx answers, and copies that got none */
+                        errors: number;
+                        noAnswer: number;
+                        statusDiffering: number;
+                    };
+                    /** @description requests not copied, by why */
+                    skipped: {
+                        bodyTooLarge: number;
+                        method: number;
+                        overloaded: number;
+                        sample: number;
+                    };
+                };
+                /** @description mirror: the slot the shadow version runs on */
+                slot?: string;
+                startedAt?: string;
                 to?: string;
                 type: string;
                 url?: string;

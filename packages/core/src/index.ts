@@ -29,3 +29,5 @@ export * from './shadow/response-diff.ts';
 export * from './shadow/shadow-tally.ts';
 export * from './shadow/mirror-session.ts';
 export * from './release/rolling.ts';
+export * from './release/shadow-release.ts';
+export * from './plan/shadow-plan.ts';

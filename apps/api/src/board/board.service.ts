@@ -1,6 +1,7 @@
 import { TERMINAL_PHASES, storedPolicy, type ReleaseState } from '@glidepath/core';
 import type { PrismaClient } from '@glidepath/db';
 import type { Readable } from '../identity/route-access.ts';
+import { NOT_SHADOW } from '../releases/shadow-releases.ts';
 
 const RUNNING_INCLUDE = { artifact: true, plan: true } as const;
 
@@ -24,7 +25,7 @@ export async function promotionBoard(prisma: PrismaClient, visible: Readable) {
   const [running, inFlight] = await Promise.all([
     // The newest success per environment is what takes all traffic there (one row each).
     prisma.release.findMany({
-      where: { environmentId: { in: environmentIds }, phase: 'succeeded' },
+      where: { environmentId: { in: environmentIds }, phase: 'succeeded', ...NOT_SHADOW },
       orderBy: [{ environmentId: 'asc' }, { finishedAt: 'desc' }],
       distinct: ['environmentId'],
       include: RUNNING_INCLUDE,

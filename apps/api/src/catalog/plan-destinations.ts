@@ -12,7 +12,7 @@ function gates(spec: Obj): Array<{ at: string; gate: Obj }> {
 }
 
 /**
- * What a plan makes the worker call: webhook gate URLs (checked against the network policy)
+ * What a plan makes the worker call: webhook gate URLs and a shadow plan's mirroring proxy (checked against the network policy)
  * and smoke check paths, which must stay on the environment's base URL (`//other-host/x` would
  * resolve to another host). Paths are judged here, not in core's plan validation, because
  * they are part of the same rule: where Glidepath's calls may go.
@@ -20,6 +20,9 @@ function gates(spec: Obj): Array<{ at: string; gate: Obj }> {
 export function planDestinations(spec: unknown): { destinations: NamedDestination[]; pathProblems: Array<{ field: string; problem: string }> } {
   const destinations: NamedDestination[] = [];
   const pathProblems: Array<{ field: string; problem: string }> = [];
+  // A shadow plan's mirroring proxy: the worker calls its control API.
+  if (isObj(spec) && spec.strategy === 'shadow' && isObj(spec.mirror) && typeof spec.mirror.url === 'string')
+    destinations.push({ field: 'body.spec.mirror.url', target: { kind: 'url', url: spec.mirror.url } });
   for (const { at, gate } of isObj(spec) ? gates(spec) : []) {
     if (gate.type === 'webhook' && typeof gate.url === 'string') destinations.push({ field: `${at}.url`, target: { kind: 'url', url: gate.url } });
     if (gate.type !== 'smoke' || !Array.isArray(gate.checks)) continue;

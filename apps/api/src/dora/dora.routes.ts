@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { AppError } from '../http/app-error.ts';
 import { IsoDateTime, withErrors } from '../http/schemas.ts';
 import { readableResources } from '../identity/route-access.ts';
+import { NOT_SHADOW } from '../releases/shadow-releases.ts';
 
 const DAY_MS = 86_400_000;
 const Duration = Type.Object({
@@ -62,6 +63,8 @@ export function doraRoutes(deps: { prisma: PrismaClient }) {
             phase: { in: ['succeeded', 'rolled-back', 'failed'] },
             // A rollback drill deploys nothing new and always rolls back: neither a deployment nor a failure.
             drill: { is: null },
+            // A shadow release is a comparison, not a deployment: neither its pass nor its failure counts.
+            ...NOT_SHADOW,
             // Successes after the period still say when a failure in it was restored.
             OR: [{ finishedAt: { gte: new Date(from) } }, { phase: 'failed', updatedAt: { gte: new Date(from) } }],
             ...(visible === 'all' ? {} : { environmentId: { in: visible.environmentIds } }),

@@ -18,7 +18,7 @@ describe('the OpenAPI document', () => {
         components: { schemas: Record<string, { anyOf?: unknown[]; properties?: Record<string, unknown> }> };
         paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>>;
       };
-      expect(doc.components.schemas.PlanSpec!.anyOf).toHaveLength(3);
+      expect(doc.components.schemas.PlanSpec!.anyOf).toHaveLength(4); // canary, blue-green, rolling, shadow
       expect(Object.keys(doc.components.schemas.EnvironmentPolicy!.properties!)).toContain('approverGroup');
       expect(doc.paths['/api/v1/plans']!.post!.requestBody!.content['application/json']!.schema.properties.spec).toMatchObject({
         $ref: '#/components/schemas/PlanSpec',

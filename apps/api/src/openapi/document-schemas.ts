@@ -144,6 +144,76 @@ export const PlanSpec = Type.Union(
       },
       { additionalProperties: false },
     ),
+    Type.Object(
+      {
+        strategy: Type.Literal('shadow'),
+        mirror: Type.Object(
+          { url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, description: "the mirroring proxy's control API" }) },
+          { additionalProperties: false },
+        ),
+        analysis: Type.Optional(
+          Type.Object(
+            {
+              interval: AnalysisFields.interval,
+              minDuration: AnalysisFields.minDuration,
+              maxDuration: AnalysisFields.maxDuration,
+              alpha: AnalysisFields.alpha,
+              onInconclusive: AnalysisFields.onInconclusive,
+            },
+            {
+              additionalProperties: false,
+              description: 'how long the shadow runs and how the judge looks; its metrics are fixed: differences, error-rate, latency',
+            },
+          ),
+        ),
+        compare: Type.Optional(
+          Type.Object(
+            {
+              methods: Type.Optional(
+                Type.Array(Type.Union(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))), {
+                  minItems: 1,
+                  maxItems: 7,
+                  uniqueItems: true,
+                  description: 'methods copied to the shadow; default GET, HEAD, OPTIONS (idempotent only)',
+                }),
+              ),
+              ignoreFields: Type.Optional(
+                Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+                  maxItems: 50,
+                  description: 'JSON fields left out of the comparison: a key anywhere (timestamp) or a path ($.meta.*, $.items[*].id)',
+                }),
+              ),
+              sampleRate: Type.Optional(Type.Number({ minimum: 0.0001, maximum: 1, description: 'share of eligible requests copied; default 1' })),
+              baselineShare: Type.Optional(
+                Type.Number({
+                  minimum: 0.01,
+                  maximum: 1,
+                  description: 'share of copied requests sent to the live version again, to measure its own noise; default 0.5',
+                }),
+              ),
+              tolerance: Type.Optional(
+                Type.Number({
+                  minimum: 1,
+                  maximum: 100,
+                  description: "fail when the shadow differs more than tolerance × the live version's own rate; default 1.5",
+                }),
+              ),
+              latencyTolerance: Type.Optional(Type.Number({ minimum: 1, maximum: 100, description: 'default 1.5' })),
+              latencyThresholdMs: Type.Optional(Type.Number({ minimum: 1, maximum: 60_000 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        rollback: Common.rollback,
+        windows: Common.windows,
+        traffic: Common.traffic,
+      },
+      {
+        additionalProperties: false,
+        description:
+          'the new version, on the idle slot, gets copies of real requests from the mirroring proxy and serves nothing; the release ends at the verdict (succeeded: the shadow passed), never promoted',
+      },
+    ),
   ],
   { $id: 'PlanSpec', description: 'a release plan: every strategy compiles to steps the state machine runs' },
 );
@@ -227,6 +297,28 @@ export const CompiledStep = Type.Union(
       retries: Type.Integer(),
     }),
     Type.Object({ type: Type.Literal('webhook'), url: Type.String(), timeoutMs: Type.Number(), retries: Type.Integer() }),
+    Type.Object({
+      type: Type.Literal('shadow'),
+      mirrorUrl: Type.String(),
+      methods: Type.Array(Type.String()),
+      ignoreFields: Type.Array(Type.String()),
+      sampleRate: Type.Number(),
+      baselineShare: Type.Number(),
+      intervalMs: Type.Number(),
+      minDurationMs: Type.Number(),
+      maxDurationMs: Type.Number(),
+      alpha: Type.Number(),
+      metrics: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          kind: MetricKind,
+          tolerance: Type.Number(),
+          thresholdMs: Nullable(Type.Number()),
+          direction: Type.Optional(MetricDirection),
+        }),
+      ),
+      onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
+    }),
   ],
   { $id: 'CompiledStep' },
 );
@@ -315,6 +407,57 @@ const MetricVerdict = Type.Object(
   },
   { $id: 'MetricVerdict' },
 );
+const ArmCounts = Type.Object({
+  compared: Type.Integer({ description: 'answers compared with the live one (a copy that got none counts, as differing and as an error)' }),
+  differing: Type.Integer(),
+  statusDiffering: Type.Integer(),
+  bodyDiffering: Type.Integer(),
+  errors: Type.Integer({ description: '5xx answers, and copies that got none' }),
+  noAnswer: Type.Integer(),
+});
+/** A shadow step's comparison as the mirroring proxy counted it (packages/core/src/shadow/shadow-tally.ts). */
+const ShadowComparison = Type.Object(
+  {
+    rates: Type.Object(
+      {
+        shadow: Nullable(Type.Number({ description: "share of the shadow's answers that differ from the live version's" })),
+        secondary: Nullable(Type.Number({ description: "share of the live version's second answers that differ from its first: its own noise" })),
+      },
+      { description: 'the difference rates (null before any comparison); the judge tests shadow against secondary' },
+    ),
+    shadow: ArmCounts,
+    secondary: ArmCounts,
+    primary: Type.Object({ answered: Type.Integer(), errors: Type.Integer() }, { description: "the live version's answers to the copied requests" }),
+    skipped: Type.Object(
+      { method: Type.Integer(), sample: Type.Integer(), overloaded: Type.Integer(), bodyTooLarge: Type.Integer() },
+      { description: 'requests not copied, by why' },
+    ),
+    fields: Type.Array(
+      Type.Object({ path: Type.String({ description: '$.items[*].score: indexes generalised' }), shadow: Type.Integer(), secondary: Type.Integer() }),
+      { description: 'the fields that differ most (at most 20), with how often per arm' },
+    ),
+    fieldsDropped: Type.Integer(),
+    samples: Type.Array(
+      Type.Object({
+        arm: Type.Union([Type.Literal('shadow'), Type.Literal('secondary')]),
+        method: Type.String(),
+        url: Type.String(),
+        primaryStatus: Type.Integer(),
+        otherStatus: Type.Integer({ description: '0: no answer (see error)' }),
+        primaryLatencyMs: Type.Number(),
+        otherLatencyMs: Nullable(Type.Number()),
+        comparedAs: Type.Union([Type.Literal('json'), Type.Literal('bytes'), Type.Literal('none')]),
+        paths: Type.Array(Type.String(), { description: 'differing field paths, at most 10' }),
+        error: Nullable(Type.String()),
+      }),
+      { description: 'the first differing answers (at most 10 per arm): paths and statuses, never bodies' },
+    ),
+    methods: Type.Array(Type.String()),
+    ignoreFields: Type.Array(Type.String()),
+  },
+  { description: 'mirror: what the shadow comparison counted' },
+);
+
 /** The canary judge's verdict at one look, with the evidence behind it. */
 export const Verdict = Type.Object(
   {
@@ -332,6 +475,10 @@ export const Verdict = Type.Object(
           to: Type.Optional(Type.String()),
           url: Type.Optional(Type.String()),
           preset: Type.Optional(Type.String({ description: "haproxy: read from HAProxy's own per-server metrics" })),
+          session: Type.Optional(Type.String({ description: "mirror: the mirroring proxy's session of this step attempt" })),
+          slot: Type.Optional(Type.String({ description: 'mirror: the slot the shadow version runs on' })),
+          startedAt: Type.Optional(Type.String()),
+          shadow: Type.Optional(ShadowComparison),
           window: Type.Optional(Type.String()),
           at: Type.Optional(Type.String()),
           queries: Type.Optional(

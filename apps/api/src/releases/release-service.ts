@@ -7,6 +7,7 @@ import {
   initialReleaseState,
   initialRollingState,
   isGate,
+  isShadowRelease,
   mayBreakGlass,
   pendingDeployment,
   planRunProblem,
@@ -40,6 +41,7 @@ import { AppError } from '../http/app-error.ts';
 import { isUniqueViolation } from '../http/problems.ts';
 import { RELEASE_INCLUDE, releaseJson, type ReleaseJson } from './release-json.ts';
 import type { ReadScopes } from '../identity/route-access.ts';
+import { NOT_SHADOW } from './shadow-releases.ts';
 
 export interface CreateReleaseInput {
   service: string;
@@ -198,12 +200,12 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
   async function rollForward(id: string, why: string, event: { reason?: string | null }, ctx: RequestContext, self: CreateService) {
     const undone = await deps.prisma.release.findUniqueOrThrow({ where: { id }, include: { service: true, environment: true } });
     const later = await deps.prisma.release.findFirst({
-      where: { environmentId: undone.environmentId, phase: 'succeeded', finishedAt: { gt: undone.finishedAt ?? new Date(0) } },
+      where: { environmentId: undone.environmentId, phase: 'succeeded', finishedAt: { gt: undone.finishedAt ?? new Date(0) }, ...NOT_SHADOW },
       orderBy: { finishedAt: 'desc' },
     });
     if (later) throw new AppError('conflict', `a later release (${later.id}) succeeded in ${undone.environment.name} since: roll that one back instead`);
     const previous = await deps.prisma.release.findFirst({
-      where: { environmentId: undone.environmentId, phase: 'succeeded', id: { not: id }, finishedAt: { lt: undone.finishedAt ?? new Date() } },
+      where: { environmentId: undone.environmentId, phase: 'succeeded', id: { not: id }, finishedAt: { lt: undone.finishedAt ?? new Date() }, ...NOT_SHADOW },
       orderBy: { finishedAt: 'desc' },
       include: { artifact: true },
     });
@@ -268,7 +270,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       });
       if (upstream) {
         const proven = await deps.prisma.release.findFirst({
-          where: { environmentId: upstream.id, phase: 'succeeded', artifact: { digest: artifact.digest } },
+          where: { environmentId: upstream.id, phase: 'succeeded', artifact: { digest: artifact.digest }, ...NOT_SHADOW },
         });
         if (!proven) {
           throw new AppError(
@@ -321,6 +323,8 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
       analysis: environment.metrics ? null : 'it has no metrics source',
       smoke: environment.smokeBaseUrl ? null : 'it has no smokeBaseUrl',
       webhook: null,
+      // The shadow version runs on the idle slot, which only an environment with a deployer (and its slots) has.
+      shadow: environment.deployer && environment.slots.length === 2 ? null : 'it has no deployer with slots (the shadow version runs on the idle slot)',
     };
     const unsupported = compiled.steps.filter(isGate).find((s) => needs[s.type]);
     if (unsupported)
@@ -372,6 +376,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
               artifactId: admitted.artifact.id,
               planId: admitted.plan.id,
               phase: state.phase,
+              strategy: state.plan.strategy,
               stepIndex: 0,
               state: state as object,
               version: 0,
@@ -501,7 +506,8 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         return { accepted: queued.length > 0, release: await releaseReply(id), requestId: ctx.requestId, auditEvents: [] };
       const check = transitionOrHalt(expected, event, now(), context);
       // A succeeded release that cannot switch back at once is rolled back by deploying the version before it again.
-      if (!check.ok && event.type === 'rollback' && expected.phase === 'succeeded' && queued.length === 0)
+      // A shadow served nothing: there is nothing to roll back to, and the refusal says so.
+      if (!check.ok && event.type === 'rollback' && expected.phase === 'succeeded' && queued.length === 0 && !isShadowRelease(expected))
         return rollForward(id, check.reason, event, ctx, service);
       if (!check.ok) {
         const pending = queued.length ? ` (once the ${queued.length} event(s) already queued for it are applied)` : '';

@@ -2,6 +2,7 @@ import {
   deployGate,
   isJobEffect,
   TERMINAL_PHASES,
+  isShadowRelease,
   nextWakeAt,
   storedPolicy,
   transitionOrHalt,
@@ -287,7 +288,8 @@ function slotChangeOf(releaseId: string, before: ReleaseState, after: ReleaseSta
   const slots = after.slots;
   if (!slots) return null;
   if (after.switchedBack && !before.switchedBack) return { kind: 'switched-back', liveSlot: slots.live, releaseId: slots.previousReleaseId };
-  if (after.phase === 'succeeded' && before.phase !== 'succeeded')
+  // A shadow that passed served nothing: the live slot stays live.
+  if (after.phase === 'succeeded' && before.phase !== 'succeeded' && !isShadowRelease(after))
     return { kind: 'live', liveSlot: slots.idle, releaseId, previousReleaseId: slots.previousReleaseId, keptUntil: slots.keepPreviousUntil ?? null };
   if (effects.some((e) => e.type === 'deploy')) return { kind: 'deploying', liveSlot: slots.live };
   return null;

@@ -1,9 +1,10 @@
-import type { ReleaseState } from '@glidepath/core';
+import { mirrorSessionId, type ReleaseState } from '@glidepath/core';
 import type { EventBus, JobQueue, PrismaClient } from '@glidepath/db';
 import type { Egress, MetricRegistry, TargetSpec } from '@glidepath/providers';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
 import { lookAtAnalysis } from './gates/analysis.gate.ts';
+import { lookAtShadow, stopShadow } from './gates/shadow.gate.ts';
 import { runSmokeGate } from './gates/smoke.gate.ts';
 import { runWebhookGate, type GateResult } from './gates/webhook.gate.ts';
 
@@ -29,33 +30,37 @@ export async function runGate(deps: GateDeps, payload: { releaseId: string; step
   const state = release.state as unknown as ReleaseState;
   const stepState = state.steps[payload.stepIndex];
   const step = state.plan.steps[payload.stepIndex];
-  if (!step || stepState?.status !== 'running' || stepState.attempt !== payload.attempt || state.stepIndex !== payload.stepIndex) return null;
+  if (!step || stepState?.status !== 'running' || stepState.attempt !== payload.attempt || state.stepIndex !== payload.stepIndex) {
+    // A shadow step that ended without its gate (the release aborted or rolled back meanwhile): its next look stops the copying.
+    if (step?.type === 'shadow') await stopShadow(deps, step, mirrorSessionId(release.id, payload.stepIndex, payload.attempt));
+    return null;
+  }
 
   let result: GateResult | null;
   const endTimer = deps.metrics?.gateDuration.startTimer({ gate: step.type });
+  const look = {
+    releaseId: release.id,
+    stepIndex: payload.stepIndex,
+    attempt: payload.attempt,
+    stepStartedAt: new Date(stepState.startedAt!),
+    service: release.service.name,
+    environment: {
+      id: release.environmentId,
+      name: release.environment.name,
+      metrics: release.environment.metrics as unknown as TargetSpec | null,
+      target: release.environment.target as unknown as TargetSpec,
+    },
+    canaryVersion: release.artifact.version,
+    canaryDigest: release.artifact.digest,
+    canaryMetadata: release.artifact.metadata as Record<string, unknown> | null,
+  };
+  const publish = (event: { type: string; data: unknown }) => deps.bus.publish(event);
   if (step.type === 'analysis') {
-    result = await lookAtAnalysis(
-      { ...deps, publish: (event) => deps.bus.publish(event) },
-      step,
-      {
-        releaseId: release.id,
-        stepIndex: payload.stepIndex,
-        attempt: payload.attempt,
-        stepStartedAt: new Date(stepState.startedAt!),
-        service: release.service.name,
-        environment: {
-          id: release.environmentId,
-          name: release.environment.name,
-          metrics: release.environment.metrics as unknown as TargetSpec | null,
-          target: release.environment.target as unknown as TargetSpec,
-        },
-        canaryVersion: release.artifact.version,
-        canaryDigest: release.artifact.digest,
-        canaryMetadata: release.artifact.metadata as Record<string, unknown> | null,
-      },
-      new Date(),
-    );
+    result = await lookAtAnalysis({ ...deps, publish }, step, look, new Date());
     if (!result) return null; // not decided yet: the next look is scheduled
+  } else if (step.type === 'shadow' && state.slots) {
+    result = await lookAtShadow({ ...deps, publish }, step, { ...look, slot: state.slots.idle }, new Date());
+    if (!result) return null;
   } else if (step.type === 'smoke' && release.environment.smokeBaseUrl) {
     result = await runSmokeGate(deps.egress, step, release.environment.smokeBaseUrl);
   } else if (step.type === 'webhook') {

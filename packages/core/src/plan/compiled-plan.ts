@@ -29,7 +29,28 @@ export type GateStep =
       watch: boolean;
     }
   | { type: 'smoke'; checks: SmokeCheck[]; retries: number; retryDelayMs: number }
-  | { type: 'webhook'; url: string; timeoutMs: number; retries: number };
+  | { type: 'webhook'; url: string; timeoutMs: number; retries: number }
+  | ShadowStep;
+
+/**
+ * A shadow release's one step (shadow-plan.ts): the mirroring proxy at `mirrorUrl` copies real
+ * requests to the release's slot, and the judge weighs the differences like an analysis step
+ * (its fields, with metrics differences, error-rate and latency) until a verdict or maxDuration.
+ */
+export interface ShadowStep {
+  type: 'shadow';
+  mirrorUrl: string;
+  methods: string[];
+  ignoreFields: string[];
+  sampleRate: number;
+  baselineShare: number;
+  intervalMs: number;
+  minDurationMs: number;
+  maxDurationMs: number;
+  alpha: number;
+  metrics: AnalysisMetric[];
+  onInconclusive: InconclusiveOutcome;
+}
 
 export type Step =
   | { type: 'setWeight'; weight: number }
@@ -40,14 +61,15 @@ export type Step =
   | GateStep;
 
 export type GateType = GateStep['type'];
-export const GATE_TYPES: readonly GateType[] = ['analysis', 'smoke', 'webhook'];
+export const GATE_TYPES: readonly GateType[] = ['analysis', 'smoke', 'webhook', 'shadow'];
 
 export function isGate(step: Step): step is GateStep {
   return (GATE_TYPES as readonly string[]).includes(step.type);
 }
 
 export interface CompiledPlan {
-  strategy: 'canary' | 'blue-green' | 'rolling';
+  /** shadow: the new version serves nothing; the release ends at the verdict, never promoted (shadow-release.ts). */
+  strategy: 'canary' | 'blue-green' | 'rolling' | 'shadow';
   steps: Step[];
   rollback: { automatic: boolean };
   /** Hold at the next step boundary when the deploy window closes (absent: hold), or continue. */

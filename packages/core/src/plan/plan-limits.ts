@@ -77,6 +77,7 @@ export function gateRunMs(step: GateStep): number {
       return (step.retries + 1) * round + step.retries * step.retryDelayMs;
     }
     case 'analysis':
+    case 'shadow':
       // The last look comes at maxDuration, at most an interval late.
       return step.maxDurationMs + step.intervalMs;
   }
@@ -88,6 +89,7 @@ const GATE_LEASE_GRACE_MS = 30_000;
 export function gateLeaseMs(step: Step): number {
   switch (step.type) {
     case 'analysis':
+    case 'shadow':
       return step.maxDurationMs + 2 * step.intervalMs + GATE_LEASE_GRACE_MS;
     case 'smoke':
     case 'webhook':
@@ -120,6 +122,7 @@ export function stepRunProblem(step: Step): string | null {
     case 'approval':
       return s.expiresAfterMs === null ? null : wait(s.expiresAfterMs, 'expires after');
     case 'analysis':
+    case 'shadow':
     case 'smoke':
     case 'webhook': {
       let lease = NaN;

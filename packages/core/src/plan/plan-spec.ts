@@ -82,9 +82,40 @@ interface PlanCommon {
   traffic?: { requestsPerSecond: number; errorRate?: number };
 }
 
+/**
+ * A shadow release (shadow-plan.ts): the new version, deployed on the idle slot, gets copies of real
+ * requests from Glidepath's mirroring proxy and serves nothing; the judge weighs how often its answers
+ * differ from the live version's against how often the live version differs from itself. The release
+ * ends at the verdict: succeeded means "the shadow passed", and users never reached it; a canary or
+ * blue-green release of the same artifact then does the promotion.
+ */
+export interface ShadowCompareSpec {
+  /** HTTP methods copied: default GET, HEAD, OPTIONS (idempotent only); others only when named here. */
+  methods?: string[];
+  /** Fields left out of the comparison: a key anywhere (`timestamp`) or a path (`$.meta.*`, `$.items[*].id`); at most 50. */
+  ignoreFields?: string[];
+  /** The share of eligible requests copied, 0–1 (default 1). */
+  sampleRate?: number;
+  /** The share of copied requests also sent to the live version again to measure its own noise, 0.01–1 (default 0.5). */
+  baselineShare?: number;
+  /** Fail when the shadow's answers differ more than tolerance × the live version's own rate: 1–100, default 1.5. */
+  tolerance?: number;
+  /** Latency: fail when the shadow is slower than latencyTolerance × the live version on the same requests (1–100, default 1.5). */
+  latencyTolerance?: number;
+  /** Latency: compare the share slower than this (1–60000 ms) instead of the live version's median and p95. */
+  latencyThresholdMs?: number;
+}
+
 export type PlanSpec =
   | (PlanCommon & { strategy: 'canary'; steps: StepSpec[] })
   /** At most 20 checks; keepOldFor 0–720h, default 5m. */
   | (PlanCommon & { strategy: 'blue-green'; checks?: GateStepSpec[]; keepOldFor?: Duration })
   /** batches: ascending integers 1–100 ending at 100; interval 0–720h. */
-  | (PlanCommon & { strategy: 'rolling'; batches: number[]; check?: GateStepSpec; interval?: Duration });
+  | (PlanCommon & { strategy: 'rolling'; batches: number[]; check?: GateStepSpec; interval?: Duration })
+  /** mirror.url: the mirroring proxy's control API (http(s), at most 2000 characters). analysis: as an analysis step, without metrics. watch is refused (nothing is promoted). */
+  | (PlanCommon & {
+      strategy: 'shadow';
+      mirror: { url: string };
+      analysis?: Omit<Extract<GateStepSpec, { type: 'analysis' }>, 'type' | 'metrics'>;
+      compare?: ShadowCompareSpec;
+    });

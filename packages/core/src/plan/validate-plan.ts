@@ -1,6 +1,7 @@
 import type { AnalysisMetric, CompiledPlan, GateStep, SmokeCheck, Step } from './compiled-plan.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { gateRunMs, PLAN_LIMITS as L } from './plan-limits.ts';
+import { shadowSteps } from './shadow-plan.ts';
 import { analysisWarnings, DEFAULT_EXPECTED_ERROR_RATE, type ExpectedTraffic, type PlanWarning } from './plan-warnings.ts';
 
 export interface PlanProblem {
@@ -107,8 +108,13 @@ class Validator {
     } else if (strategy === 'rolling') {
       const s = this.object(spec, '', [...common, 'batches', 'check', 'interval']);
       steps = s && this.rollingSteps(s);
+    } else if (strategy === 'shadow') {
+      // Nothing is promoted, so there is nothing to watch after promotion.
+      if ((spec as Obj).watch !== undefined) this.fail('watch', 'a shadow release promotes nothing, so nothing is watched after it');
+      const s = this.object(spec, '', [...common.filter((k) => k !== 'watch'), 'mirror', 'analysis', 'compare']);
+      steps = s && shadowSteps(this, s);
     } else {
-      return this.fail('strategy', 'must be one of canary, blue-green, rolling');
+      return this.fail('strategy', 'must be one of canary, blue-green, rolling, shadow');
     }
     const s = spec as Obj;
     const rollback = s.rollback === undefined ? {} : this.object(s.rollback, 'rollback', ['automatic']);

@@ -3,6 +3,7 @@ import { gateLeaseMs, PLAN_LIMITS, planRunProblem, stepRunProblem } from '../pla
 import type { DeployGate } from '../policy/deploy-window.ts';
 import { approvalBinding, countingApprovals, sameBinding } from './approval-binding.ts';
 import { instanceVerdict, rollingRefusal, rollingRetry, rollingTimer, startBatch, startRollback } from './rolling.ts';
+import { isShadowRelease, SHADOW_REFUSALS } from './shadow-release.ts';
 import {
   isJobEffect,
   TERMINAL_PHASES,
@@ -185,6 +186,7 @@ class Machine {
       case 'promote':
         if (this.state.drill)
           return `a drill cannot be promoted: it rehearses a rollback and leaves slot ${this.state.slots?.live} live; roll it back or abort it`;
+        if (isShadowRelease(this.state)) return SHADOW_REFUSALS.promote;
         if (this.deploying) return `the artifact is not on slot ${this.state.slots?.idle} yet: wait for its deploy, or abort`;
         for (let i = this.state.stepIndex; i < this.state.steps.length; i++) {
           const s = this.state.steps[i]!;
@@ -305,6 +307,12 @@ class Machine {
   }
 
   finish(): void {
+    // A shadow release ends where it stood: all traffic on the live slot, nothing to promote.
+    if (isShadowRelease(this.state)) {
+      Object.assign(this.state, { phase: 'succeeded', canaryWeight: 0, finishedAt: this.iso });
+      this.state.reason ??= 'the shadow passed: its version served no traffic; a canary or blue-green release of it promotes it';
+      return;
+    }
     this.route({ type: 'promote' });
     // The idle slot is live now; the previous version stays on the other one for a while.
     if (this.state.slots) this.state.slots.keepPreviousUntil = this.at(this.state.slots.keepPreviousForMs);
@@ -576,6 +584,7 @@ class Machine {
    */
   switchBack(reason: string, by: string): string | undefined {
     const slots = this.state.slots;
+    if (isShadowRelease(this.state)) return SHADOW_REFUSALS.switchBack;
     if (!slots)
       return 'cannot rollback a release that is succeeded: its environment has no slots that alternate, so nothing kept the previous version; start a release of it instead';
     if (!slots.previousReleaseId) return `nothing to switch back to: this was the first release on slot ${slots.idle}`;

@@ -19,7 +19,8 @@ type AnalysisStep = Extract<GateStep, { type: 'analysis' }>;
 export interface AnalysisDeps {
   prisma: PrismaClient;
   jobs: JobQueue;
-  metricSources: MetricRegistry;
+  /** Where a look reads its counts: the environment's source, or for a shadow step the mirroring proxy. */
+  metricSources: Pick<MetricRegistry, 'providerFor'>;
   publish: (event: { type: string; data: unknown }) => Promise<void>;
 }
 
