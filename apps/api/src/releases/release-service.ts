@@ -332,9 +332,11 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         'conflict',
         `plan "${plan.name}" has a ${unsupported.type} step, which environment ${environment.name} cannot run: ${needs[unsupported.type]}`,
       );
-    // A protected environment's approvals come first, whatever the plan says.
+    // A protected environment's approvals come first, whatever the plan says; except in a rollback release, which
+    // puts back the version that ran live here before the release it undoes (approved then, if approvals were needed):
+    // a rollback waiting for approvers at 3 a.m. is the outage going on. Asking for it needs release:control there.
     const steps =
-      policy.requiredApprovals > 0
+      policy.requiredApprovals > 0 && !input.undoes
         ? [
             { type: 'approval' as const, group: policy.approverGroup, count: policy.requiredApprovals, expiresAfterMs: approvalExpiryMs(policy) },
             ...compiled.steps,

@@ -34,6 +34,7 @@ beforeAll(async () => {
     { name: 'wrong', deployer: deployer('wrong'), slots: ['w1', 'w2'] },
     { name: 'slow', deployer: deployer('good', { SLOW_SECONDS: '6' }), slots: ['quick', 'slow'] },
     { name: 'brief', deployer: deployer('good'), slots: ['s1', 's2'], keepPreviousFor: '1ms' },
+    { name: 'guarded', deployer: deployer('good'), slots: ['g1', 'g2'], keepPreviousFor: '1ms' },
   ];
   for (const [position, env] of envs.entries()) {
     const created = await reply(
@@ -216,6 +217,26 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     expect(await effects(undo.id)).toEqual([{ type: 'promote', slots: { live: 's1', idle: 's2' } }]);
     const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: v2.id } } })).data!.items;
     expect(audit[0]).toMatchObject({ action: 'release.rollback-started' });
+  });
+
+  it('a rollback release does not wait for approvals in a protected environment: it restores what ran live there', async () => {
+    const v1 = await start('guarded', '1.0.0');
+    expect((await until(v1.id, ['succeeded', 'rolled-back', 'failed'])).phase).toBe('succeeded');
+    const v2 = await start('guarded', '2.0.0');
+    expect((await until(v2.id, ['succeeded', 'rolled-back', 'failed'])).phase).toBe('succeeded');
+    const env = (await api.GET('/api/v1/environments', { params: { query: { service: 'shop' } } })).data!.items.find((e) => e.name === 'guarded')!;
+    const policy = { protected: true, requiredApprovals: 2, approverGroup: 'prod-approvers', approvalExpiresAfter: '1h' };
+    const patched = await reply(api.PATCH('/api/v1/environments/{id}', { params: { path: { id: env.id } }, body: { policy, reason: 'now protected' } }));
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const rolled = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: v2.id } }, body: { reason: '2.0.0 corrupts carts' } }));
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
+    const undo = await until(rolled.body.rollbackRelease!.id, ['succeeded', 'rolled-back', 'failed', 'awaiting-approval']);
+    expect(undo.phase, undo.reason ?? '').toBe('succeeded');
+    expect(undo.steps.map((step) => step.spec.type)).not.toContain('approval');
+    // Any other release there waits for its two approvers.
+    const v3 = await start('guarded', '3.0.0');
+    expect((await until(v3.id, ['awaiting-approval', 'succeeded', 'failed', 'rolled-back'])).phase).toBe('awaiting-approval');
+    expect((await reply(api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: v3.id } }, body: { reason: 'test over' } }))).status).toBe(200);
   });
 
   it('a deployer that fails, or reports another digest, ends the release with the reason and moves no traffic', async () => {
