@@ -13,12 +13,14 @@ import {
 } from './analysis-series.ts';
 import { ErrorRateChart, StatisticChart } from './analysis-charts.tsx';
 import { ReleaseModel } from './release-model.tsx';
+import { ShadowComparison } from './shadow-comparison.tsx';
 import { VerdictEvidence } from './verdict-evidence.tsx';
 
 /** Charts and evidence of the canary judge, one analysis step (and attempt) at a time. */
 export function ReleaseAnalysis({ release }: { release: ReleaseDetail }) {
   const runs = analysisRuns(release.measurements ?? []);
-  const hasAnalysis = release.steps.some((step) => step.spec.type === 'analysis');
+  const hasAnalysis = release.steps.some((step) => step.spec.type === 'analysis' || step.spec.type === 'shadow');
+  const shadow = release.steps.some((step) => step.spec.type === 'shadow');
   const [selected, setSelected] = useState<string | null>(null);
   const model = release.artifact.model;
   if (!hasAnalysis && runs.length === 0)
@@ -34,7 +36,7 @@ export function ReleaseAnalysis({ release }: { release: ReleaseDetail }) {
   return (
     <section className="card" data-testid="release-analysis">
       <div className="card-head">
-        <h2>Canary analysis</h2>
+        <h2>{shadow ? 'Shadow analysis' : 'Canary analysis'}</h2>
         {runs.length > 1 && (
           <div className="tabs" role="tablist">
             {runs.map((r) => (
@@ -97,6 +99,7 @@ function AnalysisRunView({ run }: { run: AnalysisRun }) {
         {test ? <StatisticChart data={statisticSeries(run, test)} label={testKey(test)} /> : <p className="muted">No test has reported a statistic yet.</p>}
       </div>
       <VerdictEvidence measurement={latest} />
+      <ShadowComparison measurement={latest} />
     </>
   );
 }

@@ -45,6 +45,20 @@ export function summarizeStep(spec: StepSpec): { title: string; detail: string |
       };
     case 'webhook':
       return { title: 'webhook', detail: hostOf(spec.url) };
+    case 'shadow': {
+      const differences = spec.metrics.find((m) => m.name === 'differences');
+      return {
+        title: 'shadow',
+        detail: [
+          `copies ${spec.methods.join(', ')} via ${hostOf(spec.mirrorUrl)}`,
+          differences && `differences ≤ ${differences.tolerance}× live's own`,
+          `every ${formatDuration(spec.intervalMs)}`,
+          `${formatDuration(spec.minDurationMs)}–${formatDuration(spec.maxDurationMs)}`,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      };
+    }
     default:
       return { title: (spec as { type: string }).type, detail: null };
   }
