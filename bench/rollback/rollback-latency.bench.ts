@@ -1,5 +1,7 @@
 // Rollback latency on the real stack: from a rollback command, and from a failing gate
-// verdict, to HAProxy sending no new request to the canary — measured by real requests.
+// verdict, to HAProxy sending no new request to the canary — measured by real requests; and
+// the switch back after success: a release deployed by the command deployer to the idle slot
+// and promoted, then rolled back while the previous version is still on the other slot.
 //   node_modules/.bin/tsx bench/rollback/rollback-latency.bench.ts [--runs 20]
 //
 // A prober keeps 4 requests in flight through HAProxy's frontend and records when each was
@@ -21,9 +23,13 @@ const watchdog = setTimeout(() => {
 
 const FAST = { errorRate: 0, latencyMs: 1 };
 const stack = await startStack({
-  environments: ['dev'],
+  environments: ['dev', 'slots'],
   service: 'bench',
-  slots: { dev: { stable: { version: '1.0.0', behaviour: FAST }, canary: { version: '2.0.0', behaviour: FAST } } },
+  slots: {
+    dev: { stable: { version: '1.0.0', behaviour: FAST }, canary: { version: '2.0.0', behaviour: FAST } },
+    slots: { stable: { version: '1.0.0', behaviour: FAST }, canary: { version: '1.0.0', behaviour: FAST } },
+  },
+  builds: ['1.0.0', '2.0.0'].map((version) => ({ version, digest: demoDigest(version), behaviour: FAST })),
 });
 const glidepath = await startGlidepath();
 const { api } = createApiClient(glidepath.api, glidepath.token);
@@ -40,7 +46,7 @@ const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/gate`;
 type Answer = { sentAt: number; version: string };
 const answers: Answer[] = [];
 let probing = true;
-const frontend = stack.frontendUrl('dev');
+let frontend = stack.frontendUrl('dev');
 const probers = Array.from({ length: 4 }, async () => {
   while (probing) {
     const sentAt = performance.now();
@@ -53,8 +59,8 @@ const probers = Array.from({ length: 4 }, async () => {
   }
 });
 
-async function release(plan: string): Promise<string> {
-  return (await expectReply(api.POST('/api/v1/releases', { body: { service: 'bench', environment: 'dev', version: '2.0.0', plan } }), 'release')).data.id;
+async function release(plan: string, environment = 'dev', version = '2.0.0'): Promise<string> {
+  return (await expectReply(api.POST('/api/v1/releases', { body: { service: 'bench', environment, version, plan } }), 'release')).data.id;
 }
 async function getRelease(id: string) {
   return (await expectReply(api.GET('/api/v1/releases/{id}', { params: { path: { id } } }), 'release')).data;
@@ -66,9 +72,9 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-/** Waits until the canary is live, fires the trigger, returns ms until no new request reached the canary. */
-async function measure(id: string, trigger: () => Promise<void> | void): Promise<number> {
-  await until(async () => (await getRelease(id)).canaryWeight === 50, 'weight 50');
+/** Waits until the release serves (`ready`: at 50% by default), fires the trigger, returns ms until no new request reached 2.0.0. */
+async function measure(id: string, trigger: () => Promise<void> | void, ready = async () => (await getRelease(id)).canaryWeight === 50): Promise<number> {
+  await until(ready, 'the new version serving');
   const since = performance.now();
   await until(() => answers.some((a) => a.sentAt > since && a.version === '2.0.0'), 'canary traffic');
   const t0 = performance.now();
@@ -104,8 +110,31 @@ try {
   ];
   await expectReply(api.POST('/api/v1/plans', { body: { name: 'gated', spec: { strategy: 'canary', steps: gated } } }), 'plan');
 
+  // Slots: the command deployer puts 2.0.0 on the idle slot, all traffic moves there; rollback switches back.
+  await expectReply(
+    api.POST('/api/v1/environments', {
+      body: {
+        service: 'bench',
+        name: 'slots',
+        position: 1,
+        requireUpstreamSuccess: false,
+        target: stack.haproxyTarget('slots') as { type: string; config: Record<string, unknown> },
+        deployer: stack.commandDeployer('slots') as unknown as { type: string; config: Record<string, unknown> },
+        slots: [...stack.slotNames('slots')],
+        keepPreviousFor: '1h',
+      },
+    }),
+    'environment with slots',
+  );
+  await expectReply(api.POST('/api/v1/plans', { body: { name: 'all', spec: { strategy: 'canary', steps: [{ type: 'setWeight', weight: 100 }] } } }), 'plan');
+  // 1.0.0 released there first, by Glidepath: what each switch back returns to.
+  await expectReply(api.POST('/api/v1/artifacts', { body: { service: 'bench', version: '1.0.0', digest: demoDigest('1.0.0') } }), 'artifact');
+  const first = await release('all', 'slots', '1.0.0');
+  await until(async () => (await getRelease(first)).phase === 'succeeded', '1.0.0 released on the slots');
+
   const fromCommand: number[] = [];
   const fromVerdict: number[] = [];
+  const switchBack: number[] = [];
   for (let i = 0; i < runs; i++) {
     const id = await release('hold');
     fromCommand.push(
@@ -126,6 +155,21 @@ try {
       }),
     );
     await until(async () => (await getRelease(gatedId)).phase === 'rolled-back', 'rolled-back');
+
+    frontend = stack.frontendUrl('slots');
+    const promoted = await release('all', 'slots');
+    switchBack.push(
+      await measure(
+        promoted,
+        () =>
+          expectReply(
+            api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: promoted }, query: { wait: 0 } }, body: { reason: 'bench' } }),
+            'switch back',
+          ).then(() => {}),
+        async () => (await getRelease(promoted)).phase === 'succeeded' && answers.at(-1)?.version === '2.0.0',
+      ),
+    );
+    frontend = stack.frontendUrl('dev');
   }
 
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
@@ -137,7 +181,10 @@ try {
   console.log(`${'trigger'.padEnd(34)} runs   p50 ms   p99 ms   max ms`);
   console.log(row('rollback command (POST .../rollback)', fromCommand));
   console.log(row('failing gate verdict', fromVerdict));
+  console.log(row('switch back after success (slots)', switchBack));
+  console.log(`switch back ÷ rollback command, p50: ${(q(switchBack, 0.5) / q(fromCommand, 0.5)).toFixed(2)}×`);
   console.log(`target: p99 <= 300 ms — ${q(fromCommand, 0.99) <= 300 && q(fromVerdict, 0.99) <= 300 ? 'met' : 'MISSED'}`);
+  console.log(`issue 14: the switch back after success under a second — ${Math.max(...switchBack) < 1000 ? 'met' : 'MISSED'}`);
 } finally {
   probing = false;
   await Promise.all(probers);
