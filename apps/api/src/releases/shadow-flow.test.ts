@@ -186,6 +186,18 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     expect(prod!.running).toBeNull();
   });
 
+  it('an aborted shadow release stops copying: its next look closes the session', async () => {
+    const artifact = await reply(api.POST('/api/v1/artifacts', { body: { service: 'search', version: '2.0.2', digest: digest('d') } }));
+    expect(artifact.status).toBe(201);
+    const release = await start('2.0.2');
+    await expect.poll(async () => proxy.active()?.config.session.startsWith(release.id) ?? false, { timeout: 30_000 }).toBe(true);
+    const aborted = await reply(api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: release.id } }, body: { reason: 'not now' } }));
+    expect(aborted.status, JSON.stringify(aborted.body)).toBe(200);
+    await expect.poll(() => proxy.sessions.get(`${release.id}:0:1`)?.stoppedAt ?? null, { timeout: 15_000 }).not.toBeNull();
+    expect(proxy.sessions.get(`${release.id}:0:1`)!.stopReason).toBe('stopped by Glidepath');
+    expect(proxy.active()).toBeNull();
+  });
+
   it('refuses a shadow plan with bad input, naming the field; and an environment without slots cannot run one', async () => {
     const bad = await reply(
       api.POST('/api/v1/plans', {
