@@ -222,3 +222,20 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
     expect((await traffic()).digests).toEqual(new Set([digest('c')]));
   });
 });
+
+describe('rollback of a succeeded rolling release', { timeout: 120_000 }, () => {
+  it('starts a release of the version before with the rolling rollback plan, which puts it back on every instance', async () => {
+    await setDeployer({});
+    const latest = (await api.GET('/api/v1/releases', { params: { query: { service: 'shop', phase: 'succeeded' } } })).data!.items[0]!;
+    expect(latest.artifact.version).toBe('3.0.0');
+    const rolled = await reply(api.POST('/api/v1/releases/{id}/rollback', { params: { path: { id: latest.id } }, body: { reason: 'slow checkout' } }));
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
+    const undo = rolled.body.rollbackRelease!;
+    expect(undo).toMatchObject({ undoes: latest.id, artifact: { version: '2.0.0' }, plan: { name: 'glidepath:rollback-rolling' } });
+    const done = await until(undo.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    expect(done.rolling).toMatchObject({ batches: 2, replaced: 3 });
+    expect(await onInstances()).toEqual([digest('b'), digest('b'), digest('b')]);
+    expect((await traffic()).digests).toEqual(new Set([digest('b')]));
+  });
+});

@@ -187,6 +187,29 @@ describe('a rolling release replaces instances batch by batch', () => {
     expect(late.effects).toEqual([weights(0, 100, 100), deploy('web-1', 2, OLD)]);
   });
 
+  it('paused during a batch, the batch still comes back into rotation; resume goes on to the next one', () => {
+    let { state, effects } = run(rolling(plan({ batches: [25, 50, 100] })), [
+      [{ type: 'start' }, sec(0)],
+      [{ type: 'pause', ...alice }, sec(1)],
+      [ready('web-1'), sec(2)],
+    ]);
+    expect(state.phase).toBe('paused');
+    expect(effects.at(-1)).toEqual(weights(100, 100, 100));
+    ({ state, effects } = run(state, [[{ type: 'resume', ...alice }, sec(3)]]));
+    expect(effects).toEqual([weights(100, 0, 100), deploy('web-2', 1)]);
+  });
+
+  it('an approval step first (a protected environment) holds every batch until approved', () => {
+    const p = plan({ batches: [50, 100] });
+    const gated = { ...p, steps: [{ type: 'approval' as const, group: null, count: 1, expiresAfterMs: null }, ...p.steps] };
+    const base = rolling(gated);
+    let { state, effects } = run(base, [[{ type: 'start' }, sec(0)]]);
+    expect(state.phase).toBe('awaiting-approval');
+    expect(effects).toEqual([]);
+    ({ state, effects } = run(state, [[{ type: 'approve', actorId: 'bob' }, sec(1)]]));
+    expect(effects).toEqual([weights(0, 0, 100), deploy('web-1', 1), deploy('web-2', 1)]);
+  });
+
   it('promote is refused: batches cannot be skipped', () => {
     const started = run(rolling(), [[{ type: 'start' }, sec(0)]]).state;
     const r = transition(started, { type: 'promote', ...alice }, sec(1));
