@@ -70,3 +70,53 @@ test('a succeeded release is rolled back after success from its page: traffic ba
   await expect(slots.getByTestId('slot-idle')).toContainText('nothing kept for an instant rollback');
   await alice.screenshot({ path: shot('live-environment-slots-after-rollback'), fullPage: true });
 });
+
+test('once the version before is no longer kept, rollback after success starts a release of it, and each release names the other', async ({
+  browser,
+  baseURL,
+  api,
+}) => {
+  const s = await seed(api);
+  await ok(
+    api.POST('/api/v1/environments', {
+      body: {
+        service: s.service,
+        name: 'brief',
+        position: 3,
+        requireUpstreamSuccess: false,
+        target: { type: 'recording', config: {} },
+        deployer: { type: 'none', config: {} },
+        slots: ['blue', 'green'],
+        keepPreviousFor: '1ms',
+      },
+    }),
+    'environment keeping nothing',
+  );
+  await s.waitFor(await s.start('brief', '1.0.0'), ['succeeded']);
+  const second = await s.start('brief', '1.1.0');
+  await s.waitFor(second, ['succeeded']);
+
+  const alice = await personPage(browser, baseURL!, 'alice');
+  await alice.goto(`/releases/${second}`);
+  const controls = alice.getByTestId('release-controls');
+  await controls.getByRole('button', { name: 'Roll back' }).click();
+  const form = controls.getByRole('form', { name: 'Roll back' });
+  await form.getByLabel('Reason (required)').fill('1.1.0 double-charges');
+  await form.getByRole('button', { name: 'Roll back' }).click();
+  await expect(controls.getByTestId('control-result')).toContainText('deploys version 1.0.0 again');
+
+  // The release undone names its undoing release, which names it back.
+  const undoneBy = alice.getByTestId('release-undone-by');
+  await expect(undoneBy).toContainText('Rolled back after success by release');
+  await alice.screenshot({ path: shot('live-undone-by'), fullPage: true });
+  await undoneBy.getByRole('link').click();
+  await expect(alice.getByTestId('release-undoes')).toContainText(second);
+  const undo = await ok(api.GET('/api/v1/releases/{id}', { params: { path: { id: second } } }), 'release');
+  expect(undo.undoneBy).toBeTruthy();
+  await s.waitFor(undo.undoneBy!, ['succeeded']);
+
+  await alice.goto(`/releases`);
+  const row = alice.locator(`[data-release-id="${second}"]`);
+  await expect(row.getByTestId('release-after-success')).toContainText('undone by');
+  await alice.screenshot({ path: shot('live-releases-undone'), fullPage: true });
+});

@@ -13158,6 +13158,8 @@ export interface components {
             }[];
             /** @description the succeeded release this one rolls back, by deploying the version before it again */
             undoes: string | null;
+            /** @description the release that rolls this one back by deploying the version before it again (the newest, if several were started) */
+            undoneBy: string | null;
             updatedAt: string;
             version: number;
         };
@@ -13321,6 +13323,8 @@ export interface components {
             }[];
             /** @description the succeeded release this one rolls back, by deploying the version before it again */
             undoes: string | null;
+            /** @description the release that rolls this one back by deploying the version before it again (the newest, if several were started) */
+            undoneBy: string | null;
             updatedAt: string;
             version: number;
         };

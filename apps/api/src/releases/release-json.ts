@@ -46,8 +46,11 @@ function rollingJson(r: RollingState) {
   };
 }
 
-/** The public form of a release: where it stands, each step with its timing and evidence. */
-export function releaseJson(r: ReleaseRow) {
+/**
+ * The public form of a release: where it stands, each step with its timing and evidence.
+ * `undoneBy`: the newest release that rolls this one back (release-read.repository.ts reads it).
+ */
+export function releaseJson(r: ReleaseRow, undoneBy: string | null = null) {
   const state = r.state as unknown as ReleaseState;
   return {
     id: r.id,
@@ -76,6 +79,7 @@ export function releaseJson(r: ReleaseRow) {
       : null,
     rolling: state.rolling ? rollingJson(state.rolling) : null,
     undoes: r.undoesReleaseId,
+    undoneBy,
     requestedBy: r.requestedBy,
     version: r.version,
     createdAt: r.createdAt.toISOString(),

@@ -118,6 +118,9 @@ async function addAwkwardCases() {
       },
     };
   });
+  // Rolled back after success by a release of the version before (undoes / undoneBy).
+  const [undone, undoing] = seeded.releaseIds.slice(-2);
+  await t.prisma.release.update({ where: { id: undoing! }, data: { undoesReleaseId: undone! } });
   await t.prisma.analysisMeasurement.create({
     data: {
       releaseId: d!,
@@ -182,6 +185,16 @@ async function get(url: string, token = t.adminToken): Promise<string> {
 
 const cursorOf = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
 
+/** The newest release undoing each of these. */
+async function undoneByOf(ids: string[]): Promise<Map<string, string>> {
+  const undoing = await t.prisma.release.findMany({
+    where: { undoesReleaseId: { in: ids } },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: { id: true, undoesReleaseId: true },
+  });
+  return new Map(undoing.map((u) => [u.undoesReleaseId!, u.id]));
+}
+
 async function oldReleasePage(filter: { service?: string; environment?: string; phase?: string; environmentIds?: string[] }, limit: number, after?: string) {
   const cursor = after ? Buffer.from(after, 'base64url').toString().split('|') : undefined;
   const rows = await t.prisma.release.findMany({
@@ -198,7 +211,11 @@ async function oldReleasePage(filter: { service?: string; environment?: string; 
   });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return serialised('/releases', { items: page.map(releaseJson), nextCursor: rows.length > limit && last ? cursorOf(last.createdAt, last.id) : null });
+  const undoneBy = await undoneByOf(page.map((r) => r.id));
+  return serialised('/releases', {
+    items: page.map((r) => releaseJson(r, undoneBy.get(r.id) ?? null)),
+    nextCursor: rows.length > limit && last ? cursorOf(last.createdAt, last.id) : null,
+  });
 }
 
 async function oldReleaseDetail(id: string) {
@@ -209,7 +226,7 @@ async function oldReleaseDetail(id: string) {
     orderBy: [{ stepIndex: 'asc' }, { attempt: 'asc' }, { seq: 'asc' }],
   });
   return serialised('/release', {
-    ...releaseJson(release),
+    ...releaseJson(release, (await undoneByOf([id])).get(id) ?? null),
     measurements: measurements.map((m) => ({
       stepIndex: m.stepIndex,
       attempt: m.attempt,

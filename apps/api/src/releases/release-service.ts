@@ -353,7 +353,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         .digest('hex');
       if (idempotencyKey) {
         const earlier = await deps.prisma.release.findUnique({ where: { idempotencyKey }, include: RELEASE_INCLUDE });
-        if (earlier) return replay(earlier, requestHash);
+        if (earlier) return await replay(earlier, requestHash);
       }
       const admitted = await admit(input);
       if (input.breakGlass) requireBreakGlass(ctx, admitted.environment, input.breakGlass.reason);
@@ -433,7 +433,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         return { created: true, release: releaseJson({ ...release, service, environment, artifact, plan }) };
       } catch (error) {
         if (idempotencyKey && isUniqueViolation(error, 'idempotency_key')) {
-          return replay(await deps.prisma.release.findUniqueOrThrow({ where: { idempotencyKey }, include: RELEASE_INCLUDE }), requestHash);
+          return await replay(await deps.prisma.release.findUniqueOrThrow({ where: { idempotencyKey }, include: RELEASE_INCLUDE }), requestHash);
         }
         if (isUniqueViolation(error)) {
           const active = await deps.prisma.release.findFirst({
@@ -450,10 +450,16 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
         throw error;
       }
 
-      function replay(earlier: Parameters<typeof releaseJson>[0], hash: string) {
+      async function replay(earlier: Parameters<typeof releaseJson>[0], hash: string) {
         if (earlier.requestHash !== hash)
           throw new AppError('unprocessable', 'this Idempotency-Key was already used with a different request body', { field: 'header.idempotency-key' });
-        return { created: false, release: releaseJson(earlier) };
+        // Asked again later, the release may have been rolled back by another since.
+        const undoneBy = await deps.prisma.release.findFirst({
+          where: { undoesReleaseId: earlier.id },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          select: { id: true },
+        });
+        return { created: false, release: releaseJson(earlier, undoneBy?.id ?? null) };
       }
     },
 

@@ -120,6 +120,9 @@ const ReleaseProps = {
     { description: 'instances replaced in place, batch by batch (a rolling plan on an environment with instances); null otherwise' },
   ),
   undoes: Type.Union([Type.String(), Type.Null()], { description: 'the succeeded release this one rolls back, by deploying the version before it again' }),
+  undoneBy: Type.Union([Type.String(), Type.Null()], {
+    description: 'the release that rolls this one back by deploying the version before it again (the newest, if several were started)',
+  }),
   requestedBy: Type.String(),
   version: Type.Integer(),
   createdAt: Type.String(),

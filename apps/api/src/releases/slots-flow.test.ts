@@ -212,6 +212,11 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const done = await until(undo.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(done.undoes).toBe(v2.id);
+    // The release undone names the one that undoes it, in its detail and in the list.
+    expect((await api.GET('/api/v1/releases/{id}', { params: { path: { id: v2.id } } })).data).toMatchObject({ undoes: null, undoneBy: undo.id });
+    const listed = (await api.GET('/api/v1/releases', { params: { query: { service: 'shop', environment: 'brief' } } })).data!.items;
+    expect(listed.find((r) => r.id === v2.id)).toMatchObject({ undoneBy: undo.id });
+    expect(listed.find((r) => r.id === undo.id)).toMatchObject({ undoes: v2.id, undoneBy: null });
     // Deployed again on the idle slot, then all traffic at once.
     expect(done.slots).toMatchObject({ live: 's1', idle: 's2', previousReleaseId: v2.id, deployment: { status: 'ready', digest: digest('a') } });
     expect(await effects(undo.id)).toEqual([{ type: 'promote', slots: { live: 's1', idle: 's2' } }]);

@@ -97,6 +97,18 @@ export function refetchReleaseLists(queryClient: QueryClient): void {
   for (const query of queryClient.getQueryCache().findAll({ queryKey: listKey })) refetchThrottled(queryClient, query.queryKey as ListKey);
 }
 
+/** A release rolled back by a new release of the version before: the lists name that release, the detail is read again. */
+export function markUndone(queryClient: QueryClient, id: string, undoneBy: string): void {
+  for (const [queryKey, data] of queryClient.getQueriesData<ListData>({ queryKey: listKey })) {
+    if (!data?.pages.some((page) => page.items.some((item) => item.id === id))) continue;
+    queryClient.setQueryData<ListData>(queryKey, {
+      ...data,
+      pages: data.pages.map((page) => ({ ...page, items: page.items.map((item) => (item.id === id ? { ...item, undoneBy } : item)) })),
+    });
+  }
+  invalidateRelease(queryClient, id);
+}
+
 export function invalidateRelease(queryClient: QueryClient, id: string): void {
   void queryClient.invalidateQueries({ queryKey: releaseDetailKey(id) });
 }

@@ -5,7 +5,7 @@ import { boardKey, catalogKey } from './catalog.ts';
 import { refetchThrottled } from './refetch-throttled.ts';
 import { auditLogKey, prependAuditEvent } from './audit.ts';
 import { drillsKey } from './drills.ts';
-import { applyReleaseUpdate, insertCreatedRelease, invalidateRelease, releasesKey } from './releases.ts';
+import { applyReleaseUpdate, insertCreatedRelease, invalidateRelease, markUndone, releasesKey } from './releases.ts';
 import type { AnalysisMeasured, AuditEvent, ReleaseUpdate, StreamMessage } from './model.ts';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
@@ -19,6 +19,8 @@ const handlers: Record<string, (queryClient: QueryClient, data: unknown) => void
       void insertCreatedRelease(queryClient, event.subject.id);
       refetchThrottled(queryClient, boardKey);
     }
+    const undoneBy = (event.payload as { rollbackRelease?: unknown } | null)?.rollbackRelease;
+    if (event.action === 'release.rollback-started' && typeof undoneBy === 'string') markUndone(queryClient, event.subject.id, undoneBy);
     // Services, environments, artifacts and plans change only through audited requests.
     if (/^(service|environment|artifact|plan)\./.test(event.action)) void queryClient.invalidateQueries({ queryKey: catalogKey });
     // A release deploys to an environment's idle slot, makes it live or switches back: what its slots hold changes.

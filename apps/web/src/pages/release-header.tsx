@@ -42,6 +42,11 @@ export function ReleaseHeader({ release }: { release: Release }) {
           approvals do not hold this release.
         </p>
       )}
+      {release.undoneBy && (
+        <p className="callout warn" data-testid="release-undone-by">
+          Rolled back after success by release <Link to={`/releases/${release.undoneBy}`}>{release.undoneBy}</Link>, which deploys the version before it again.
+        </p>
+      )}
       {release.undoes && (
         <p className="callout info" data-testid="release-undoes">
           Rolls back release <Link to={`/releases/${release.undoes}`}>{release.undoes}</Link> by deploying the version before it again.
@@ -58,7 +63,7 @@ export function ReleaseHeader({ release }: { release: Release }) {
               {formatDateTime(release.slots.switchedBack.at)}
             </>
           ) : release.phase === 'succeeded' && release.slots.keepPreviousUntil ? (
-            `, kept for an instant rollback until ${formatDateTime(release.slots.keepPreviousUntil)}`
+            `, ${Date.parse(release.slots.keepPreviousUntil) > Date.now() ? 'kept' : 'was kept'} for an instant rollback until ${formatDateTime(release.slots.keepPreviousUntil)}`
           ) : (
             ''
           )}

@@ -5,7 +5,7 @@ import { PHASES, type Phase, type Release } from '../api/model.ts';
 import { PhaseBadge } from '../components/phase-badge.tsx';
 import { Actor } from '../components/short-id.tsx';
 import { WeightBar } from '../components/weight-bar.tsx';
-import { formatDateTime, formatWhen } from '../format.ts';
+import { formatDateTime, formatWhen, shortId } from '../format.ts';
 
 export function ReleasesPage() {
   const [params, setParams] = useSearchParams();
@@ -97,6 +97,7 @@ const ReleaseRow = memo(function ReleaseRow({ release }: { release: Release }) {
       </td>
       <td>
         <PhaseBadge phase={release.phase} />
+        <AfterSuccess release={release} />
       </td>
       <td>
         <WeightBar weight={release.canaryWeight} />
@@ -110,3 +111,24 @@ const ReleaseRow = memo(function ReleaseRow({ release }: { release: Release }) {
     </tr>
   );
 });
+
+/** A succeeded release that was rolled back later: switched back at once, or undone by a release of the version before. */
+function AfterSuccess({ release }: { release: Release }) {
+  if (release.slots?.switchedBack)
+    return (
+      <span className="muted small nowrap" data-testid="release-after-success">
+        {' '}
+        after success
+      </span>
+    );
+  if (!release.undoneBy) return null;
+  return (
+    <span className="muted small nowrap" data-testid="release-after-success" title={`undone by release ${release.undoneBy}`}>
+      {' '}
+      undone by{' '}
+      <Link to={`/releases/${release.undoneBy}`} onClick={(event) => event.stopPropagation()}>
+        {shortId(release.undoneBy)}
+      </Link>
+    </span>
+  );
+}

@@ -107,6 +107,7 @@ const RELEASE_FIELDS = `
       'at', rs.state #> '{switchedBack,at}', 'by', rs.state #> '{switchedBack,by}', 'reason', rs.state #> '{switchedBack,reason}') END) END,
   'rolling', ${ROLLING_JSON},
   'undoes', r.undoes_release_id,
+  'undoneBy', (SELECT u.id FROM release u WHERE u.undoes_release_id = r.id ORDER BY u.created_at DESC, u.id DESC LIMIT 1),
   'requestedBy', r.requested_by,
   'version', r.version,
   'createdAt', ${isoUtc('r.created_at')},
