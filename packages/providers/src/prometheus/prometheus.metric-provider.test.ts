@@ -229,6 +229,11 @@ describe('Prometheus source config: refused at registration naming the field', (
       ok: false,
       problems: [{ path: 'preset', message: expect.stringMatching(/needs the environment's target to be haproxy \(it is webhook\)/) }],
     });
+    // An environment with instances names no canary and stable server: per-server metrics cannot tell the versions apart.
+    expect(validate({ preset: 'haproxy' }, { type: 'haproxy', config: { runtimeApi: 'unix:/run/haproxy.sock', backend: 'app' } })).toEqual({
+      ok: false,
+      problems: [{ path: 'preset', message: expect.stringMatching(/does not name \(its instances are replaced in place\): judge by version instead/) }],
+    });
     expect(validate({ queries: { requests: 'sum(x{srv="{{server}}"})' } }, { type: 'webhook', config: {} })).toMatchObject({
       ok: false,
       problems: [{ path: 'queries.requests' }],

@@ -169,6 +169,14 @@ function validatePrometheusConfig(config: unknown, context?: MetricSourceContext
         path,
         message: `reads HAProxy's per-server metrics ({{backend}}, {{server}}), which needs the environment's target to be haproxy (it is ${target.type})`,
       });
+  // An environment with instances (a rolling plan replaces them) names no canary and stable server to read per server.
+  if (target?.type === 'haproxy' && !haproxyNames(target))
+    for (const path of new Set(needsHaproxy))
+      problems.push({
+        path,
+        message:
+          "reads HAProxy's per-server metrics of the router's canaryServer and stableServer, which this environment's router does not name (its instances are replaced in place): judge by version instead",
+      });
   return problems.length ? { ok: false, problems } : check;
 }
 
