@@ -246,14 +246,14 @@ export function createEnvironmentCatalog(deps: {
     ]);
   }
 
-  /** Instances the router does not know, where it can tell: a 422 naming each (instances[i]). */
-  async function checkInstancesExist(target: TargetSpec, instances: readonly string[] | undefined) {
-    if (!instances?.length) return;
-    const unknown = await deps.routers.unknownInstances(target, instances);
+  /** Instances or slots (the router's servers) the router does not know, where it can tell: a 422 naming each (instances[i], slots[i]). */
+  async function checkServersExist(target: TargetSpec, names: readonly string[] | undefined, field: 'instances' | 'slots') {
+    if (!names?.length) return;
+    const unknown = await deps.routers.unknownInstances(target, names);
     if (unknown.length)
       throw unprocessable(
         'the environment',
-        unknown.map((u) => ({ path: `instances[${instances.indexOf(u.name)}]`, message: u.reason })),
+        unknown.map((u) => ({ path: `${field}[${names.indexOf(u.name)}]`, message: u.reason })),
         'body',
       );
   }
@@ -262,7 +262,9 @@ export function createEnvironmentCatalog(deps: {
     async create(input: EnvironmentInput, ctx: ChangeContext) {
       const { policy, keepPreviousForMs, drills } = checkDocuments(input);
       await checkDestinations(input);
-      await checkInstancesExist(input.target, input.instances);
+      await checkServersExist(input.target, input.instances, 'instances');
+      // Slots are the router's servers too (HAProxy: a release sets their weights by name).
+      if (input.deployer && !input.instances?.length) await checkServersExist(input.target, input.slots ?? defaultSlots(input.target), 'slots');
       const service = await deps.prisma.service.findUnique({ where: { name: input.service } });
       if (!service) throw new AppError('not_found', `service "${input.service}" does not exist`, { field: 'body.service' });
       try {
@@ -365,7 +367,17 @@ export function createEnvironmentCatalog(deps: {
       await checkDestinations(changes);
       if (changes.instances?.length || (changes.target && changes.instances === undefined)) {
         const now = await deps.prisma.environment.findUnique({ where: { id }, select: { target: true, instances: true } });
-        if (now) await checkInstancesExist(changes.target ?? (now.target as unknown as TargetSpec), changes.instances ?? now.instances);
+        if (now) await checkServersExist(changes.target ?? (now.target as unknown as TargetSpec), changes.instances ?? now.instances, 'instances');
+      }
+      if (changes.slots?.length || changes.target || changes.deployer) {
+        const was = await deps.prisma.environment.findUnique({ where: { id }, select: { target: true, deployer: true, slots: true, instances: true } });
+        if (was) {
+          const target = changes.target ?? (was.target as unknown as TargetSpec);
+          const withDeployer = changes.deployer === undefined ? was.deployer !== null : changes.deployer !== null;
+          const instances = changes.instances ?? (changes.slots ? [] : was.instances);
+          if (withDeployer && !instances.length)
+            await checkServersExist(target, changes.slots ?? (was.slots.length ? was.slots : defaultSlots(target)), 'slots');
+        }
       }
       return deps.audited(async (tx, audit) => {
         const current = await tx.environment.findUnique({ where: { id } });

@@ -143,6 +143,8 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
       [{}, 422, 'target.config.stableServer', /name stableServer and canaryServer/],
       // Checked against the router where it can tell: the backend has no server web-9.
       [{ deployer: { type: 'none', config: {} }, instances: ['web-1', 'web-9'] }, 422, 'instances[1]', /HAProxy has no server web-9 in backend app/],
+      // Slots are servers too: checked the same way.
+      [{ deployer: { type: 'none', config: {} }, slots: ['web-1', 'blue'] }, 422, 'slots[1]', /HAProxy has no server blue in backend app/],
     ];
     for (const [fields, status, path, message] of refusals) {
       const refused = await reply(api.POST('/api/v1/environments', { body: { ...base, name: 'nope', ...fields } as never }));
@@ -150,6 +152,11 @@ describe('rolling releases on instances', { timeout: 240_000 }, () => {
       expect(JSON.stringify(refused.body)).toContain(path);
       expect(JSON.stringify(refused.body)).toMatch(message);
     }
+    // Changing to slots the router lacks is refused the same way, and changes nothing.
+    const toSlots = await reply(api.PATCH('/api/v1/environments/{id}', { params: { path: { id: environmentId } }, body: { slots: ['web-1', 'green'] } }));
+    expect(toSlots.status, JSON.stringify(toSlots.body)).toBe(422);
+    expect(JSON.stringify(toSlots.body)).toMatch(/slots\[1\].*HAProxy has no server green in backend app/);
+    expect((await api.GET('/api/v1/environments/{id}', { params: { path: { id: environmentId } } })).data).toMatchObject({ instances: INSTANCES, slots: [] });
     // A canary plan has nothing to shift between on instances.
     const canary = await reply(api.POST('/api/v1/releases', { body: { service: 'shop', environment: 'prod', version: '1.0.0', plan: 'steps' } }));
     expect(canary.status).toBe(409);
