@@ -13492,6 +13492,8 @@ export interface components {
                         [key: string]: string;
                     };
                 };
+                /** @description mirror: times the proxy lost the session (it restarted) since the step began; what it had counted was carried */
+                restarts?: number;
                 /** @description mirror: the mirroring proxy's session of this step attempt */
                 session?: string;
                 /** @description mirror: what the shadow comparison counted */

@@ -479,6 +479,9 @@ export const Verdict = Type.Object(
           slot: Type.Optional(Type.String({ description: 'mirror: the slot the shadow version runs on' })),
           startedAt: Type.Optional(Type.String()),
           shadow: Type.Optional(ShadowComparison),
+          restarts: Type.Optional(
+            Type.Integer({ description: 'mirror: times the proxy lost the session (it restarted) since the step began; what it had counted was carried' }),
+          ),
           window: Type.Optional(Type.String()),
           at: Type.Optional(Type.String()),
           queries: Type.Optional(

@@ -198,6 +198,32 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     expect(proxy.active()).toBeNull();
   });
 
+  it('a mirroring proxy restarted mid-shadow: the session is opened again and what it had counted is carried', async () => {
+    const artifact = await reply(api.POST('/api/v1/artifacts', { body: { service: 'search', version: '2.0.3', digest: digest('e') } }));
+    expect(artifact.status).toBe(201);
+    slots.green = equivalent.url;
+    const release = await start('2.0.3');
+    const session = `${release.id}:0:1`;
+    // Two looks at least have stored the session's counts before the proxy goes.
+    await expect.poll(async () => (await t.prisma.analysisMeasurement.count({ where: { releaseId: release.id } })) >= 2, { timeout: 30_000 }).toBe(true);
+    const before = proxy.sessions.get(session)!.tally.shadow.compared;
+    const [listen, control] = [new URL(proxy.url), new URL(proxy.controlUrl)];
+    await proxy.close();
+    proxy = await startMirrorProxy({
+      listen: { host: '127.0.0.1', port: Number(listen.port) },
+      control: { host: '127.0.0.1', port: Number(control.port) },
+      live: live.url,
+      slots,
+    });
+    const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    const evidence = done.steps.at(-1)!.evidence as ShadowEvidence & { source: { restarts: number } };
+    expect(evidence.source.restarts).toBe(1);
+    // The counts the judge passed on are the new session's plus what the lost one had at the last look.
+    expect(evidence.source.shadow.shadow.compared).toBeGreaterThan(proxy.sessions.get(session)!.tally.shadow.compared);
+    expect(evidence.source.shadow.shadow.compared).toBeGreaterThan(before / 2);
+  });
+
   it('refuses a shadow plan with bad input, naming the field; and an environment without slots cannot run one', async () => {
     const bad = await reply(
       api.POST('/api/v1/plans', {

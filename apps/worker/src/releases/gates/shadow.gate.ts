@@ -1,5 +1,7 @@
 import {
+  addTallies,
   differenceRates,
+  emptyShadowTally,
   gateLeaseMs,
   latencyHistogram,
   mirrorSessionId,
@@ -32,6 +34,13 @@ export async function lookAtShadow(deps: ShadowDeps, step: ShadowStep, look: Ana
   const session = mirrorSessionId(look.releaseId, look.stepIndex, look.attempt);
   const client = createMirrorClient(deps.egress, step.mirrorUrl);
   const expiresAt = new Date(look.stepStartedAt.getTime() + gateLeaseMs(step)).toISOString();
+  // The last look's session start and counts: a session that started again means the proxy restarted.
+  const previous = await deps.prisma.analysisMeasurement.findFirst({
+    where: { releaseId: look.releaseId, stepIndex: look.stepIndex, attempt: look.attempt },
+    orderBy: { seq: 'desc' },
+    select: { verdict: true },
+  });
+  const before = continuityOf((previous?.verdict as { source?: unknown } | null)?.source);
   const provider: MetricProvider = {
     type: 'mirror',
     async measure() {
@@ -48,13 +57,24 @@ export async function lookAtShadow(deps: ShadowDeps, step: ShadowStep, look: Ana
         });
       } catch (error) {
         if (isEgressDenied(error)) throw error;
-        // The proxy down or refusing: no data this look (never a verdict); the next look asks again.
+        // The proxy down or refusing: no data this look (never a verdict); the next look asks again, with what was counted so far.
         return {
           noData: `the mirroring proxy did not take the session: ${(error as Error).message}`,
-          source: { type: 'mirror', url: step.mirrorUrl, session },
+          source: { type: 'mirror', url: step.mirrorUrl, session, ...before },
         };
       }
-      return { ...measurementOf(view.tally), source: sourceOf(step, view) };
+      // A session that started again since the last look: the proxy restarted and lost its counts, so
+      // what it had counted up to that look is carried, and the judge's counts never go down.
+      const lost = before.startedAt !== undefined && before.startedAt !== view.startedAt && before.totals !== undefined;
+      const carried = lost ? addTallies(before.carried ?? emptyShadowTally(), before.totals!) : before.carried;
+      const tally = carried ? addTallies(carried, view.tally) : view.tally;
+      const continuity = {
+        startedAt: view.startedAt,
+        totals: compact(view.tally),
+        carried: carried ? compact(carried) : null,
+        restarts: before.restarts + (lost ? 1 : 0),
+      };
+      return { ...measurementOf(tally), source: { ...sourceOf(step, { ...view, tally }), ...continuity } };
     },
     close: async () => {},
   };
@@ -76,6 +96,25 @@ export async function stopShadow(deps: Pick<ShadowDeps, 'egress' | 'log'>, step:
   } catch (error) {
     deps.log.warn({ err: error, session }, 'could not stop the mirror session: it stops by itself at its expiry');
   }
+}
+
+interface Continuity {
+  startedAt?: string;
+  totals?: ShadowTally;
+  carried?: ShadowTally | null;
+  restarts: number;
+}
+
+/** What the last look stored to notice a restarted proxy: its session's start and counts, and what was carried before. */
+function continuityOf(source: unknown): Continuity {
+  const s = (source ?? {}) as Partial<Continuity> & { type?: string };
+  if (s.type !== 'mirror') return { restarts: 0 };
+  return { startedAt: s.startedAt, totals: s.totals, carried: s.carried ?? null, restarts: typeof s.restarts === 'number' ? s.restarts : 0 };
+}
+
+/** A tally's counts without its fields and samples: small enough to store with every look. */
+function compact(t: ShadowTally): ShadowTally {
+  return { ...t, fields: {}, fieldsDropped: 0, samples: [] };
 }
 
 /** The tally as the analysis reads a metrics source: the shadow is the canary, the live version the baseline. */
