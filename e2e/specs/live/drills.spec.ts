@@ -58,6 +58,14 @@ test('a deployer runs a rollback drill from the environment page and sees it rol
   await expect(drills.getByRole('button', { name: 'Run drill' })).toBeEnabled();
   await alice.screenshot({ path: shot('live-environment-drills'), fullPage: true });
 
+  // Its release says it is a drill, and links back here.
+  await rows.first().getByRole('link').click();
+  await expect(alice.getByTestId('release-drill')).toContainText('A rollback drill');
+  await expect(alice.getByTestId('phase-badge').first()).toHaveText('rolled back');
+  // Nothing to retry or promote: a drill only ever rolls back.
+  await expect(alice.getByTestId('release-controls')).toHaveCount(0);
+  await alice.screenshot({ path: shot('live-drill-release') });
+
   // The drill's release says what it was; the live slot did not change.
   const environment = await ok(api.GET('/api/v1/environments/{id}', { params: { path: { id: env.id } } }), 'environment');
   expect(environment.liveSlot).toBe('green');

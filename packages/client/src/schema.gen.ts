@@ -13044,6 +13044,8 @@ export interface components {
             } | null;
             canaryWeight: number;
             createdAt: string;
+            /** @description the rollback drill this release carries (GET /environments/{id}/drills): it only ever rolls back, and is no deployment */
+            drill: string | null;
             environment: {
                 id: string;
                 name: string;
@@ -13186,6 +13188,8 @@ export interface components {
             } | null;
             canaryWeight: number;
             createdAt: string;
+            /** @description the rollback drill this release carries (GET /environments/{id}/drills): it only ever rolls back, and is no deployment */
+            drill: string | null;
             environment: {
                 id: string;
                 name: string;

@@ -176,6 +176,10 @@ describe('rollback drills', { timeout: 120_000 }, () => {
     expect(await slotState('prod')).toMatchObject({ liveSlot: 'green', liveReleaseId: before!.liveReleaseId });
     const release = await until(done.releaseId!, ['rolled-back']);
     expect(release.reason).toBe('drill: rolled back as rehearsed after 5% on slot blue');
+    expect(release.drill).toBe(drill.id);
+    const listed = (await api.GET('/api/v1/releases', { params: { query: { environment: 'prod', service: 'shop' } } })).data!.items;
+    expect(listed.find((r) => r.id === done.releaseId)).toMatchObject({ drill: drill.id, phase: 'rolled-back' });
+    expect(listed.find((r) => r.id !== done.releaseId)).toMatchObject({ drill: null });
     const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: drill.id } } })).data!.items.map((e) => e.action);
     expect(audit).toEqual(['drill.succeeded', 'drill.started']);
     // Signed event webhooks, in order.

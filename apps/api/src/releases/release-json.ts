@@ -80,6 +80,7 @@ export function releaseJson(r: ReleaseRow, undoneBy: string | null = null) {
     rolling: state.rolling ? rollingJson(state.rolling) : null,
     undoes: r.undoesReleaseId,
     undoneBy,
+    drill: state.drill?.id ?? null,
     requestedBy: r.requestedBy,
     version: r.version,
     createdAt: r.createdAt.toISOString(),

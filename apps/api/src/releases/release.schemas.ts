@@ -123,6 +123,9 @@ const ReleaseProps = {
   undoneBy: Type.Union([Type.String(), Type.Null()], {
     description: 'the release that rolls this one back by deploying the version before it again (the newest, if several were started)',
   }),
+  drill: Type.Union([Type.String(), Type.Null()], {
+    description: 'the rollback drill this release carries (GET /environments/{id}/drills): it only ever rolls back, and is no deployment',
+  }),
   requestedBy: Type.String(),
   version: Type.Integer(),
   createdAt: Type.String(),

@@ -38,7 +38,11 @@ export function ReleaseControls({ release }: { release: Release }) {
   const approver =
     mayAct(me.data, 'approve', release.service.name, release.environment.name) || Boolean(inbox.data?.items.some((i) => i.release.id === release.id));
   const available = (Object.keys(CONTROL_PHASES) as Control[]).filter(
-    (c) => CONTROL_PHASES[c].includes(release.phase) && (c === 'approve' || c === 'reject' ? approver : deployer),
+    (c) =>
+      CONTROL_PHASES[c].includes(release.phase) &&
+      (c === 'approve' || c === 'reject' ? approver : deployer) &&
+      // A drill only ever rolls back: the API refuses to promote or retry one.
+      !(release.drill && (c === 'promote' || c === 'retry')),
   );
   // After the last possible control (a rejection, say) its result stays in view.
   if (available.length === 0 && !done && !control.error) return null;

@@ -47,6 +47,13 @@ export function ReleaseHeader({ release }: { release: Release }) {
           Rolled back after success by release <Link to={`/releases/${release.undoneBy}`}>{release.undoneBy}</Link>, which deploys the version before it again.
         </p>
       )}
+      {release.drill && (
+        <p className="callout info" data-testid="release-drill">
+          A rollback drill: the live version deployed again to <code>{release.slots?.idle}</code>, a small share of traffic, then all of it back to{' '}
+          <code>{release.slots?.live}</code>, which stays live. It never promotes and is no deployment in the DORA figures;{' '}
+          <Link to={`/environments/${release.environment.id}`}>the environment&apos;s drills</Link> show its time to rollback.
+        </p>
+      )}
       {release.undoes && (
         <p className="callout info" data-testid="release-undoes">
           Rolls back release <Link to={`/releases/${release.undoes}`}>{release.undoes}</Link> by deploying the version before it again.
@@ -71,7 +78,11 @@ export function ReleaseHeader({ release }: { release: Release }) {
         </p>
       )}
       {release.reason && (
-        <p className={`callout ${reasonTone[release.phase] ?? ''}`} data-testid="release-reason">
+        // A drill that rolled back as rehearsed did what it was for: not shown as a failure.
+        <p
+          className={`callout ${release.drill && release.phase === 'rolled-back' && release.slots?.deployment?.status === 'ready' ? 'info' : (reasonTone[release.phase] ?? '')}`}
+          data-testid="release-reason"
+        >
           {release.reason}
         </p>
       )}

@@ -98,6 +98,11 @@ const ReleaseRow = memo(function ReleaseRow({ release }: { release: Release }) {
       <td>
         <PhaseBadge phase={release.phase} />
         <AfterSuccess release={release} />
+        {release.drill && (
+          <span className="badge badge-queued" title="a rollback drill: it only ever rolls back, and is no deployment">
+            drill
+          </span>
+        )}
       </td>
       <td>
         <WeightBar weight={release.canaryWeight} />

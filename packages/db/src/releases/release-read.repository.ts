@@ -108,6 +108,7 @@ const RELEASE_FIELDS = `
   'rolling', ${ROLLING_JSON},
   'undoes', r.undoes_release_id,
   'undoneBy', (SELECT u.id FROM release u WHERE u.undoes_release_id = r.id ORDER BY u.created_at DESC, u.id DESC LIMIT 1),
+  'drill', rs.state #>> '{drill,id}',
   'requestedBy', r.requested_by,
   'version', r.version,
   'createdAt', ${isoUtc('r.created_at')},
