@@ -112,6 +112,14 @@ describe('registering destinations the network policy refuses', () => {
       payload: { name: 'bg-egress', spec: { strategy: 'blue-green', checks: [{ type: 'webhook', url: 'http://169.254.169.254/' }] } },
     });
     refused(blueGreen, 'body.spec.checks[0].url', /link-local/);
+    // A shadow plan's mirroring proxy is called by the worker too.
+    const shadow = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/plans',
+      headers: t.admin,
+      payload: { name: 'shadow-egress', spec: { strategy: 'shadow', mirror: { url: 'http://169.254.169.254/' } } },
+    });
+    refused(shadow, 'body.spec.mirror.url', /link-local/);
     expect(
       (
         await plan([
