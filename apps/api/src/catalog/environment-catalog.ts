@@ -208,6 +208,8 @@ export function createEnvironmentCatalog(deps: {
     keepPreviousFor?: string;
     drills?: DrillsInput | null;
     currentDrills?: unknown;
+    /** The environment's instances as the change leaves them (an update may name none and keep the stored ones). */
+    instancesAfter?: readonly string[];
   }) {
     const problems: Array<{ path: string; message: string }> = [];
     const { keepPreviousForMs } = checkSlots({ ...input, currentTarget: input.current?.target }, problems);
@@ -215,6 +217,11 @@ export function createEnvironmentCatalog(deps: {
     if (input.drills) {
       if (!(input.deployer ?? input.hasDeployer))
         problems.push({ path: 'drills', message: 'drills deploy to the idle slot: they need a deployer and slots that alternate' });
+      else if ((input.instancesAfter ?? input.instances)?.length)
+        problems.push({
+          path: 'drills',
+          message: 'drills deploy to the idle slot: an environment with instances replaced in place has no slots that alternate',
+        });
       drills = checkDrills(input.drills, storedDrillSchedule(input.currentDrills), problems, Date.now());
     }
     // The stored source is checked again only when the router it runs with changes.
@@ -405,6 +412,7 @@ export function createEnvironmentCatalog(deps: {
         const { policy, keepPreviousForMs, drills } = checkDocuments({
           drills: changes.drills,
           currentDrills: current.drills,
+          instancesAfter: instances,
           deployer: changes.deployer,
           hasDeployer: Boolean(deployer),
           slots: changes.slots,
@@ -425,7 +433,7 @@ export function createEnvironmentCatalog(deps: {
             smokeBaseUrl: changes.smokeBaseUrl,
             keepPreviousForMs,
             // Without a deployer a drill has nowhere to deploy: giving up the deployer gives up the schedule.
-            drills: !deployer || drills === null ? Prisma.DbNull : drills === undefined ? undefined : (drills as object),
+            drills: !deployer || instances.length || drills === null ? Prisma.DbNull : drills === undefined ? undefined : (drills as object),
             deployer: changes.deployer === undefined ? undefined : changes.deployer === null ? Prisma.DbNull : (changes.deployer as object),
             slots,
             instances,

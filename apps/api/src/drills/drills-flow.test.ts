@@ -211,6 +211,21 @@ describe('rollback drills', { timeout: 120_000 }, () => {
     );
     expect(withoutDeployer.status).toBe(422);
     expect(JSON.stringify(withoutDeployer.body)).toMatch(/drills/);
+    const rolling = await reply(
+      api.POST('/api/v1/environments', {
+        body: {
+          service: 'shop',
+          name: 'rolling',
+          position: 21,
+          target: { type: 'recording', config: {} },
+          deployer: { type: 'none', config: {} },
+          instances: ['web-1', 'web-2'],
+          drills: { every: '24h', objective: '30s' },
+        },
+      }),
+    );
+    expect(rolling.status).toBe(422);
+    expect(JSON.stringify(rolling.body)).toMatch(/instances replaced in place has no slots/);
     const badEvery = await reply(
       api.PATCH('/api/v1/environments/{id}', { params: { path: { id: envIds.prod! } }, body: { drills: { every: '10s', objective: '30s' } } }),
     );
