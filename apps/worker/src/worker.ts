@@ -24,6 +24,7 @@ import { createWorkerMetricSources } from './providers/metrics.ts';
 import { createWorkerDeployers } from './providers/deployers.ts';
 import { createWorkerRouters } from './providers/routers.ts';
 import { startReleaseSweeper } from './releases/release-sweeper.ts';
+import { startSlotCleanup } from './releases/slot-cleanup.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { deliverWebhooksJob } from './webhooks/deliver-webhooks.job.ts';
 import { startWebhookOutbox } from './webhooks/webhook-outbox.ts';
@@ -85,6 +86,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   const sweeper = startReleaseSweeper({ prisma, jobs: deps.jobs, log, onSweep: scheduleVerification }, config.sweepEveryMs);
   const outbox = startWebhookOutbox({ prisma, jobs: deps.jobs, log }, config.webhooks.pollMs);
   const drills = startDrillScheduler({ prisma, audited: deps.audited, jobs: deps.jobs, log }, config.sweepEveryMs);
+  const slotCleanup = startSlotCleanup({ prisma, audited: deps.audited, deployers: deps.deployers, log }, config.sweepEveryMs);
   const ready = async () => ({
     postgres: await prisma.$queryRaw`SELECT 1`.then(
       () => true,
@@ -106,8 +108,10 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
       await sweeper.stop();
       await drills.stop();
       await outbox.stop();
+      const cleanupStopped = slotCleanup.stop();
       // A deploy may take minutes: stop waiting on it (it goes on; a later call with its id picks it up).
       await deps.deployers.close();
+      await cleanupStopped;
       // Lets running jobs finish; a job cut off by a kill is picked up again as stalled.
       await worker.close();
       await deps.jobs.close();

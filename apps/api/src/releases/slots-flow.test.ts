@@ -87,6 +87,9 @@ const start = async (environment: string, version: string) => {
   return created.body;
 };
 
+/** The environment kept nothing for long (keepPreviousFor 1ms) and the release there that was undone. */
+const brief = { environmentId: '', undoneId: '' };
+
 describe('slots that alternate', { timeout: 120_000 }, () => {
   let first: Schemas['Release'];
   let second: Schemas['Release'];
@@ -212,6 +215,7 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const done = await until(undo.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(done.undoes).toBe(v2.id);
+    Object.assign(brief, { environmentId: v2.environment.id, undoneId: v2.id });
     // The release undone names the one that undoes it, in its detail and in the list.
     expect((await api.GET('/api/v1/releases/{id}', { params: { path: { id: v2.id } } })).data).toMatchObject({ undoes: null, undoneBy: undo.id });
     const listed = (await api.GET('/api/v1/releases', { params: { query: { service: 'shop', environment: 'brief' } } })).data!.items;
@@ -242,6 +246,27 @@ describe('slots that alternate', { timeout: 120_000 }, () => {
     const v3 = await start('guarded', '3.0.0');
     expect((await until(v3.id, ['awaiting-approval', 'succeeded', 'failed', 'rolled-back'])).phase).toBe('awaiting-approval');
     expect((await reply(api.POST('/api/v1/releases/{id}/abort', { params: { path: { id: v3.id } }, body: { reason: 'test over' } }))).status).toBe(200);
+  });
+
+  it('past the keep window the worker removes the previous version from the idle slot: once, through the deployer, audited', async () => {
+    // brief: the rollback release of 1.0.0 is live on s2, and 2.0.0 (the release it undid) was kept on s1 for 1ms.
+    const state = await slotState(brief.environmentId);
+    expect(state).toMatchObject({ liveSlot: 's2' });
+    const removalId = `${brief.environmentId}:remove:${brief.undoneId}`;
+    await expect.poll(() => host.performed(removalId), { timeout: 30_000, interval: 100 }).toBe(1);
+    expect(await host.digestOn('s1')).toBeNull();
+    await expect.poll(async () => (await slotState(brief.environmentId))?.previousReleaseId, { timeout: 10_000 }).toBeNull();
+    const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: brief.environmentId, action: 'environment.previous-removed' } } })).data!
+      .items;
+    const removed = audit.find((e) => (e.payload as { releaseId?: string }).releaseId === brief.undoneId);
+    expect(removed).toMatchObject({ actor: { type: 'system' }, payload: { slot: 's1', version: '2.0.0', removalId } });
+    expect(removed!.reason).toMatch(/kept on slot s1 past its time: 2\.0\.0 removed/);
+    // Several sweeps later it is still one removal: the slot no longer counts as keeping anything.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await host.performed(removalId)).toBe(1);
+    // The environment says so too.
+    const environment = (await api.GET('/api/v1/environments/{id}', { params: { path: { id: brief.environmentId } } })).data!;
+    expect(environment.slotsNow).toMatchObject({ live: { slot: 's2' }, idle: { slot: 's1', release: null, keptUntil: null } });
   });
 
   it('a deployer that fails, or reports another digest, ends the release with the reason and moves no traffic', async () => {

@@ -113,3 +113,44 @@ export async function previousOnIdle(tx: Tx, releaseId: string, environmentId: s
                             AND r.phase = ANY(${[...ACTIVE_PHASES]}::text[]))) AS ok`;
   return row?.ok ?? false;
 }
+
+/** An environment whose idle slot still holds a previous version past the time it was kept for. */
+export interface ExpiredPrevious {
+  environmentId: string;
+  previousReleaseId: string;
+  liveSlot: string;
+}
+
+/**
+ * Environments with a deployer whose previous version is kept past its time and where no release
+ * is under way (a release deploys to that slot, a drill too): the slot may be emptied.
+ */
+export async function expiredPrevious(tx: Tx, now: Date): Promise<ExpiredPrevious[]> {
+  return tx.$queryRaw<ExpiredPrevious[]>`
+    SELECT s.environment_id::text AS "environmentId", s.previous_release_id::text AS "previousReleaseId", s.live_slot AS "liveSlot"
+      FROM environment_slot_state s JOIN environment e ON e.id = s.environment_id
+     WHERE s.previous_release_id IS NOT NULL AND s.previous_kept_until <= ${now} AND e.deployer IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM release r WHERE r.environment_id = s.environment_id AND r.phase = ANY(${[...ACTIVE_PHASES]}::text[]))`;
+}
+
+/**
+ * In the caller's transaction: locks the slot state of an environment whose previous version may be
+ * removed now, checking again (another worker on it, skipped; a release started since, none), so
+ * that until the transaction ends no release records a deploy onto that slot.
+ */
+export async function claimExpiredPrevious(tx: Tx, environmentId: string, now: Date): Promise<ExpiredPrevious | null> {
+  const [row] = await tx.$queryRaw<ExpiredPrevious[]>`
+    SELECT s.environment_id::text AS "environmentId", s.previous_release_id::text AS "previousReleaseId", s.live_slot AS "liveSlot"
+      FROM environment_slot_state s
+     WHERE s.environment_id = ${environmentId}::uuid AND s.previous_release_id IS NOT NULL AND s.previous_kept_until <= ${now}
+       AND NOT EXISTS (SELECT 1 FROM release r WHERE r.environment_id = s.environment_id AND r.phase = ANY(${[...ACTIVE_PHASES]}::text[]))
+       FOR UPDATE OF s SKIP LOCKED`;
+  return row ?? null;
+}
+
+/** The previous version is gone from the idle slot (removed, or given up on): nothing is kept there any more. */
+export async function forgetPrevious(tx: Tx, environmentId: string, previousReleaseId: string, now: Date): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE environment_slot_state SET previous_release_id = NULL, previous_kept_until = NULL, updated_at = ${now}
+     WHERE environment_id = ${environmentId}::uuid AND previous_release_id = ${previousReleaseId}::uuid`;
+}
