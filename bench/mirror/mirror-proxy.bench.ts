@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 
 /**
- * What the mirroring proxy adds to users' requests. A live version, an identical shadow and the proxy
- * run in a child process (mirror-stack.ts); from here, each target is loaded in turn:
+ * What the mirroring proxy adds to users' requests. The live and shadow versions run in one child
+ * process, the proxy in another (mirror-stack.ts); from here, each target is loaded in turn:
  *   direct   the live version itself
  *   proxy    through the proxy with no session open (what every request pays while no shadow runs)
  *   mirror   through the proxy with a session copying every GET to the shadow, and half of them to
@@ -20,9 +20,16 @@ const arg = (name: string, fallback: number) => {
 const ROUNDS = arg('rounds', 5);
 const REQUESTS = arg('requests', 1000);
 
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('./mirror-stack.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-const stack = JSON.parse(first) as { live: string; proxy: string; control: string };
+const stackScript = new URL('./mirror-stack.ts', import.meta.url).pathname;
+const children: ReturnType<typeof spawn>[] = [];
+async function startChild(args: string[]): Promise<Record<string, string>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', stackScript, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)));
+}
+const apps = await startChild(['apps']);
+const front = await startChild(['proxy', apps.live!, apps.shadow!]);
+const stack = { live: apps.live!, proxy: front.proxy!, control: front.control! };
 
 const session = 'bench';
 const setMirror = async (on: boolean) => {
@@ -79,7 +86,7 @@ for (round = 0; round < ROUNDS; round++) {
     }
   }
 }
-child.kill();
+for (const child of children) child.kill();
 
 const median = (xs: number[]) => quantile(xs, 0.5);
 console.log(`\n${ROUNDS} rounds × ${REQUESTS} sequential GETs per target (latency), 10 connections × 2 s (throughput)\n`);

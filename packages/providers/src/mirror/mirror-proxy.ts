@@ -150,9 +150,8 @@ export async function startMirrorProxy(options: MirrorProxyOptions): Promise<Mir
     let primary: Promise<CapturedResponse> | null = null;
     upstream.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
-      const captured = capture(answer, captureBytes, started);
-      if (copy) primary = captured;
-      else captured.catch(() => {});
+      // Only an answer that will be compared is kept and hashed: the rest just streams through.
+      if (copy) primary = capture(answer, captureBytes, started);
       answer.pipe(res);
     });
     upstream.on('error', (error) => {
