@@ -40,4 +40,9 @@ const proxy = await startMirrorProxy({
   copyTimeoutMs: Number(values['copy-timeout-ms']),
 });
 console.log(`mirroring proxy: users at ${proxy.url} → ${values.live}; control at ${proxy.controlUrl}; slots ${Object.keys(slots).join(', ')}`);
+// Last line of defence: this process carries all the environment's user traffic, so a promise a copy left
+// unhandled is logged, never the end of the proxy (copies and comparisons are the only optional work here).
+process.on('unhandledRejection', (reason) => {
+  console.error(`mirroring proxy: unhandled rejection (logged, proxy kept up): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void proxy.close().then(() => process.exit(0)));

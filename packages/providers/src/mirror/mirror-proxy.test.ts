@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectDirectly } from '../network/guarded-connect.ts';
 import { createMirrorClient } from './mirror-client.ts';
@@ -230,5 +232,104 @@ describe('mirroring proxy', () => {
     expect(proxy.active()).toBeNull();
     expect((await fetch(`${proxy.controlUrl}/sessions/x`)).status).toBe(401);
     expect(await client.read('never-opened')).toBeNull();
+  });
+});
+
+// A live version that misbehaves mid-answer, for the proxy's own safety: /cut sends a first chunk then resets
+// the connection, /stream sends a first chunk and the rest only after `restMs`, anything else answers at once.
+async function startBrokenLive(restMs = 10_000) {
+  const timers = new Set<NodeJS.Timeout>();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/cut' || req.url === '/stream') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"a":');
+      const later = () => (req.url === '/cut' ? res.socket?.destroy() : res.end('1}'));
+      const timer = setTimeout(later, req.url === '/cut' ? 200 : restMs);
+      timers.add(timer);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"a":1}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      timers.forEach(clearTimeout);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+// A shadow that answers {"a":1} after `delayMs`.
+async function startSlowShadow(delayMs: number) {
+  const server = http.createServer((req, res) => void setTimeout(() => res.end('{"a":1}'), delayMs));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('mirroring proxy, when the live answer or the user goes away', () => {
+  it('a live answer cut off mid-body while its copy is under way: the proxy stays up and serves and copies the next requests', async () => {
+    const brokenLive = await startBrokenLive();
+    const slow = await startSlowShadow(600);
+    const p = await startMirrorProxy({
+      listen: { host: '127.0.0.1', port: 0 },
+      control: { host: '127.0.0.1', port: 0 },
+      live: brokenLive.url,
+      slots: { green: slow.url },
+      copyTimeoutMs: 2000,
+    });
+    try {
+      const c = createMirrorClient(egress as never, p.controlUrl);
+      const s = session('green');
+      await c.open(s);
+      // The user's answer is cut off (its fetch fails); the copy is still waiting for the slow shadow.
+      await expect(fetch(`${p.url}/cut`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text())).rejects.toThrow(/terminated/);
+      await expect.poll(() => p.inFlight(), { timeout: 5000 }).toBe(0);
+      for (let i = 0; i < 3; i++) expect(await (await fetch(`${p.url}/items/${i}`)).text()).toBe('{"a":1}');
+      await expect.poll(() => p.inFlight(), { timeout: 5000 }).toBe(0);
+      // The cut-off answer is not compared (nothing to compare with); the next three are.
+      expect((await c.read(s.session))!.tally.shadow).toMatchObject({ compared: 3, differing: 0 });
+    } finally {
+      await p.close();
+      await Promise.all([brokenLive.close(), slow.close()]);
+    }
+  });
+
+  it('a user who leaves mid-answer frees its copy slot: with maxInFlight 1, the next request is still copied and compared', async () => {
+    const streaming = await startBrokenLive(60_000);
+    const slow = await startSlowShadow(100);
+    const p = await startMirrorProxy({
+      listen: { host: '127.0.0.1', port: 0 },
+      control: { host: '127.0.0.1', port: 0 },
+      live: streaming.url,
+      slots: { green: slow.url },
+      maxInFlight: 1,
+      copyTimeoutMs: 1000,
+    });
+    try {
+      const c = createMirrorClient(egress as never, p.controlUrl);
+      const s = session('green');
+      await c.open(s);
+      // The user reads the first bytes of an answer whose rest comes in a minute, and leaves.
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${p.url}/stream`, (res) => res.once('data', () => (req.destroy(), resolve())));
+        req.on('error', () => {});
+      });
+      await expect.poll(() => p.inFlight(), { timeout: 5000 }).toBe(0);
+      expect(await (await fetch(`${p.url}/items/1`)).text()).toBe('{"a":1}');
+      await expect.poll(() => p.inFlight(), { timeout: 5000 }).toBe(0);
+      const { tally } = (await c.read(s.session))!;
+      expect(tally.skipped.overloaded).toBe(0);
+      expect(tally.shadow).toMatchObject({ compared: 1, differing: 0 });
+    } finally {
+      await p.close();
+      await Promise.all([streaming.close(), slow.close()]);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import {
   diffResponses,
   emptyShadowTally,
@@ -147,20 +148,30 @@ export async function startMirrorProxy(options: MirrorProxyOptions): Promise<Mir
       headers: endToEnd(req.headers),
       agent,
     });
-    let primary: Promise<CapturedResponse> | null = null;
+    // The live answer's capture, already settled to null if it fails: a live answer cut off while its copy is
+    // under way must not be a rejection nobody handles yet (that would end the proxy, and all users' traffic).
+    let primary: Promise<CapturedResponse | null> | null = null;
     upstream.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       // Only an answer that will be compared is kept and hashed: the rest just streams through.
-      if (copy) primary = capture(answer, captureBytes, started);
-      answer.pipe(res);
+      if (copy) primary = capture(answer, captureBytes, started).catch(() => null);
+      // pipeline, not pipe: a live answer cut off cuts the user's off too (else the user would wait for the rest
+      // forever), and a user who leaves drops the live answer.
+      pipeline(answer, res, () => {});
     });
     upstream.on('error', (error) => {
       // The live version (or the router) is down: the user gets what a proxy says then, and nothing is compared.
       copy = false;
+      if (res.destroyed) return;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`live upstream unreachable: ${error.message}\n`);
       else res.destroy(error);
     });
     req.on('aborted', () => upstream.destroy());
+    // A user who leaves before the whole answer came (the request itself was complete, so no 'aborted'): the
+    // live answer is dropped too, else its capture would wait forever and hold a copy slot.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.on('data', (chunk: Buffer) => {
       upstream.write(chunk);
       if (!copy) return;
@@ -195,7 +206,7 @@ export async function startMirrorProxy(options: MirrorProxyOptions): Promise<Mir
   async function compare(
     session: SessionRecord,
     request: { method: string; url: string },
-    primaryOf: () => Promise<CapturedResponse> | null,
+    primaryOf: () => Promise<CapturedResponse | null> | null,
     shadow: Promise<CapturedResponse>,
     secondary: Promise<CapturedResponse> | null,
   ) {
@@ -243,15 +254,26 @@ function listen(server: http.Server, at: { host: string; port: number }): Promis
   });
 }
 
-/** Resolves once the live answer's capture has begun (it may not have: the user's request failed), then with it. */
-async function waitFor(primaryOf: () => Promise<CapturedResponse> | null, timeoutMs: number): Promise<CapturedResponse | null> {
+/**
+ * The live answer's capture once it has begun (it may not have: the user's request failed), within `timeoutMs`
+ * for it to begin and again for it to end: a live answer still streaming then is not compared (null), so no
+ * comparison holds a copy slot for longer than that, whatever the live answer does.
+ */
+async function waitFor(primaryOf: () => Promise<CapturedResponse | null> | null, timeoutMs: number): Promise<CapturedResponse | null> {
   const until = performance.now() + timeoutMs;
   let p = primaryOf();
   while (!p && performance.now() < until) {
     await new Promise((r) => setTimeout(r, 5));
     p = primaryOf();
   }
-  return p ? p.catch(() => null) : null;
+  if (!p) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Reads an answer to its end, keeping at most `limit` bytes and hashing all of it. */
@@ -278,6 +300,10 @@ function capture(answer: http.IncomingMessage, limit: number, started: number): 
     );
     answer.on('error', reject);
     answer.on('aborted', () => reject(new Error('the answer was cut off')));
+    // Destroyed without an end (its reader went away): settles rather than waiting for an end that never comes.
+    answer.on('close', () => {
+      if (!answer.complete) reject(new Error('the answer was cut off'));
+    });
   });
 }
 
