@@ -19,6 +19,8 @@ export interface WorkerMetrics {
   gateVerdicts: Counter<'gate' | 'outcome'>;
   gateDuration: Histogram<'gate'>;
   jobWait: Histogram<'job'>;
+  drills: Counter<'outcome'>;
+  drillTimeToRollback: Histogram;
 }
 
 /** What the scrape-time gauges read: releases from PostgreSQL, queue depth from Redis. */
@@ -84,6 +86,18 @@ export function createWorkerMetrics(sources?: MetricSources): WorkerMetrics {
       help: 'How long one gate run took (one look of an analysis, a smoke check, a webhook gate call)',
       labelNames: ['gate'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    drills: new Counter({
+      name: 'glidepath_drills_total',
+      help: 'Rollback drills ended, by outcome (succeeded, failed); slow ones count again as slow',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    drillTimeToRollback: new Histogram({
+      name: 'glidepath_drill_time_to_rollback_seconds',
+      help: "A drill's time from the rollback decision to the router confirming all traffic back",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     jobWait: new Histogram({

@@ -18,7 +18,13 @@ let worker: WorkerProcess;
 let receiver: Server;
 let secret: string;
 const heard: Array<{ type: string; drill: string; reason: string | null; payload: Record<string, unknown> }> = [];
-const workerEnv = () => ({ GLIDEPATH_DEPLOY_COMMAND_DIRS: host.bin, GLIDEPATH_DEPLOY_STATE_DIR: host.state, GLIDEPATH_WEBHOOK_POLL_MS: '100' });
+let metricsPort = 0;
+const workerEnv = () => ({
+  GLIDEPATH_DEPLOY_COMMAND_DIRS: host.bin,
+  GLIDEPATH_DEPLOY_STATE_DIR: host.state,
+  GLIDEPATH_WEBHOOK_POLL_MS: '100',
+  GLIDEPATH_WORKER_METRICS_PORT: String(metricsPort),
+});
 const envIds: Record<string, string> = {};
 // A long interval: these drills run on demand (the schedule has its own test), with a short hold.
 const onDemand = { every: '2160h', objective: '30s', hold: '300ms' };
@@ -35,6 +41,11 @@ const deployer = (mode: string, extra: Record<string, string> = {}, health = 'he
 
 beforeAll(async () => {
   host = await startManagedHost();
+  // A port of its own for the worker's /metrics, free a moment ago.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  metricsPort = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
   t = await createTestApp({ deployCommandDirs: [host.bin] });
   api = apiClient(t.app, t.adminToken);
   worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: workerEnv() });
@@ -182,6 +193,11 @@ describe('rollback drills', { timeout: 120_000 }, () => {
     expect(listed.find((r) => r.id !== done.releaseId)).toMatchObject({ drill: null });
     const audit = (await api.GET('/api/v1/audit', { params: { query: { subjectId: drill.id } } })).data!.items.map((e) => e.action);
     expect(audit).toEqual(['drill.succeeded', 'drill.started']);
+    // The worker's metrics count it and its time.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/glidepath_drills_total\{outcome="succeeded"\} 1/);
+    expect(metrics).toMatch(/glidepath_drill_time_to_rollback_seconds_count 1/);
+    expect(metrics).toMatch(/glidepath_release_rollbacks_total\{cause="drill"\} 1/);
     // Signed event webhooks, in order.
     await expect.poll(() => heardOf(drill.id)).toEqual(['drill.started', 'drill.succeeded']);
     // Not a deployment: DORA counts the one release that put 1.0.0 live.

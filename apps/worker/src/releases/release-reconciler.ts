@@ -37,7 +37,7 @@ export interface ReconcilerDeps {
   jobs: JobQueue;
   bus: EventBus;
   log: Logger;
-  metrics?: Pick<WorkerMetrics, 'transitions' | 'rollbacks' | 'routerCalls'>;
+  metrics?: Pick<WorkerMetrics, 'transitions' | 'rollbacks' | 'routerCalls' | 'drills' | 'drillTimeToRollback'>;
   now?: () => number;
 }
 
@@ -106,6 +106,7 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
       let target: TrafficTarget | undefined;
       let routed = false;
       let deferred = false;
+      const drillsEnded: Array<{ action: string; ms: number | null }> = [];
 
       const items: Array<{ event: ReleaseEvent; inbox?: (typeof inbox)[number] }> = [
         ...inbox.map((i) => ({ event: i.event as unknown as ReleaseEvent, inbox: i })),
@@ -166,7 +167,9 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
               return null;
             });
           }
-          audits.push(...(await finishDrill(tx, { state: result.state, environmentId: release.environmentId, confirmedAt: Date.now(), routerVerified })));
+          const ended = await finishDrill(tx, { state: result.state, environmentId: release.environmentId, confirmedAt: Date.now(), routerVerified });
+          audits.push(...ended);
+          drillsEnded.push(...ended.map((e) => ({ action: e.action, ms: (e.payload as { timeToRollbackMs?: number | null }).timeToRollbackMs ?? null })));
         }
         const slotChange = slotChangeOf(releaseId, state, result.state, result.effects);
         if (slotChange) await recordSlotChange(tx, release.environmentId, slotChange, new Date(now));
@@ -218,13 +221,18 @@ async function reconcileOnce(deps: ReconcilerDeps, releaseId: string) {
         transitions,
         changed: version !== release.version,
         moreWaiting: deferred || inbox.length === INBOX_BATCH,
+        drillsEnded,
       };
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
   if (!committed) return null;
 
-  const { release, state, jobEffects, changed, transitions } = committed;
+  const { release, state, jobEffects, changed, transitions, drillsEnded } = committed;
+  for (const d of drillsEnded) {
+    deps.metrics?.drills.inc({ outcome: d.action.slice('drill.'.length) });
+    if (d.action !== 'drill.slow' && d.ms !== null) deps.metrics?.drillTimeToRollback.observe(d.ms / 1000);
+  }
   for (const t of transitions) {
     const event = t.event as ReleaseEvent;
     deps.log.info(
