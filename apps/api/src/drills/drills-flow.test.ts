@@ -173,9 +173,11 @@ describe('rollback drills', { timeout: 120_000 }, () => {
 
     const done = await drillDone('prod', drill.id);
     expect(done.status, done.reason ?? '').toBe('succeeded');
-    expect(done).toMatchObject({ slow: false, routerVerified: 'unsupported', objectiveMs: 30_000 });
+    expect(done).toMatchObject({ routerVerified: 'unsupported', objectiveMs: 30_000 });
     console.log(`drill: time to rollback ${done.timeToRollbackMs} ms (decision → router confirmed all traffic back)`);
     expect(done.timeToRollbackMs).toBeGreaterThanOrEqual(0);
+    // Slow means above the objective, whatever this machine's load made the time (figures come from benches, not tests).
+    expect(done.slow).toBe(done.timeToRollbackMs! > done.objectiveMs!);
     expect(Date.parse(done.rolledBackAt!)).toBeGreaterThanOrEqual(Date.parse(done.rollbackDecidedAt!));
     // The live version now on both slots; traffic 5% to the idle one, then all back to the live one.
     expect(await host.digestOn('blue')).toBe(digest('a'));
