@@ -224,6 +224,31 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     expect(evidence.source.shadow.shadow.compared).toBeGreaterThan(before / 2);
   });
 
+  it('a session stopped by its verdict before a worker died: the replacement judges the final tally rather than waiting for the limit', async () => {
+    const artifact = await reply(api.POST('/api/v1/artifacts', { body: { service: 'search', version: '2.0.4', digest: digest('f') } }));
+    expect(artifact.status).toBe(201);
+    slots.green = equivalent.url;
+    const release = await start('2.0.4');
+    const session = `${release.id}:0:1`;
+    await expect.poll(async () => (proxy.sessions.get(session)?.tally.shadow.compared ?? 0) > 50, { timeout: 30_000 }).toBe(true);
+    // What a verdict's stop leaves when the worker dies before posting it: the session stopped, the step still running,
+    // its tally enough for a verdict (copied on while no worker looked).
+    await worker.kill();
+    await expect.poll(async () => proxy.sessions.get(session)!.tally.shadow.compared > 1500, { timeout: 30_000 }).toBe(true);
+    const stopped = await fetch(`${proxy.controlUrl}/sessions/${encodeURIComponent(session)}`, { method: 'DELETE' });
+    expect(stopped.status).toBe(200);
+    await expect.poll(() => proxy.inFlight()).toBe(0); // copies under way at the stop still count
+    const compared = proxy.sessions.get(session)!.tally.shadow.compared;
+    const startedAt = Date.now();
+    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
+    const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    // Judged on the stopped session's counts, well before the step's 90 s limit, with no second session.
+    expect((done.steps.at(-1)!.evidence as ShadowEvidence).source.shadow.shadow.compared).toBe(compared);
+    expect(Date.now() - startedAt).toBeLessThan(60_000);
+    expect([...proxy.sessions.keys()].filter((k) => k.startsWith(release.id))).toEqual([session]);
+  });
+
   it('refuses a shadow plan with bad input, naming the field; and an environment without slots cannot run one', async () => {
     const bad = await reply(
       api.POST('/api/v1/plans', {

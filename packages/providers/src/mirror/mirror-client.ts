@@ -22,6 +22,17 @@ export interface MirrorClient {
   stop(session: string): Promise<MirrorSessionView | null>;
 }
 
+/** The proxy answered a control call with an error: `status` is its HTTP status (409: the session was stopped). */
+export class MirrorControlError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'MirrorControlError';
+  }
+}
+
 /** Calls a mirroring proxy's control API at `url`, through the network policy; each call within `timeoutMs`. */
 export function createMirrorClient(egress: Egress, url: string, options: { token?: string; timeoutMs?: number } = {}): MirrorClient {
   const base = url.replace(/\/+$/, '');
@@ -41,7 +52,7 @@ export function createMirrorClient(egress: Egress, url: string, options: { token
       } catch {
         // not the proxy's JSON error: the text as it came
       }
-      throw new Error(`the mirroring proxy at ${base} answered ${method} ${response.status}: ${message}`);
+      throw new MirrorControlError(`the mirroring proxy at ${base} answered ${method} ${response.status}: ${message}`, response.status);
     }
     return JSON.parse(text) as MirrorSessionView;
   };

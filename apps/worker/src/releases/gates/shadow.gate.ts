@@ -13,7 +13,7 @@ import {
   type ShadowTally,
   type SideMeasurement,
 } from '@glidepath/core';
-import { createMirrorClient, isEgressDenied, type Egress, type MirrorSessionView } from '@glidepath/providers';
+import { createMirrorClient, isEgressDenied, MirrorControlError, type Egress, type MirrorSessionView } from '@glidepath/providers';
 import { lookAtAnalysis, type AnalysisDeps, type AnalysisLook } from './analysis.gate.ts';
 import type { GateResult } from './webhook.gate.ts';
 
@@ -57,11 +57,18 @@ export async function lookAtShadow(deps: ShadowDeps, step: ShadowStep, look: Ana
         });
       } catch (error) {
         if (isEgressDenied(error)) throw error;
+        // The session was stopped already: by this step's verdict when a worker died before posting it (the
+        // verdict is posted after the stop), or at its expiry. The proxy keeps a stopped session's final
+        // tally, and that is what there is to judge; opening it again is refused (409) and would be no data
+        // at every look until the step's limit.
+        const stopped = error instanceof MirrorControlError && error.status === 409 ? await client.read(session).catch(() => null) : null;
         // The proxy down or refusing: no data this look (never a verdict); the next look asks again, with what was counted so far.
-        return {
-          noData: `the mirroring proxy did not take the session: ${(error as Error).message}`,
-          source: { type: 'mirror', url: step.mirrorUrl, session, ...before },
-        };
+        if (!stopped)
+          return {
+            noData: `the mirroring proxy did not take the session: ${(error as Error).message}`,
+            source: { type: 'mirror', url: step.mirrorUrl, session, ...before },
+          };
+        view = stopped;
       }
       // A session that started again since the last look: the proxy restarted and lost its counts, so
       // what it had counted up to that look is carried, and the judge's counts never go down.
