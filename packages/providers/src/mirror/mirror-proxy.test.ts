@@ -153,6 +153,22 @@ describe('mirroring proxy', () => {
     }
   });
 
+  it('a plan that mirrors POST: each POST reaches the shadow once and the live version exactly once, never a baseline copy', async () => {
+    const s = session('same', { methods: ['GET', 'POST'], baselineShare: 1 });
+    await client.open(s);
+    const before = { shadow: shadows.same!.orders, live: live.orders };
+    const answers = await users(10, () => '/orders', 'POST');
+    expect(answers.every((a) => a.status === 201)).toBe(true);
+    const { tally } = await settled(s.session);
+    expect(live.orders - before.live).toBe(10);
+    expect(shadows.same!.orders - before.shadow).toBe(10);
+    expect(tally.shadow.compared).toBe(10);
+    expect(tally.secondary.compared).toBe(0);
+    // GETs under the same session still get their baseline copy.
+    await users(5);
+    expect((await settled(s.session)).tally.secondary.compared).toBe(5);
+  });
+
   it('a shadow that hangs never holds users up: they have every answer while the copies still wait; past maxInFlight, not copied', async () => {
     const p = await startMirrorProxy({
       listen: { host: '127.0.0.1', port: 0 },

@@ -81,6 +81,8 @@ const HOP = new Set([
   'proxy-authorization',
   'proxy-authenticate',
 ]);
+/** Methods the live version may be sent twice (RFC 9110 §9.2.1 safe methods): the baseline's copies are only these. */
+const SAFE_TO_REPEAT = new Set(['GET', 'HEAD', 'OPTIONS']);
 const endToEnd = (headers: http.IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP.has(k)));
 
 export async function startMirrorProxy(options: MirrorProxyOptions): Promise<MirrorProxy> {
@@ -194,7 +196,9 @@ export async function startMirrorProxy(options: MirrorProxyOptions): Promise<Mir
         body: Buffer.concat(body),
       };
       const shadowBase = options.slots[session.config.slot];
-      const secondary = Math.random() < session.config.baselineShare;
+      // The baseline's copy goes to the live version, whose writes are real: only a read is sent there twice,
+      // whatever the plan's methods (a POST copied to the shadow is never sent to live again).
+      const secondary = SAFE_TO_REPEAT.has(method) && Math.random() < session.config.baselineShare;
       const shadowAnswer = shadowBase
         ? send(new URL(shadowBase), request, copyTimeoutMs, captureBytes, agent)
         : Promise.reject(new Error(`no address for slot ${session.config.slot}`));
