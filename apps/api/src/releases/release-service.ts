@@ -150,7 +150,7 @@ export function createReleaseService(deps: { prisma: PrismaClient; audited: Audi
   ) {
     const records = new Map((await readInstanceRecords(deps.prisma, environment.id)).map((r) => [r.name, r]));
     const stable = await deps.prisma.release.findFirst({
-      where: { environmentId: environment.id, phase: 'succeeded' },
+      where: { environmentId: environment.id, phase: 'succeeded', ...NOT_SHADOW },
       orderBy: { finishedAt: 'desc' },
       select: { artifact: { select: { digest: true, version: true } } },
     });

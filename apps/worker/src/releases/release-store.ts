@@ -50,7 +50,7 @@ export async function lockAndLoadRelease(tx: Prisma.TransactionClient, releaseId
            e.target, e.policy, s.name AS "serviceName", a.version AS "artifactVersion", a.digest AS "artifactDigest",
            (SELECT json_build_object('version', sa.version, 'digest', sa.digest)
               FROM release sr JOIN artifact sa ON sa.id = sr.artifact_id
-             WHERE sr.environment_id = r.environment_id AND sr.phase = 'succeeded' AND sr.id <> r.id
+             WHERE sr.environment_id = r.environment_id AND sr.phase = 'succeeded' AND sr.strategy <> 'shadow' AND sr.id <> r.id
              ORDER BY sr.finished_at DESC NULLS LAST LIMIT 1) AS stable,
            (SELECT coalesce(json_agg(i ORDER BY i.id), '[]'::json)
               FROM (SELECT id, event, actor_type AS "actorType", actor_id AS "actorId", actor_name AS "actorName", request_id AS "requestId"
