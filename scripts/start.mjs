@@ -63,8 +63,10 @@ function stop(code = 0) {
   Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(() => process.exit(code));
 }
 
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+// Stopped from outside before the demo ended: with --exit-when-done that is not a success (CI's
+// timeout sends SIGTERM to a demo stuck on a paused release).
+process.on('SIGINT', () => stop(exitWhenDone ? 130 : 0));
+process.on('SIGTERM', () => stop(exitWhenDone ? 143 : 0));
 if (devOidc) start('oidc', 'packages/dev-oidc/src/main.ts');
 start('api', 'apps/api/src/server.ts');
 start('worker', 'apps/worker/src/main.ts');
