@@ -26,6 +26,7 @@ describe("the worker's configuration", () => {
       jobLockMs: 30_000,
       webhooks: { pollMs: 500, retryBaseMs: 5000, retryForMs: 26 * 3_600_000, timeoutMs: 10_000 },
       gateSigningSecret: undefined,
+      mirrorToken: undefined,
     });
   });
 

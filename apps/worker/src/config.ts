@@ -22,6 +22,8 @@ export interface WorkerConfig extends SharedConfig {
   };
   /** Signs the webhook gate's requests (Standard Webhooks); required in production. */
   gateSigningSecret: string | undefined;
+  /** The bearer token of the mirroring proxies' control API (shadow steps), when they want one. */
+  mirrorToken: string | undefined;
   /** Where command deploy runs are recorded, so that a replacement worker resumes them. */
   deployStateDir: string;
 }
@@ -45,5 +47,6 @@ export function loadConfig(env: Env): WorkerConfig {
     },
     gateSigningSecret: s.GLIDEPATH_GATE_SIGNING_SECRET,
     deployStateDir: s.GLIDEPATH_DEPLOY_STATE_DIR,
+    mirrorToken: s.GLIDEPATH_MIRROR_TOKEN,
   };
 }

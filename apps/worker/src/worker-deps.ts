@@ -21,4 +21,6 @@ export interface WorkerDeps {
   egress: Egress;
   /** Signs webhook gate requests; unsigned only outside production, when unset. */
   gateSigningSecret: string | undefined;
+  /** The mirroring proxies' control token (shadow steps). */
+  mirrorToken: string | undefined;
 }

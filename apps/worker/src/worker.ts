@@ -60,6 +60,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
     secrets: createSecretBox(config.secretsKey.key),
     webhookConfig: config.webhooks,
     gateSigningSecret: config.gateSigningSecret,
+    mirrorToken: config.mirrorToken,
   };
   if (config.secretsKey.development) log.warn('no GLIDEPATH_SECRETS_KEY: webhook secrets are opened with the built-in development key');
   if (!config.gateSigningSecret) log.warn('no GLIDEPATH_GATE_SIGNING_SECRET: webhook gate requests go out unsigned');

@@ -165,6 +165,11 @@ export const VARIABLES = {
     type: int(1000, 86_400_000, 300_000),
     description: 'how often the worker verifies the audit chain',
   }),
+  GLIDEPATH_MIRROR_TOKEN: variable({
+    apps: ['worker'],
+    type: secret("the text of the mirroring proxies' --token-file"),
+    description: "the bearer token shadow steps send to the mirroring proxy's control API (its `--token-file`)",
+  }),
   GLIDEPATH_GATE_SIGNING_SECRET: variable({
     apps: ['worker'],
     type: secret('whsec_ followed by base64 of at least 24 random bytes', /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'none: unsigned'),

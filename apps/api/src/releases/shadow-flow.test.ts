@@ -22,16 +22,23 @@ let equivalent: VersionApp;
 const slots: Record<string, string> = {};
 const users = { answers: 0, notLive: 0, failed: 0, stop: false };
 let traffic: Promise<void>;
+const MIRROR_TOKEN = 'mirror-control-token-of-the-flow-test';
 
 beforeAll(async () => {
   live = await startVersionApp({ servedBy: 'blue' });
   worse = await startVersionApp({ servedBy: 'green', differEvery: 5 });
   equivalent = await startVersionApp({ servedBy: 'green' });
   Object.assign(slots, { blue: live.url, green: worse.url });
-  proxy = await startMirrorProxy({ listen: { host: '127.0.0.1', port: 0 }, control: { host: '127.0.0.1', port: 0 }, live: live.url, slots });
+  // The control API wants a token, as in production (--token-file): the worker sends GLIDEPATH_MIRROR_TOKEN.
+  proxy = await startMirrorProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    control: { host: '127.0.0.1', port: 0, token: MIRROR_TOKEN },
+    live: live.url,
+    slots,
+  });
   t = await createTestApp();
   api = apiClient(t.app, t.adminToken);
-  worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
+  worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: { GLIDEPATH_MIRROR_TOKEN: MIRROR_TOKEN } });
   expect((await reply(api.POST('/api/v1/services', { body: { name: 'search' } }))).status).toBe(201);
   const env = await reply(
     api.POST('/api/v1/environments', {
@@ -153,7 +160,7 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     expect(proxy.active()!.config.session).toBe(`${release.id}:0:1`);
     await worker.kill();
     const compared = proxy.active()!.tally.shadow.compared;
-    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
+    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: { GLIDEPATH_MIRROR_TOKEN: MIRROR_TOKEN } });
 
     const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
@@ -211,7 +218,7 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     await proxy.close();
     proxy = await startMirrorProxy({
       listen: { host: '127.0.0.1', port: Number(listen.port) },
-      control: { host: '127.0.0.1', port: Number(control.port) },
+      control: { host: '127.0.0.1', port: Number(control.port), token: MIRROR_TOKEN },
       live: live.url,
       slots,
     });
@@ -235,12 +242,15 @@ describe('shadow releases', { timeout: 180_000 }, () => {
     // its tally enough for a verdict (copied on while no worker looked).
     await worker.kill();
     await expect.poll(async () => proxy.sessions.get(session)!.tally.shadow.compared > 1500, { timeout: 30_000 }).toBe(true);
-    const stopped = await fetch(`${proxy.controlUrl}/sessions/${encodeURIComponent(session)}`, { method: 'DELETE' });
+    const stopped = await fetch(`${proxy.controlUrl}/sessions/${encodeURIComponent(session)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${MIRROR_TOKEN}` },
+    });
     expect(stopped.status).toBe(200);
     await expect.poll(() => proxy.inFlight()).toBe(0); // copies under way at the stop still count
     const compared = proxy.sessions.get(session)!.tally.shadow.compared;
     const startedAt = Date.now();
-    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix });
+    worker = startWorkerProcess({ databaseUrl: t.databaseUrl, queuePrefix: t.queuePrefix, extra: { GLIDEPATH_MIRROR_TOKEN: MIRROR_TOKEN } });
     const done = await until(release.id, ['succeeded', 'rolled-back', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     // Judged on the stopped session's counts, well before the step's 90 s limit, with no second session.

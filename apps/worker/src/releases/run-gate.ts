@@ -17,6 +17,8 @@ export interface GateDeps {
   log: Logger;
   /** Signs webhook gate requests (Standard Webhooks) when set. */
   gateSigningSecret?: string;
+  /** The mirroring proxies' control token, sent by shadow steps when set. */
+  mirrorToken?: string;
   metrics?: Pick<WorkerMetrics, 'gateVerdicts' | 'gateDuration'>;
 }
 

@@ -20,6 +20,8 @@ import type { GateResult } from './webhook.gate.ts';
 export interface ShadowDeps extends Omit<AnalysisDeps, 'metricSources'> {
   egress: Egress;
   log: { warn(obj: object, msg: string): void };
+  /** The proxy's control token (GLIDEPATH_MIRROR_TOKEN), when it wants one. */
+  mirrorToken?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface ShadowDeps extends Omit<AnalysisDeps, 'metricSources'> {
  */
 export async function lookAtShadow(deps: ShadowDeps, step: ShadowStep, look: AnalysisLook & { slot: string }, now: Date): Promise<GateResult | null> {
   const session = mirrorSessionId(look.releaseId, look.stepIndex, look.attempt);
-  const client = createMirrorClient(deps.egress, step.mirrorUrl);
+  const client = createMirrorClient(deps.egress, step.mirrorUrl, { token: deps.mirrorToken });
   const expiresAt = new Date(look.stepStartedAt.getTime() + gateLeaseMs(step)).toISOString();
   // The last look's session start and counts: a session that started again means the proxy restarted.
   const previous = await deps.prisma.analysisMeasurement.findFirst({
@@ -97,9 +99,9 @@ export async function lookAtShadow(deps: ShadowDeps, step: ShadowStep, look: Ana
 }
 
 /** Stops copying for a session; a proxy that does not answer is left to the session's expiry (logged). */
-export async function stopShadow(deps: Pick<ShadowDeps, 'egress' | 'log'>, step: ShadowStep, session: string): Promise<void> {
+export async function stopShadow(deps: Pick<ShadowDeps, 'egress' | 'log' | 'mirrorToken'>, step: ShadowStep, session: string): Promise<void> {
   try {
-    await createMirrorClient(deps.egress, step.mirrorUrl).stop(session);
+    await createMirrorClient(deps.egress, step.mirrorUrl, { token: deps.mirrorToken }).stop(session);
   } catch (error) {
     deps.log.warn({ err: error, session }, 'could not stop the mirror session: it stops by itself at its expiry');
   }
