@@ -15,7 +15,18 @@ export const ErrorReply = Type.Object(
 
 /** Error replies every route may give, for the OpenAPI document (401 and 403 from the access hook, 503 while PostgreSQL is away). */
 export function withErrors<T extends Record<number, TSchema>>(ok: T) {
-  return { ...ok, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply, 422: ErrorReply, 429: ErrorReply, 500: ErrorReply, 503: ErrorReply };
+  return {
+    ...ok,
+    400: ErrorReply,
+    401: ErrorReply,
+    403: ErrorReply,
+    404: ErrorReply,
+    409: ErrorReply,
+    422: ErrorReply,
+    429: ErrorReply,
+    500: ErrorReply,
+    503: ErrorReply,
+  };
 }
 
 /** The plain 8-4-4-4-12 form only: the uuid format also takes "urn:uuid:…", which PostgreSQL refuses. */
