@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const goodRuns = list.filter((s) => !s.bad).reduce((a, s) => a + s.runs, 0);
   const badRuns = list.filter((s) => s.bad).reduce((a, s) => a + s.runs, 0);
   console.log(
-    `Runs: ${goodRuns.toLocaleString('en-US')} good and ${badRuns.toLocaleString('en-US')} bad canaries (2,000 good / 1,000 bad per scenario; 6,000 good for the over-dispersed and daily-cycle cases (cv 50% also at 1% and 25%), 10,000 with the minutes offset).`,
+    `Runs: ${goodRuns.toLocaleString('en-US')} good and ${badRuns.toLocaleString('en-US')} bad canaries (2,000 good / 1,000 bad per scenario; 3,000 good for the over-dispersed and daily-cycle cases, 5,000 for cv 50% at 25%, 7,000 with the minutes offset).`,
   );
   console.log(
     mismatches.length === 0

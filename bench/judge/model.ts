@@ -104,7 +104,7 @@ export function ratesAt(s: Scenario, t: number): { lc: number; lb: number; pb: n
 
 const GOOD = 2000;
 const BAD = 1000;
-const HELD_GOOD = 6000;
+const HELD_GOOD = 3000;
 
 function scenario(o: Partial<Scenario> & Pick<Scenario, 'key' | 'weight' | 'sets'>): Scenario {
   const bad = o.bad ?? false;
@@ -158,18 +158,19 @@ export function scenarios(): Scenario[] {
     ['daily-cv50', { traffic: 'daily', dispersion: { cv: 0.5, minutes: 'aligned' } }, ['errors']],
   ];
   for (const [name, o, sets] of conditions) {
-    // The cases issue 13 holds to ≤ 1% false rollbacks get 6,000 good canaries: an α = 1% test realises 0.4–0.7%, and with
-    // 2,000 runs the 95% upper bound of 0.7% is 1.2%, so 2,000 could not tell whether the target is met.
-    // The minutes offset from the blocks come closest (≈ 0.75%): 10,000 to tell it from 1%.
+    // The cases issue 13 holds to ≤ 1% false rollbacks get 3,000 good canaries: ours realises 0.3–0.4% there, whose 95%
+    // upper bound at 3,000 runs is ≈ 0.65%, where 2,000 could not tell 0.7% from 1%. The minutes offset from the blocks
+    // come closest (≈ 0.75%): 7,000 to tell it from 1%. (More runs would break JUDGE.md's minute on two cores.)
     const held = o.dispersion !== undefined || o.traffic === 'daily';
-    const runs = o.dispersion?.minutes === 'offset' ? 2 * HELD_GOOD - 2000 : HELD_GOOD;
+    const runs = o.dispersion?.minutes === 'offset' ? 7000 : HELD_GOOD;
     list.push(scenario({ key: `${name}-good@5%`, weight: 0.05, sets, ...o, ...(held ? { runs } : {}) }));
     list.push(scenario({ key: `${name}-2x@5%`, weight: 0.05, bad: true, errorMult: 2, sets, ...o }));
   }
   // Over-dispersion at the other weights: the harm grows with the errors per minute (25%: 30 a minute, 7.5 of them the canary's).
   for (const w of [0.01, 0.25]) {
     const dispersion = { cv: 0.5, minutes: 'aligned' } as const;
-    list.push(scenario({ key: `cv50-good@${w * 100}%`, weight: w, sets: ['errors'], dispersion, runs: HELD_GOOD }));
+    // 25%: ≈ 0.6%, held to ≤ 1% with 5,000; 1% realises ≈ 0.2%, which 2,000 already bound below 1%.
+    list.push(scenario({ key: `cv50-good@${w * 100}%`, weight: w, sets: ['errors'], dispersion, ...(w === 0.25 ? { runs: 5000 } : {}) }));
     list.push(scenario({ key: `cv50-2x@${w * 100}%`, weight: w, bad: true, errorMult: 2, sets: ['errors'], dispersion }));
   }
   return list;
