@@ -37,6 +37,14 @@ export function shadowSteps(v: PlanChecks, s: Obj): ShadowStep[] | undefined {
   const methods = checkMethods(c.methods ?? [...IDEMPOTENT_METHODS], 'compare.methods');
   const fields = checkIgnoreFields(c.ignoreFields ?? [], 'compare.ignoreFields');
   for (const p of [...methods.problems, ...fields.problems]) v.fail(p.path, p.message);
+  // Live's second answers (the baseline the shadow's differences are judged against) are asked for reads only, never to
+  // write twice: a plan mirroring only writes would have no baseline and its analysis could never reach a verdict.
+  const reads: readonly string[] = IDEMPOTENT_METHODS;
+  if (methods.methods && !methods.methods.some((m) => reads.includes(m)))
+    v.fail(
+      'compare.methods',
+      `must include a read (${IDEMPOTENT_METHODS.join(', ')}): the live version's own difference rate, which the shadow's is judged against, is measured on reads only`,
+    );
   const sampleRate = v.number(c.sampleRate, 'compare.sampleRate', 0.0001, 1, { fallback: 1 });
   // Some copies must go to the live version twice: its own difference rate is what the shadow's is judged against.
   const baselineShare = v.number(c.baselineShare, 'compare.baselineShare', 0.01, 1, { fallback: 0.5 });

@@ -109,6 +109,7 @@ describe('shadow plans', () => {
     [{ mirror: { url: 'ftp://x' } }, 'mirror.url', /must match/],
     [{ compare: { methods: ['GET', 'BREW'] } }, 'compare.methods[1]', /must be one of GET/],
     [{ compare: { methods: [] } }, 'compare.methods', /non-empty list/],
+    [{ compare: { methods: ['POST', 'PUT'] } }, 'compare.methods', /must include a read \(GET, HEAD, OPTIONS\): .*measured on reads only/],
     [{ compare: { ignoreFields: ['$.a..b'] } }, 'compare.ignoreFields[0]', /cannot read/],
     [{ compare: { sampleRate: 0 } }, 'compare.sampleRate', /0.0001–1/],
     [{ compare: { baselineShare: 0 } }, 'compare.baselineShare', /0.01–1/],
@@ -127,6 +128,6 @@ describe('shadow plans', () => {
   });
 
   it('copies a non-idempotent method only when the plan names it', () => {
-    expect(shadowPlan({ compare: { methods: ['POST'] } }).steps[0]).toMatchObject({ methods: ['POST'] });
+    expect(shadowPlan({ compare: { methods: ['GET', 'POST'] } }).steps[0]).toMatchObject({ methods: ['GET', 'POST'] });
   });
 });
