@@ -169,6 +169,9 @@ describe('glidepath release create --wait', () => {
     const reply = JSON.parse(text.stdout) as { rollbackRelease: { id: string; undoes: string; artifact: { version: string } } };
     expect(reply.rollbackRelease).toMatchObject({ undoes: id, artifact: { version: '1.0.0' } });
     await until(reply.rollbackRelease.id, 'succeeded');
+    // Either side of the pair names the other.
+    expect((await glidepath(['release', 'get', id])).stdout).toContain(`undone by ${reply.rollbackRelease.id}`);
+    expect((await glidepath(['release', 'get', reply.rollbackRelease.id])).stdout).toContain(`undoes ${id}`);
   });
 
   it('exits 4 when waiting times out, and the release goes on', async () => {

@@ -242,7 +242,12 @@ const commands: Record<string, Command> = {
     ctx.out(
       ctx.json
         ? JSON.stringify(release)
-        : `${release.id}  ${release.service.name} ${release.artifact.version} → ${release.environment.name}\n${describe(release)}`,
+        : [
+            `${release.id}  ${release.service.name} ${release.artifact.version} → ${release.environment.name}`,
+            describe(release),
+            ...(release.undoes ? [`undoes ${release.undoes}`] : []),
+            ...(release.undoneBy ? [`undone by ${release.undoneBy}`] : []),
+          ].join('\n'),
     );
     return EXIT.ok;
   },
