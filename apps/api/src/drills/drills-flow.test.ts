@@ -5,7 +5,7 @@ import { verifyStandardWebhook } from '@glidepath/providers';
 import { startManagedHost, type ManagedHost } from '@glidepath/providers/deployer-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 // Rollback drills end to end: the real API, a real worker process, the command deployer running a
@@ -109,19 +109,7 @@ afterAll(async () => {
   receiver?.close();
 });
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 60_000, interval: 50 });
 async function drillDone(environment: string, id: string) {
   let drill: Schemas['Drill'] | undefined;
   await expect

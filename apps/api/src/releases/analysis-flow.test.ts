@@ -1,7 +1,6 @@
 import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
@@ -76,22 +75,8 @@ function startAgent(env: string, canaryVersion: string, canaryErrorRate: number)
   return () => clearInterval(timer);
 }
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 90_000, interval: 200 },
-    )
-    .toBe(true)
-    .catch((error: Error) => {
-      throw new Error(`${error.message}: release is ${JSON.stringify(release).slice(0, 3000)}\nworker: ${worker.output().slice(-3000)}`);
-    });
-  return release!;
-}
+const until = (id: string, phases: string[]) =>
+  untilPhase(api, id, phases, { timeout: 90_000, interval: 200, context: () => `worker: ${worker.output().slice(-3000)}` });
 
 describe('analysis steps judge pushed metrics', () => {
   it('refuses pushes without the environment key and with counts that do not add up', async () => {

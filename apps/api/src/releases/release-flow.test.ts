@@ -1,7 +1,7 @@
 import { PG_OVERLAP_WARNING, startWorkerProcess, watchStatementOverlaps, type OverlapWatch, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 let t: Awaited<ReturnType<typeof createTestApp>>;
@@ -51,19 +51,7 @@ afterAll(async () => {
   await t.close();
 });
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 60_000, interval: 50 });
 
 async function effects(releaseId: string) {
   const rows = await t.prisma.recordedEffect.findMany({ where: { releaseId }, orderBy: { id: 'asc' } });

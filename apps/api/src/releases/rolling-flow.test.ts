@@ -5,7 +5,7 @@ import { startManagedHost, type ManagedHost } from '@glidepath/providers/deploye
 import { startHaproxyBackend, type HaproxyBackend } from '@glidepath/providers/haproxy-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 // Rolling releases end to end: the real API, a real worker process, the command deployer running a
@@ -81,19 +81,7 @@ afterAll(async () => {
   await host?.close();
 });
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 90_000, interval: 100 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 90_000, interval: 100 });
 const start = async (version: string, plan = 'rolling') => {
   const created = await reply(api.POST('/api/v1/releases', { body: { service: 'shop', environment: 'prod', version, plan } }));
   expect(created.status, JSON.stringify(created.body)).toBe(201);

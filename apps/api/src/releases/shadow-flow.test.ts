@@ -3,7 +3,7 @@ import { startMirrorProxy, type MirrorProxy } from '@glidepath/providers';
 import { startVersionApp, type VersionApp } from '@glidepath/providers/mirror-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 /**
@@ -92,19 +92,7 @@ afterAll(async () => {
   await Promise.all([live, worse, equivalent].map((a) => a?.close()));
 });
 
-async function until(id: string, phases: string[], timeout = 90_000) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout, interval: 100 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[], timeout = 90_000) => untilPhase(api, id, phases, { timeout, interval: 100 });
 const effects = async (releaseId: string) => (await t.prisma.recordedEffect.findMany({ where: { releaseId }, orderBy: { id: 'asc' } })).map((r) => r.effect);
 const start = async (version: string) => {
   const created = await reply(api.POST('/api/v1/releases', { body: { service: 'search', environment: 'prod', version, plan: 'shadow' } }));

@@ -2,7 +2,7 @@ import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { startManagedHost, type ManagedHost } from '@glidepath/providers/deployer-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 // Slots that alternate, end to end: the real API, a real worker process, the command deployer
@@ -66,19 +66,7 @@ afterAll(async () => {
   await host?.close();
 });
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 60_000, interval: 50 });
 const effects = async (releaseId: string) => (await t.prisma.recordedEffect.findMany({ where: { releaseId }, orderBy: { id: 'asc' } })).map((r) => r.effect);
 const slotState = (environmentId: string) => t.prisma.environmentSlotState.findUnique({ where: { environmentId } });
 const start = async (environment: string, version: string) => {

@@ -3,7 +3,7 @@ import { initialReleaseState, type ReleaseState } from '@glidepath/core';
 import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 /** "9999999999h" in ms: a pause the API accepted before plans were bounded; no date holds now + this. */
@@ -79,19 +79,7 @@ async function storedRelease(environment: string, compiled: object, options: { s
   return { id: release.id, plan: plan.name };
 }
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 60_000, interval: 50 });
 
 /** The environment is free: a new release there is created and succeeds. */
 async function newReleaseSucceeds(environment: string) {

@@ -5,7 +5,7 @@ import { startWorkerProcess, type WorkerProcess } from '@glidepath/db/testing';
 import { verifyStandardWebhook, type DeploymentMessage, type DeploymentStatusQuery } from '@glidepath/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@glidepath/client';
-import { apiClient, digest, reply } from '../testing/api-client.ts';
+import { apiClient, digest, reply, untilPhase } from '../testing/api-client.ts';
 import { createTestApp } from '../testing/test-app.ts';
 
 // The signed-webhook deployer end to end: the real API, a real worker process, and a receiver as a
@@ -169,19 +169,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function until(id: string, phases: string[]) {
-  let release: Schemas['ReleaseDetail'] | undefined;
-  await expect
-    .poll(
-      async () => {
-        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
-        return phases.includes(release?.phase ?? '');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toBe(true);
-  return release!;
-}
+const until = (id: string, phases: string[]) => untilPhase(api, id, phases, { timeout: 60_000, interval: 50 });
 const over = ['succeeded', 'rolled-back', 'failed'];
 const effects = async (releaseId: string) => (await t.prisma.recordedEffect.findMany({ where: { releaseId }, orderBy: { id: 'asc' } })).map((r) => r.effect);
 const start = async (environment: string, version: string) => {

@@ -1,5 +1,6 @@
-import { createGlidepathClient, type GlidepathClient } from '@glidepath/client';
+import { createGlidepathClient, type GlidepathClient, type Schemas } from '@glidepath/client';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 
 /**
  * The generated client (packages/client) driving the app through `inject`, no port: flow tests
@@ -38,4 +39,30 @@ type ErrorBody = { error?: { code: string; message: string; requestId: string; d
 export async function reply<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ status: number; body: T & ErrorBody }> {
   const { data, error, response } = await call;
   return { status: response.status, body: (data ?? error) as T & ErrorBody };
+}
+
+/**
+ * Polls a release until its phase is one of `phases` and returns it. On a timeout the error shows the release as last
+ * read, and `context()` (a worker's output, say) when given.
+ */
+export async function untilPhase(
+  api: GlidepathClient,
+  id: string,
+  phases: readonly string[],
+  o: { timeout?: number; interval?: number; context?: () => string } = {},
+): Promise<Schemas['ReleaseDetail']> {
+  let release: Schemas['ReleaseDetail'] | undefined;
+  await expect
+    .poll(
+      async () => {
+        release = (await api.GET('/api/v1/releases/{id}', { params: { path: { id } } })).data;
+        return phases.includes(release?.phase ?? '');
+      },
+      { timeout: o.timeout ?? 60_000, interval: o.interval ?? 50 },
+    )
+    .toBe(true)
+    .catch((error: Error) => {
+      throw new Error(`${error.message}: release is ${JSON.stringify(release).slice(0, 3000)}${o.context ? `\n${o.context()}` : ''}`);
+    });
+  return release!;
 }
