@@ -264,6 +264,24 @@ const Nullable = (schema: TSchema) => Type.Union([schema, Type.Null()]);
 const MetricKind = Type.Union([Type.Literal('errors'), Type.Literal('latency'), Type.Literal('ratio')]);
 const Outcome = Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]);
 
+/** How an analysis is judged: the fields an analysis step and a shadow step share (core's AnalysisJudging). */
+const AnalysisJudging = {
+  intervalMs: Type.Number(),
+  minDurationMs: Type.Number(),
+  maxDurationMs: Type.Number(),
+  alpha: Type.Number(),
+  metrics: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: MetricKind,
+      tolerance: Type.Number(),
+      thresholdMs: Nullable(Type.Number()),
+      direction: Type.Optional(MetricDirection),
+    }),
+  ),
+  onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
+};
+
 /** A step as the state machine runs it: durations in ms, defaults filled in. */
 export const CompiledStep = Type.Union(
   [
@@ -273,20 +291,7 @@ export const CompiledStep = Type.Union(
     Type.Object({ type: Type.Literal('hold'), durationMs: Type.Number() }),
     Type.Object({
       type: Type.Literal('analysis'),
-      intervalMs: Type.Number(),
-      minDurationMs: Type.Number(),
-      maxDurationMs: Type.Number(),
-      alpha: Type.Number(),
-      metrics: Type.Array(
-        Type.Object({
-          name: Type.String(),
-          kind: MetricKind,
-          tolerance: Type.Number(),
-          thresholdMs: Nullable(Type.Number()),
-          direction: Type.Optional(MetricDirection),
-        }),
-      ),
-      onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
+      ...AnalysisJudging,
       watch: Type.Boolean(),
     }),
     Type.Object({
@@ -304,20 +309,7 @@ export const CompiledStep = Type.Union(
       ignoreFields: Type.Array(Type.String()),
       sampleRate: Type.Number(),
       baselineShare: Type.Number(),
-      intervalMs: Type.Number(),
-      minDurationMs: Type.Number(),
-      maxDurationMs: Type.Number(),
-      alpha: Type.Number(),
-      metrics: Type.Array(
-        Type.Object({
-          name: Type.String(),
-          kind: MetricKind,
-          tolerance: Type.Number(),
-          thresholdMs: Nullable(Type.Number()),
-          direction: Type.Optional(MetricDirection),
-        }),
-      ),
-      onInconclusive: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('pause')]),
+      ...AnalysisJudging,
     }),
   ],
   { $id: 'CompiledStep' },

@@ -17,17 +17,18 @@ export interface SmokeCheck {
   bodyContains: string | null;
 }
 
+/** How an analysis is judged: by an analysis step, and by a shadow step on its comparison. */
+export interface AnalysisJudging {
+  intervalMs: number;
+  minDurationMs: number;
+  maxDurationMs: number;
+  alpha: number;
+  metrics: AnalysisMetric[];
+  onInconclusive: InconclusiveOutcome;
+}
+
 export type GateStep =
-  | {
-      type: 'analysis';
-      intervalMs: number;
-      minDurationMs: number;
-      maxDurationMs: number;
-      alpha: number;
-      metrics: AnalysisMetric[];
-      onInconclusive: InconclusiveOutcome;
-      watch: boolean;
-    }
+  | ({ type: 'analysis'; watch: boolean } & AnalysisJudging)
   | { type: 'smoke'; checks: SmokeCheck[]; retries: number; retryDelayMs: number }
   | { type: 'webhook'; url: string; timeoutMs: number; retries: number }
   | ShadowStep;
@@ -37,19 +38,13 @@ export type GateStep =
  * requests to the release's slot, and the judge weighs the differences like an analysis step
  * (its fields, with metrics differences, error-rate and latency) until a verdict or maxDuration.
  */
-export interface ShadowStep {
+export interface ShadowStep extends AnalysisJudging {
   type: 'shadow';
   mirrorUrl: string;
   methods: string[];
   ignoreFields: string[];
   sampleRate: number;
   baselineShare: number;
-  intervalMs: number;
-  minDurationMs: number;
-  maxDurationMs: number;
-  alpha: number;
-  metrics: AnalysisMetric[];
-  onInconclusive: InconclusiveOutcome;
 }
 
 export type Step =

@@ -86,25 +86,11 @@ export async function startHaproxyFixture(): Promise<HaproxyFixture> {
   const portOf = (s: http.Server) => (s.address() as AddressInfo).port;
   await writeFile(
     configPath,
-    [
-      'global',
-      `  stats socket ${socketPath} mode 600 level admin`,
-      `  stats socket ipv4@127.0.0.1:${apiPort} level admin`,
-      '  maxconn 512',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 10s',
-      '  timeout server 10s',
-      'frontend web',
-      `  bind 127.0.0.1:${frontendPort}`,
-      '  default_backend app',
-      'backend app',
-      '  balance roundrobin',
-      `  server stable 127.0.0.1:${portOf(stable)} weight 100`,
-      `  server canary 127.0.0.1:${portOf(canary)} weight 0`,
-      '',
-    ].join('\n'),
+    haproxyConfig({
+      sockets: [`${socketPath} mode 600`, `ipv4@127.0.0.1:${apiPort}`],
+      frontendPort,
+      servers: [`stable 127.0.0.1:${portOf(stable)} weight 100`, `canary 127.0.0.1:${portOf(canary)} weight 0`],
+    }),
   );
 
   let child: ChildProcess | null = null;
@@ -185,23 +171,7 @@ export async function startHaproxyBackend(servers: ReadonlyArray<{ name: string;
   const configPath = join(dir, 'haproxy.cfg');
   await writeFile(
     configPath,
-    [
-      'global',
-      `  stats socket ipv4@127.0.0.1:${apiPort} level admin`,
-      '  maxconn 512',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 10s',
-      '  timeout server 10s',
-      'frontend web',
-      `  bind 127.0.0.1:${frontendPort}`,
-      '  default_backend app',
-      'backend app',
-      '  balance roundrobin',
-      ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
-      '',
-    ].join('\n'),
+    haproxyConfig({ sockets: [`ipv4@127.0.0.1:${apiPort}`], frontendPort, servers: servers.map((s) => `${s.name} 127.0.0.1:${s.port} weight 100`) }),
   );
   const tcpApi = `tcp:127.0.0.1:${apiPort}`;
   let output = '';
@@ -244,3 +214,24 @@ export async function startHaproxyBackend(servers: ReadonlyArray<{ name: string;
   };
 }
 export type HaproxyBackend = Awaited<ReturnType<typeof startHaproxyBackend>>;
+
+/** The configuration both helpers run: admin runtime API sockets, one frontend, backend `app` balancing roundrobin. */
+function haproxyConfig(o: { sockets: readonly string[]; frontendPort: number; servers: readonly string[] }): string {
+  return [
+    'global',
+    ...o.sockets.map((socket) => `  stats socket ${socket} level admin`),
+    '  maxconn 512',
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 10s',
+    '  timeout server 10s',
+    'frontend web',
+    `  bind 127.0.0.1:${o.frontendPort}`,
+    '  default_backend app',
+    'backend app',
+    '  balance roundrobin',
+    ...o.servers.map((server) => `  server ${server}`),
+    '',
+  ].join('\n');
+}
